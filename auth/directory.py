@@ -1,0 +1,419 @@
+"""The directory contract and its ldap3 implementation.
+
+JointOps keeps no passwords: who a user is, which agency they belong to and
+which roles they hold come from an LDAP directory (OpenLDAP, Active
+Directory). :class:`Directory` is the small contract the application uses;
+:class:`LdapDirectory` implements it with ldap3, against a real server or, for
+the demo, against ldap3's in-process mock (see :mod:`auth.demo`).
+
+Login is search-then-bind: bind as the service account (or anonymously),
+find exactly one user entry by login name, then bind again as that entry with
+the password the user typed. Only the directory ever checks a password.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import ssl
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import ldap3
+from ldap3.core.exceptions import LDAPException, LDAPInvalidCredentialsResult
+from ldap3.utils.conv import escape_filter_chars
+
+log = logging.getLogger(__name__)
+
+ROLES = ("investigator", "prosecutor", "advocate", "supervisor", "deconfliction_officer", "admin")
+AGENCY_KINDS = ("local", "state", "federal", "prosecution", "victim_services")
+
+PAGE_SIZE = 500
+
+# Agency entries: one `organization` per agency directly below agency_base_dn,
+# o = code, description = full name, businessCategory = kind.
+AGENCY_FILTER = "(objectClass=organization)"
+AGENCY_CODE_ATTR = "o"
+AGENCY_NAME_ATTR = "description"
+AGENCY_KIND_ATTR = "businessCategory"
+
+UNAVAILABLE_MESSAGE = "Directory unavailable, try again"
+INVALID_CREDENTIALS_MESSAGE = "Invalid username or password"
+
+
+@dataclass(frozen=True)
+class DirectoryAgency:
+    code: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class DirectoryUser:
+    username: str
+    dn: str
+    display_name: str
+    email: str | None
+    phone: str | None
+    agency_code: str | None
+    roles: frozenset[str]
+    active: bool = True
+
+
+class DirectoryError(Exception):
+    """Base of the errors the directory raises."""
+
+
+class DirectoryUnavailable(DirectoryError):
+    """The directory is down, slow or misconfigured (including the service account)."""
+
+    def __init__(self, message: str = UNAVAILABLE_MESSAGE) -> None:
+        super().__init__(message)
+
+
+class InvalidCredentials(DirectoryError):
+    """Login refused.
+
+    One message for an unknown user, a wrong or empty password and an ambiguous
+    login name, so that the answer does not reveal which accounts exist.
+    """
+
+    def __init__(self, message: str = INVALID_CREDENTIALS_MESSAGE) -> None:
+        super().__init__(message)
+
+
+class Directory(Protocol):
+    def authenticate(self, username: str, password: str) -> DirectoryUser: ...
+
+    def users(self) -> Iterator[DirectoryUser]: ...
+
+    def agencies(self) -> list[DirectoryAgency]: ...
+
+
+@dataclass(frozen=True)
+class DirectorySettings:
+    urls: tuple[str, ...]
+    bind_dn: str | None
+    bind_password: str | None
+    user_base_dn: str
+    user_login_attr: str = "uid"
+    user_object_filter: str = "(objectClass=inetOrgPerson)"
+    group_base_dn: str = ""
+    group_object_filter: str = "(objectClass=groupOfNames)"
+    group_members_attr: str = "member"
+    roles_mapping: Mapping[str, str] = field(default_factory=dict)
+    agency_attr: str = "departmentNumber"
+    agency_base_dn: str = ""
+    start_tls: bool = False
+    ca_file: str | None = None
+    timeout: float = 5.0
+
+
+ServerFactory = Callable[[str], Any]
+"""Returns the ldap3 Server for one URL; called for every connection."""
+
+
+class _VerifiedTls(ldap3.Tls):  # type: ignore[misc]
+    """Certificate and host name checked by OpenSSL.
+
+    ldap3 checks the host name itself with ``ssl.match_hostname()``, which is
+    deprecated (a DeprecationWarning on every connection) and gone in
+    Python 3.12. A default SSL context with ``server_hostname`` does the same
+    check inside the handshake, and requires TLS 1.2 or later.
+    """
+
+    def __init__(self, ca_file: str | None) -> None:
+        super().__init__(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_file)
+        self._context = ssl.create_default_context(cafile=ca_file)
+
+    def wrap_socket(self, connection: Any, do_handshake: bool = False) -> None:
+        connection.socket = self._context.wrap_socket(
+            connection.socket,
+            server_hostname=connection.server.host,
+            do_handshake_on_connect=do_handshake,
+        )
+
+
+class LdapDirectory:
+    """The directory over ldap3: search-then-bind login, group roles, paged listing.
+
+    Every call opens its own connections and unbinds them before returning, so
+    one instance can be shared by threads. ``client_strategy`` and
+    ``server_factory`` exist for the demo, which passes ldap3's MOCK_SYNC and
+    its one mock Server so that the same code runs against the in-memory DIT.
+    """
+
+    def __init__(
+        self,
+        settings: DirectorySettings,
+        *,
+        client_strategy: str = ldap3.SYNC,
+        server_factory: ServerFactory | None = None,
+    ) -> None:
+        if not settings.urls:
+            raise ValueError("DirectorySettings.urls is empty")
+        unknown = sorted(set(settings.roles_mapping.values()) - set(ROLES))
+        if unknown:
+            raise ValueError(f"roles_mapping maps to unknown roles: {unknown}")
+        self._settings = settings
+        self._client_strategy = client_strategy
+        if server_factory is None:
+            for url in settings.urls:
+                self._server(url)  # a bad URL or CA file fails here, at start-up
+        self._server_factory = server_factory or self._server
+        self._roles_by_group = {
+            _normalize_dn(dn): role for dn, role in settings.roles_mapping.items()
+        }
+
+    # -- the contract --------------------------------------------------------
+
+    def authenticate(self, username: str, password: str) -> DirectoryUser:
+        """Return the user whose login name and password these are.
+
+        Raises InvalidCredentials (one message for every reason) or
+        DirectoryUnavailable. Blank input is refused before any connection:
+        an LDAP simple bind with an empty password is an *unauthenticated*
+        bind that many servers accept as anonymous.
+        """
+        username = username.strip()
+        if not username or not password or not password.strip():
+            raise InvalidCredentials()
+        s = self._settings
+        with self._service_connection() as conn:
+            search_filter = (
+                f"(&{s.user_object_filter}({s.user_login_attr}={escape_filter_chars(username)}))"
+            )
+            conn.search(
+                s.user_base_dn,
+                search_filter,
+                ldap3.SUBTREE,
+                attributes=self._user_attributes(),
+            )
+            entries = _entries(conn.response)
+            if len(entries) != 1:
+                if entries:
+                    log.warning("login name %r matches several directory entries", username)
+                raise InvalidCredentials()
+            entry = entries[0]
+            with self._connection(entry["dn"], password, rejected=InvalidCredentials):
+                pass
+            roles = self._roles_of(conn, entry["dn"])
+        return self._user(entry, roles)
+
+    def users(self) -> Iterator[DirectoryUser]:
+        """Every user below user_base_dn, with roles, read page by page."""
+        s = self._settings
+        with self._service_connection() as conn:
+            roles_by_member = self._roles_by_member(conn)
+            for entry in self._paged(
+                conn, s.user_base_dn, s.user_object_filter, self._user_attributes()
+            ):
+                roles = roles_by_member.get(_normalize_dn(entry["dn"]), frozenset())
+                yield self._user(entry, roles)
+
+    def agencies(self) -> list[DirectoryAgency]:
+        """The agency entries directly below agency_base_dn, sorted by code."""
+        s = self._settings
+        if not s.agency_base_dn:
+            return []
+        attributes = [AGENCY_CODE_ATTR, AGENCY_NAME_ATTR, AGENCY_KIND_ATTR]
+        agencies = []
+        with self._service_connection() as conn:
+            conn.search(s.agency_base_dn, AGENCY_FILTER, ldap3.LEVEL, attributes=attributes)
+            for entry in _entries(conn.response):
+                attrs = entry["attributes"]
+                code = _first(attrs, AGENCY_CODE_ATTR)
+                kind = _first(attrs, AGENCY_KIND_ATTR)
+                if not code or kind not in AGENCY_KINDS:
+                    log.warning("skipping agency entry %s: no code or unknown kind", entry["dn"])
+                    continue
+                name = _first(attrs, AGENCY_NAME_ATTR) or code
+                agencies.append(DirectoryAgency(code=code, name=name, kind=kind))
+        return sorted(agencies, key=lambda agency: agency.code)
+
+    # -- connections ---------------------------------------------------------
+
+    def _server(self, url: str) -> Any:
+        """A fresh Server per connection.
+
+        ldap3 Servers remember failed addresses for several seconds and share
+        that state between threads, which would keep a restarted directory
+        "down"; a new one costs nothing.
+        """
+        s = self._settings
+        tls = _VerifiedTls(s.ca_file) if url.lower().startswith("ldaps:") or s.start_tls else None
+        return ldap3.Server(url, connect_timeout=s.timeout, get_info=ldap3.NONE, tls=tls)
+
+    def _open(self, user: str | None, password: str | None) -> Any:
+        """An open, not yet bound, connection to the first server that answers.
+
+        Failover is a plain loop rather than ldap3's ServerPool: with
+        ``active=True`` a pool whose servers are all down retries forever, and
+        with a number of cycles it still sleeps POOLING_LOOP_TIMEOUT (10 s)
+        before giving up. Here the worst case is one timeout per URL.
+        """
+        errors = []
+        for url in self._settings.urls:
+            conn = ldap3.Connection(
+                self._server_factory(url),
+                user=user,
+                password=password,
+                client_strategy=self._client_strategy,
+                auto_bind=ldap3.AUTO_BIND_NONE,
+                read_only=True,
+                raise_exceptions=True,
+                # Active Directory answers searches at the domain root with
+                # references to other partitions; chasing them stalls logins.
+                auto_referrals=False,
+                # ldap3 packs this into SO_RCVTIMEO as whole seconds
+                receive_timeout=max(1, math.ceil(self._settings.timeout)),
+            )
+            try:
+                conn.open(read_server_info=False)
+            except LDAPException as exc:
+                errors.append(f"{url}: {exc}")
+                _close_socket(conn)
+                continue
+            return conn
+        log.warning("directory unreachable: %s", "; ".join(errors))
+        raise DirectoryUnavailable()
+
+    @contextmanager
+    def _connection(
+        self, user: str | None, password: str | None, *, rejected: type[DirectoryError]
+    ) -> Iterator[Any]:
+        """A bound connection, unbound on exit.
+
+        A refused bind raises ``rejected``; any other ldap3 error, in the bind
+        or in the body, raises DirectoryUnavailable.
+        """
+        conn = self._open(user, password)
+        try:
+            if self._settings.start_tls and not conn.server.ssl:
+                if not conn.start_tls(read_server_info=False):
+                    raise DirectoryUnavailable()
+            try:
+                conn.bind()
+            except LDAPInvalidCredentialsResult as exc:
+                raise rejected() from exc
+            yield conn
+        except LDAPException as exc:
+            log.warning("directory error: %s: %s", type(exc).__name__, exc)
+            raise DirectoryUnavailable() from exc
+        finally:
+            try:
+                conn.unbind()
+            except LDAPException:
+                _close_socket(conn)  # the server is gone; unbind cannot be sent
+
+    def _service_connection(self) -> Any:
+        """Bound as the service account; a refused service bind is a misconfiguration."""
+        s = self._settings
+        return self._connection(s.bind_dn, s.bind_password, rejected=DirectoryUnavailable)
+
+    def _paged(
+        self, conn: Any, base: str, search_filter: str, attributes: list[str]
+    ) -> Iterator[dict[str, Any]]:
+        results = conn.extend.standard.paged_search(
+            base,
+            search_filter,
+            ldap3.SUBTREE,
+            attributes=attributes,
+            paged_size=PAGE_SIZE,
+            generator=True,
+        )
+        for result in results:
+            if result.get("type") == "searchResEntry":
+                yield result
+
+    # -- groups and entries --------------------------------------------------
+
+    def _roles_of(self, conn: Any, user_dn: str) -> frozenset[str]:
+        s = self._settings
+        if not s.group_base_dn or not self._roles_by_group:
+            return frozenset()
+        search_filter = (
+            f"(&{s.group_object_filter}({s.group_members_attr}={escape_filter_chars(user_dn)}))"
+        )
+        groups = self._paged(conn, s.group_base_dn, search_filter, [ldap3.NO_ATTRIBUTES])
+        return frozenset(
+            role
+            for group in groups
+            if (role := self._roles_by_group.get(_normalize_dn(group["dn"]))) is not None
+        )
+
+    def _roles_by_member(self, conn: Any) -> dict[str, frozenset[str]]:
+        """Normalised member DN -> roles, from one paged search of all groups."""
+        s = self._settings
+        if not s.group_base_dn or not self._roles_by_group:
+            return {}
+        roles: dict[str, set[str]] = {}
+        groups = self._paged(conn, s.group_base_dn, s.group_object_filter, [s.group_members_attr])
+        for group in groups:
+            role = self._roles_by_group.get(_normalize_dn(group["dn"]))
+            if role is None:
+                continue
+            for member in _values(group["attributes"], s.group_members_attr):
+                roles.setdefault(_normalize_dn(member), set()).add(role)
+        return {dn: frozenset(member_roles) for dn, member_roles in roles.items()}
+
+    def _user_attributes(self) -> list[str]:
+        s = self._settings
+        return [s.user_login_attr, "cn", "displayName", "mail", "telephoneNumber", s.agency_attr]
+
+    def _user(self, entry: dict[str, Any], roles: frozenset[str]) -> DirectoryUser:
+        attrs = entry["attributes"]
+        username = _first(attrs, self._settings.user_login_attr) or ""
+        return DirectoryUser(
+            username=username,
+            dn=entry["dn"],
+            display_name=_first(attrs, "displayName") or _first(attrs, "cn") or username,
+            email=_first(attrs, "mail"),
+            phone=_first(attrs, "telephoneNumber"),
+            agency_code=_first(attrs, self._settings.agency_attr),
+            roles=roles,
+        )
+
+
+def _close_socket(conn: Any) -> None:
+    """Close the socket ldap3 leaves open when opening or unbinding fails."""
+    sock = getattr(conn, "socket", None)
+    if sock is not None:
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+
+def _entries(response: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [r for r in response or [] if r.get("type") == "searchResEntry"]
+
+
+def _values(attributes: Mapping[str, Any], name: str) -> list[str]:
+    """The values of one attribute as strings, whatever shape ldap3 returned.
+
+    Without a schema ldap3 returns lists; with one, single-valued attributes
+    come back as a bare value. Attribute names are compared case-insensitively.
+    """
+    lowered = {key.lower(): value for key, value in attributes.items()}
+    value = lowered.get(name.lower())
+    if value is None:
+        return []
+    values = value if isinstance(value, list | tuple) else [value]
+    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values]
+
+
+def _first(attributes: Mapping[str, Any], name: str) -> str | None:
+    values = [v.strip() for v in _values(attributes, name) if v.strip()]
+    return values[0] if values else None
+
+
+_DN_SEPARATOR = re.compile(r"\s*(?<!\\),\s*")
+
+
+def _normalize_dn(dn: str) -> str:
+    """Lower-case the DN and drop blanks around RDN separators, for comparing DNs."""
+    return _DN_SEPARATOR.sub(",", dn.strip()).lower()

@@ -1,0 +1,98 @@
+"""The application factory: the one place that wires config, extensions, blueprints and commands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from jointops import officetime
+from jointops.config import load_config, validate_config
+from jointops.extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        "jointops",
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(load_config(instance_path=app.instance_path))
+    if config:
+        app.config.update(config)
+    validate_config(app.config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _tune_sqlite(db.engine)
+
+    from jointops import cli, directory, views
+
+    directory.init_app(app)
+    views.init_app(app)
+    cli.init_app(app)
+    _register_template_helpers(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        time=officetime.fmt_time,
+        clock=officetime.fmt_clock,
+        datetime=officetime.fmt_datetime,
+        local=officetime.to_local,
+    )
+    app.jinja_env.globals.update(time_range=officetime.fmt_range)
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """Let the app, not pysqlite, decide how SQLite transactions begin.
+
+    pysqlite opens transactions lazily and only before writes, which makes a
+    "check then insert" racy across gunicorn workers. With its own handling
+    off, every transaction starts with an explicit ``BEGIN``, and a session
+    that asks for ``sqlite_immediate`` gets ``BEGIN IMMEDIATE``: the write lock
+    from the first statement, so the booking check and insert cannot interleave.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA busy_timeout = 15000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("sqlite_immediate")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,44 @@
+"""The audit trail: who did what to which object, when, from where, and how it ended."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from jointops.extensions import db
+from jointops.models import AuditEntry, User
+
+
+def record(
+    action: str,
+    *,
+    outcome: str = "success",
+    object_type: str = "",
+    object_id: object = "",
+    actor: User | None = None,
+    username: str | None = None,
+    **detail: Any,
+) -> AuditEntry:
+    """Add an audit entry to the session; the caller's commit makes it durable."""
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user._get_current_object()  # type: ignore[attr-defined]
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        actor_username=username or (actor.username if actor else ""),
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id != "" else "",
+        remote_addr=(request.remote_addr or "") if has_request_context() else "cli",
+        outcome=outcome,
+        detail=detail,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def record_now(action: str, **kwargs: Any) -> None:
+    """Record and commit at once: for denials and failures whose request changes nothing else."""
+    record(action, **kwargs)
+    db.session.commit()

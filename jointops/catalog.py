@@ -1,0 +1,89 @@
+"""The office's vocabulary: event kinds, subtypes, participant parts.
+
+Labels live here so that forms, pages and the API say the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Subtype:
+    code: str
+    label: str
+    #: default radius of the working area, for event deconfliction
+    radius_m: int = 500
+
+
+SUBTYPES: dict[str, tuple[Subtype, ...]] = {
+    "operation": (
+        Subtype("search_warrant", "Search warrant"),
+        Subtype("undercover_meet", "Undercover meet"),
+        Subtype("surveillance", "Surveillance", radius_m=1500),
+        Subtype("arrest", "Arrest"),
+        Subtype("victim_recovery", "Victim recovery"),
+    ),
+    "interview": (
+        Subtype("forensic_interview", "Forensic interview (victim)"),
+        Subtype("victim_interview", "Victim interview"),
+        Subtype("witness_interview", "Witness interview"),
+        Subtype("suspect_interview", "Suspect interview"),
+    ),
+    "appointment": (
+        Subtype("medical", "Medical"),
+        Subtype("counselling", "Counselling"),
+        Subtype("housing", "Housing"),
+        Subtype("legal", "Legal"),
+        Subtype("court_accompaniment", "Court accompaniment"),
+    ),
+}
+
+KIND_LABELS = {"operation": "Operation", "interview": "Interview", "appointment": "Appointment"}
+
+#: Interviews of a victim: they need a room, an advocate and a client code.
+VICTIM_INTERVIEWS = frozenset({"forensic_interview", "victim_interview"})
+
+PARTS: dict[str, str] = {
+    "lead": "Lead",
+    "investigator": "Investigator",
+    "advocate": "Advocate",
+    "interpreter": "Interpreter",
+    "prosecutor": "Prosecutor",
+    "forensic_interviewer": "Forensic interviewer",
+}
+
+STATUS_LABELS = {
+    "planned": "Planned",
+    "confirmed": "Confirmed",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+}
+
+SENSITIVITY_LABELS = {"normal": "Normal", "restricted": "Restricted", "covert": "Covert"}
+
+RESOURCE_KIND_LABELS = {
+    "interview_room": "Interview room",
+    "soft_interview_room": "Soft interview room",
+    "conference_room": "Conference room",
+    "vehicle": "Vehicle",
+    "equipment": "Equipment",
+}
+
+ROLE_LABELS = {
+    "investigator": "Investigator",
+    "prosecutor": "Prosecutor",
+    "advocate": "Victim advocate",
+    "supervisor": "Supervisor",
+    "deconfliction_officer": "Deconfliction officer",
+    "admin": "Administrator",
+}
+
+
+def subtype(kind: str, code: str) -> Subtype | None:
+    return next((s for s in SUBTYPES.get(kind, ()) if s.code == code), None)
+
+
+def subtype_label(kind: str, code: str) -> str:
+    found = subtype(kind, code)
+    return found.label if found else code.replace("_", " ").capitalize()

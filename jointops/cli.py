@@ -1,0 +1,45 @@
+"""The ``jointops`` command: Flask's command line with the app's own commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(sync_directory_command)
+
+
+@click.command("seed-demo")
+@click.option("--reset", is_flag=True, help="Delete all data first, then seed.")
+@with_appcontext
+def seed_demo_command(reset: bool) -> None:
+    """Load the demo directory's people, rooms, cases and two weeks of events."""
+    from jointops.demo import seed_demo
+
+    click.echo(seed_demo(reset=reset))
+
+
+@click.command("sync-directory")
+@with_appcontext
+def sync_directory_command() -> None:
+    """Mirror agencies and users from the directory; deactivate users who left."""
+    from jointops.directory import sync_directory
+
+    report = sync_directory()
+    click.echo(
+        f"{report.agencies} agencies, {len(report.created)} new users, {report.updated} updated, "
+        f"{len(report.deactivated)} deactivated"
+        + (f": {', '.join(report.deactivated)}" if report.deactivated else "")
+    )
+
+
+def _create_app() -> Flask:
+    from jointops.app import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, help="JointOps: scheduling and deconfliction.")

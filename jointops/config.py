@@ -1,0 +1,103 @@
+"""Configuration from ``JOINTOPS_*`` environment variables.
+
+This is the only module that reads the environment. ``load_config`` returns the
+Flask config mapping; ``create_app`` merges caller overrides on top of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PREFIX = "JOINTOPS_"
+DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production
+DEMO_DIRECTORY = "demo"
+
+
+class ConfigError(RuntimeError):
+    """The configuration would run the service unsafely or not at all."""
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(environ: Mapping[str, str] | None = None, instance_path: str = "") -> dict[str, Any]:
+    """Build the Flask config from ``environ`` (default: ``os.environ``)."""
+    if environ is None:
+        _load_dotenv()
+    env = dict(os.environ if environ is None else environ)
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(PREFIX + name, default)
+
+    sqlite_file = Path(instance_path or ".") / "jointops.sqlite3"
+    production = get("ENV", "development") == "production"
+    return {
+        "ENV_NAME": "production" if production else "development",
+        "PRODUCTION": production,
+        "SECRET_KEY": get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": get("DATABASE_URL", f"sqlite:///{sqlite_file}"),
+        "OFFICE_NAME": get("OFFICE_NAME", "Palm Beach Human Trafficking Task Force"),
+        "TIMEZONE": get("TIMEZONE", "America/New_York"),
+        "CLIENT_CODE_PATTERN": get("CLIENT_CODE_PATTERN", r"^[A-Z]{2,6}-[0-9]{3,8}$"),
+        "REPEAT_INTERVIEW_DAYS": int(get("REPEAT_INTERVIEW_DAYS", "7")),
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": 0,
+        "PERMANENT_SESSION_LIFETIME": int(get("SESSION_IDLE_MINUTES", "30")) * 60,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "LDAP_URL": get("LDAP_URL", DEMO_DIRECTORY),
+        "LDAP_ALLOW_PLAIN": _bool(get("LDAP_ALLOW_PLAIN", "false")),
+        "LDAP_BIND_USER_DN": get("LDAP_BIND_USER_DN") or None,
+        "LDAP_BIND_USER_PASSWORD": get("LDAP_BIND_USER_PASSWORD") or None,
+        "LDAP_USER_BASE_DN": get("LDAP_USER_BASE_DN"),
+        "LDAP_USER_LOGIN_ATTR": get("LDAP_USER_LOGIN_ATTR", "uid"),
+        "LDAP_USER_OBJECT_FILTER": get("LDAP_USER_OBJECT_FILTER", "(objectClass=inetOrgPerson)"),
+        "LDAP_GROUP_BASE_DN": get("LDAP_GROUP_BASE_DN"),
+        "LDAP_GROUP_OBJECT_FILTER": get("LDAP_GROUP_OBJECT_FILTER", "(objectClass=groupOfNames)"),
+        "LDAP_GROUP_MEMBERS_ATTR": get("LDAP_GROUP_MEMBERS_ATTR", "member"),
+        "LDAP_ROLES_MAPPING": json.loads(get("LDAP_ROLES_MAPPING", "{}")),
+        "LDAP_AGENCY_ATTR": get("LDAP_AGENCY_ATTR", "departmentNumber"),
+        "LDAP_AGENCY_BASE_DN": get("LDAP_AGENCY_BASE_DN"),
+        "LDAP_START_TLS": _bool(get("LDAP_START_TLS", "false")),
+        "LDAP_CA_FILE": get("LDAP_CA_FILE") or None,
+        "LDAP_TIMEOUT": float(get("LDAP_TIMEOUT", "5")),
+    }
+
+
+def validate_config(config: Mapping[str, Any]) -> None:
+    """Refuse settings that are unsafe in production or simply wrong."""
+    try:
+        ZoneInfo(config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"JOINTOPS_TIMEZONE: unknown time zone {config['TIMEZONE']!r}") from exc
+    if not config.get("PRODUCTION"):
+        return
+    if config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY) or len(config["SECRET_KEY"]) < 32:
+        raise ConfigError("JOINTOPS_SECRET_KEY: production needs a random key of 32+ characters")
+    url = config["LDAP_URL"]
+    if url == DEMO_DIRECTORY:
+        raise ConfigError("JOINTOPS_LDAP_URL: production cannot use the demo directory")
+    plain = any(
+        u.strip().startswith("ldap://") for u in url.split(",")
+    ) and not config["LDAP_START_TLS"]
+    if plain and not config["LDAP_ALLOW_PLAIN"]:
+        raise ConfigError(
+            "JOINTOPS_LDAP_URL: production refuses unencrypted ldap:// "
+            "(use ldaps://, JOINTOPS_LDAP_START_TLS=true, or JOINTOPS_LDAP_ALLOW_PLAIN=true)"
+        )
+
+
+def _load_dotenv() -> None:
+    """Read a development ``.env`` file when python-dotenv is installed."""
+    try:
+        from dotenv import load_dotenv
+    except ImportError:  # pragma: no cover - it is a dependency
+        return
+    load_dotenv(override=False)

@@ -1,0 +1,188 @@
+"""Demo data: rooms, vehicles, cases and two weeks of events around today."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from jointops.booking import EventDraft, save_event
+from jointops.directory import sync_directory
+from jointops.extensions import db
+from jointops.models import Agency, Case, Event, Resource, User
+from jointops.officetime import local_to_utc, today_local
+
+RESOURCES = [
+    ("Interview Room A", "interview_room", None, "Recorded; seats 4"),
+    ("Interview Room B", "interview_room", None, "Recorded; seats 4"),
+    ("Soft Interview Room (observation)", "soft_interview_room", None, "Child-friendly; one-way glass"),
+    ("Conference Room", "conference_room", None, "Seats 16; screen"),
+    ("Unmarked Sedan PB-14", "vehicle", "PBSO", ""),
+    ("Surveillance Van SV-2", "vehicle", "FBI", "Camera mast"),
+    ("Pole Camera Kit", "equipment", "HSI", ""),
+]
+
+CASES = [
+    ("PBSO", "PB-2026-0417", "Operation Riverside: illicit massage businesses", "investigator.pbso"),
+    ("WPBPD", "WPB-26-03311", "Broadway corridor street-level trafficking", "investigator.wpbpd"),
+    ("FBI", "MM-305A-1182", "Interstate online exploitation ring", "investigator.fbi"),
+    ("HSI", "MI-26-0093", "Labour trafficking: farm labour contractor", "investigator.hsi"),
+]
+
+
+@dataclass
+class DemoEvent:
+    day: int
+    start: str
+    hours: float
+    agency: str
+    lead: str
+    kind: str
+    subtype: str
+    title: str = ""
+    sensitivity: str = "normal"
+    status: str = "confirmed"
+    case: str | None = None
+    where: tuple[str, float, float] | None = None
+    client: str | None = None
+    resources: list[str] = field(default_factory=list)
+    people: list[tuple[str, str]] = field(default_factory=list)
+    notes: str = ""
+
+
+EVENTS = [
+    DemoEvent(-6, "06:00", 3, "PBSO", "investigator.pbso", "operation", "search_warrant",
+              "Riverside spa warrant", case="PB-2026-0417",
+              where=("4700 Okeechobee Blvd, West Palm Beach, FL", 26.7106, -80.1108),
+              resources=["Unmarked Sedan PB-14"], people=[("det.rivera.pbso", "investigator")]),
+    DemoEvent(-5, "10:00", 1.5, "PBSO", "investigator.pbso", "interview", "forensic_interview",
+              "Forensic interview after Riverside warrant", case="PB-2026-0417", client="VS-0142",
+              resources=["Soft Interview Room (observation)"],
+              people=[("advocate.vs", "advocate")]),
+    DemoEvent(-4, "14:00", 1, "VS", "advocate.vs", "appointment", "medical", client="VS-0142"),
+    DemoEvent(-3, "19:00", 4, "WPBPD", "investigator.wpbpd", "operation", "surveillance",
+              "Broadway corridor surveillance", case="WPB-26-03311",
+              where=("3200 Broadway, West Palm Beach, FL", 26.7407, -80.0566)),
+    DemoEvent(-2, "09:30", 1, "WPBPD", "investigator.wpbpd", "interview", "witness_interview",
+              "Motel clerk witness interview", case="WPB-26-03311", resources=["Interview Room B"]),
+    DemoEvent(-1, "13:00", 2, "HSI", "investigator.hsi", "interview", "suspect_interview",
+              "Crew leader interview", case="MI-26-0093", resources=["Interview Room A"],
+              people=[("prosecutor.sao15", "prosecutor")]),
+    DemoEvent(-1, "15:00", 1, "VS", "advocate.vs", "appointment", "counselling", client="VS-0187"),
+    DemoEvent(0, "09:00", 1, "SAO15", "prosecutor.sao15", "interview", "witness_interview",
+              "Pre-trial witness preparation", resources=["Conference Room"]),
+    DemoEvent(0, "11:00", 1.5, "FBI", "investigator.fbi", "interview", "victim_interview",
+              "Victim interview, online exploitation", case="MM-305A-1182", client="VS-0187",
+              resources=["Interview Room A"],
+              people=[("advocate.vs", "advocate"), ("agent.chen.fbi", "investigator")]),
+    DemoEvent(0, "14:00", 1, "VS", "advocate.vs", "appointment", "housing", client="VS-0203"),
+    DemoEvent(1, "18:00", 5, "FBI", "investigator.fbi", "operation", "surveillance",
+              "Hotel surveillance", sensitivity="covert", case="MM-305A-1182",
+              where=("1601 Belvedere Rd, West Palm Beach, FL", 26.7000, -80.0720),
+              resources=["Surveillance Van SV-2"], people=[("agent.chen.fbi", "investigator")]),
+    DemoEvent(1, "10:00", 1, "VS", "advocate.vs", "appointment", "legal", client="VS-0142",
+              resources=["Conference Room"]),
+    DemoEvent(2, "20:00", 2, "HSI", "investigator.hsi", "operation", "undercover_meet",
+              "Recruiter meet", sensitivity="restricted", case="MI-26-0093",
+              where=("Palm Beach Lakes Blvd & I-95, West Palm Beach, FL", 26.7262, -80.0846),
+              resources=["Pole Camera Kit"]),
+    DemoEvent(2, "13:00", 1.5, "PBSO", "investigator.pbso", "interview", "victim_interview",
+              "Follow-up victim interview", case="PB-2026-0417", client="VS-0221",
+              resources=["Interview Room B"], people=[("advocate.vs", "advocate")]),
+    DemoEvent(3, "06:00", 2, "WPBPD", "investigator.wpbpd", "operation", "arrest",
+              "Arrest: Broadway suspects", case="WPB-26-03311", status="planned",
+              where=("3400 Broadway, West Palm Beach, FL", 26.7450, -80.0570)),
+    DemoEvent(3, "09:00", 2, "VS", "advocate.vs", "appointment", "court_accompaniment",
+              client="VS-0187"),
+    DemoEvent(4, "22:00", 5, "PBSO", "investigator.pbso", "operation", "victim_recovery",
+              "Overnight victim recovery", case="PB-2026-0417", status="planned",
+              where=("2500 N Military Trl, West Palm Beach, FL", 26.7350, -80.1150),
+              resources=["Unmarked Sedan PB-14"], people=[("det.rivera.pbso", "investigator")]),
+    DemoEvent(5, "10:00", 1, "PBSO", "supervisor.pbso", "interview", "witness_interview",
+              "Landlord interview", case="PB-2026-0417", resources=["Interview Room A"]),
+    DemoEvent(6, "07:00", 3, "FBI", "investigator.fbi", "operation", "search_warrant",
+              "Residence warrant", case="MM-305A-1182", status="planned",
+              where=("800 Executive Center Dr, West Palm Beach, FL", 26.7180, -80.0980),
+              people=[("agent.chen.fbi", "investigator")]),
+    DemoEvent(7, "11:00", 1, "VS", "supervisor.vs", "appointment", "counselling", client="VS-0221"),
+]
+
+
+def seed_demo(*, reset: bool = False) -> str:
+    """Load the demo directory's people and the demo calendar; does nothing if events exist."""
+    if db.session.scalar(select(func.count()).select_from(Event)) and not reset:
+        return "Demo data already present; nothing changed (use --reset to rebuild)."
+    if reset:
+        for table in reversed(db.metadata.sorted_tables):
+            if table.name not in ("alembic_version",):
+                db.session.execute(table.delete())
+        db.session.commit()
+    report = sync_directory()
+    agencies = {a.code: a for a in db.session.scalars(select(Agency))}
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    resources = _seed_resources(agencies)
+    cases = _seed_cases(agencies, users)
+    today = today_local()
+    for spec in EVENTS:
+        save_event(_draft(spec, today, agencies, users, resources, cases), users[spec.lead], confirmed=True)
+    return (
+        f"Seeded {report.agencies} agencies, {len(users)} users, {len(resources)} resources, "
+        f"{len(cases)} cases and {len(EVENTS)} events around {today:%d %b %Y}."
+    )
+
+
+def _seed_resources(agencies: dict[str, Agency]) -> dict[str, Resource]:
+    found = {r.name: r for r in db.session.scalars(select(Resource))}
+    for name, kind, agency, description in RESOURCES:
+        if name not in found:
+            found[name] = Resource(
+                name=name, kind=kind, agency=agencies.get(agency or ""), description=description
+            )
+            db.session.add(found[name])
+    db.session.commit()
+    return found
+
+
+def _seed_cases(agencies: dict[str, Agency], users: dict[str, User]) -> dict[str, Case]:
+    found = {c.number: c for c in db.session.scalars(select(Case))}
+    for agency, number, title, lead in CASES:
+        if number not in found:
+            found[number] = Case(agency=agencies[agency], number=number, title=title, lead=users[lead])
+            db.session.add(found[number])
+    db.session.commit()
+    return found
+
+
+def _draft(
+    spec: DemoEvent,
+    today: date,
+    agencies: dict[str, Agency],
+    users: dict[str, User],
+    resources: dict[str, Resource],
+    cases: dict[str, Case],
+) -> EventDraft:
+    local_start = datetime.combine(today + timedelta(days=spec.day), time.fromisoformat(spec.start))
+    starts = local_to_utc(local_start)
+    lead = users[spec.lead]
+    people = [(lead.id, "lead")] + [(users[u].id, part) for u, part in spec.people]
+    title = spec.title or f"{spec.subtype.replace('_', ' ').capitalize()} appointment"
+    return EventDraft(
+        kind=spec.kind,
+        subtype=spec.subtype,
+        title=title,
+        owner_agency_id=agencies[spec.agency].id,
+        lead_id=lead.id,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=spec.hours),
+        status=spec.status,
+        sensitivity=spec.sensitivity,
+        case_id=cases[spec.case].id if spec.case else None,
+        location_address=spec.where[0] if spec.where else None,
+        latitude=spec.where[1] if spec.where else None,
+        longitude=spec.where[2] if spec.where else None,
+        radius_m=(1500 if spec.subtype == "surveillance" else 500) if spec.where else None,
+        client_code=spec.client,
+        resource_ids=[resources[name].id for name in spec.resources],
+        participants=people,
+    )

@@ -1,0 +1,315 @@
+"""SQLAlchemy models: the only place that knows the tables.
+
+Times are stored as naive UTC (``UTCDateTime``) and handed back tz-aware, so
+no code ever compares a local time with a stored one.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    DDL,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from jointops.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and returned as an aware UTC datetime."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class EventKind(enum.StrEnum):
+    OPERATION = "operation"
+    INTERVIEW = "interview"
+    APPOINTMENT = "appointment"
+
+
+class EventStatus(enum.StrEnum):
+    PLANNED = "planned"
+    CONFIRMED = "confirmed"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Sensitivity(enum.StrEnum):
+    NORMAL = "normal"
+    RESTRICTED = "restricted"
+    COVERT = "covert"
+
+
+class ResourceKind(enum.StrEnum):
+    INTERVIEW_ROOM = "interview_room"
+    SOFT_INTERVIEW_ROOM = "soft_interview_room"
+    CONFERENCE_ROOM = "conference_room"
+    VEHICLE = "vehicle"
+    EQUIPMENT = "equipment"
+
+    @property
+    def is_room(self) -> bool:
+        return self in (
+            ResourceKind.INTERVIEW_ROOM,
+            ResourceKind.SOFT_INTERVIEW_ROOM,
+            ResourceKind.CONFERENCE_ROOM,
+        )
+
+
+def _in(column: str, values: type[enum.StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class Agency(db.Model):
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+
+    users: Mapped[list[User]] = relationship(back_populates="agency")
+
+    @property
+    def is_victim_services(self) -> bool:
+        return self.kind == "victim_services"
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.code}>"
+
+
+class User(UserMixin, db.Model):
+    """A mirror of a directory account; the directory stays the source of truth."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    dn: Mapped[str] = mapped_column(String(512))
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    agency: Mapped[Agency | None] = relationship(back_populates="users")
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(r.role for r in self.role_rows)
+
+    def set_roles(self, roles: frozenset[str] | set[str]) -> None:
+        keep = [r for r in self.role_rows if r.role in roles]
+        have = {r.role for r in keep}
+        self.role_rows = keep + [UserRole(role=r) for r in sorted(roles - have)]
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("agency_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    number: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    agency: Mapped[Agency] = relationship()
+    lead: Mapped[User | None] = relationship()
+
+
+class Resource(db.Model):
+    """A room, vehicle or piece of equipment; never booked twice at once."""
+
+    __tablename__ = "resources"
+    __table_args__ = (CheckConstraint(_in("kind", ResourceKind), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    description: Mapped[str] = mapped_column(String(300), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    agency: Mapped[Agency | None] = relationship()
+
+    @property
+    def is_room(self) -> bool:
+        return ResourceKind(self.kind).is_room
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint(_in("kind", EventKind), name="kind"),
+        CheckConstraint(_in("status", EventStatus), name="status"),
+        CheckConstraint(_in("sensitivity", Sensitivity), name="sensitivity"),
+        CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
+        CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
+        Index("ix_events_window", "starts_at", "ends_at"),
+        Index("ix_events_agency_window", "owner_agency_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    subtype: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    location_address: Mapped[str | None] = mapped_column(String(300))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    radius_m: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=EventStatus.PLANNED.value)
+    sensitivity: Mapped[str] = mapped_column(String(16), default=Sensitivity.NORMAL.value)
+    client_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    owner_agency: Mapped[Agency] = relationship()
+    lead: Mapped[User | None] = relationship(foreign_keys=[lead_id])
+    case: Mapped[Case | None] = relationship()
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", lazy="selectin"
+    )
+    bookings: Mapped[list[Booking]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def resources(self) -> list[Resource]:
+        return [b.resource for b in self.bookings]
+
+    @property
+    def room(self) -> Resource | None:
+        return next((r for r in self.resources if r.is_room), None)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == EventStatus.CANCELLED
+
+    def __repr__(self) -> str:
+        return f"<Event {self.id} {self.kind}/{self.subtype}>"
+
+
+class Participant(db.Model):
+    __tablename__ = "participants"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    part: Mapped[str] = mapped_column(String(32))
+
+    event: Mapped[Event] = relationship(back_populates="participants")
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Booking(db.Model):
+    """One resource held by one event over the event's window.
+
+    The window is copied from the event so that PostgreSQL can enforce "never
+    double-booked" with an exclusion constraint (which cannot span tables);
+    only ``jointops.booking`` writes these rows.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("event_id", "resource_id"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_bookings_resource_window", "resource_id", "starts_at", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    event: Mapped[Event] = relationship(back_populates="bookings")
+    resource: Mapped[Resource] = relationship(lazy="joined")
+
+
+BOOKING_EXCLUSION = "ex_bookings_resource_window"
+BTREE_GIST = DDL("CREATE EXTENSION IF NOT EXISTS btree_gist")
+NO_DOUBLE_BOOKING = DDL(
+    f"ALTER TABLE bookings ADD CONSTRAINT {BOOKING_EXCLUSION} EXCLUDE USING gist "
+    "(resource_id WITH =, tsrange(starts_at, ends_at, '[)') WITH &&) WHERE (active)"
+)
+event.listen(db.metadata, "before_create", BTREE_GIST.execute_if(dialect="postgresql"))
+event.listen(Booking.__table__, "after_create", NO_DOUBLE_BOOKING.execute_if(dialect="postgresql"))
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_username: Mapped[str] = mapped_column(String(128), default="")
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(32), default="")
+    object_id: Mapped[str] = mapped_column(String(64), default="")
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(db.JSON, default=dict)

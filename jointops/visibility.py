@@ -1,0 +1,75 @@
+"""Maps rows onto the need-to-know policy of ``auth.policy`` and loads what a viewer may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from auth.policy import EventFacts, Viewer, Visibility, event_visibility, may_edit
+from jointops.extensions import db
+from jointops.models import Booking, Event, EventStatus, User
+
+
+def viewer_of(user: User) -> Viewer:
+    agency = user.agency
+    return Viewer(
+        user_id=user.id,
+        agency_code=agency.code if agency else None,
+        agency_kind=agency.kind if agency else None,
+        roles=user.roles,
+    )
+
+
+def facts_of(event: Event) -> EventFacts:
+    return EventFacts(
+        kind=event.kind,
+        sensitivity=event.sensitivity,
+        owner_agency_code=event.owner_agency.code,
+        participant_ids=frozenset(p.user_id for p in event.participants),
+        lead_id=event.lead_id,
+        resource_agencies=tuple(
+            b.resource.agency.code if b.resource.agency else None
+            for b in event.bookings
+            if b.active
+        ),
+        cancelled=event.status == EventStatus.CANCELLED,
+    )
+
+
+def visibility(user: User, event: Event) -> Visibility:
+    return event_visibility(viewer_of(user), facts_of(event))
+
+
+def editable(user: User, event: Event) -> bool:
+    return may_edit(viewer_of(user), facts_of(event))
+
+
+@dataclass(frozen=True)
+class Seen:
+    """An event together with how much of it the viewer may see."""
+
+    event: Event
+    visibility: Visibility
+
+    @property
+    def full(self) -> bool:
+        return self.visibility is Visibility.FULL
+
+
+def events_between(user: User, start: datetime, end: datetime) -> list[Seen]:
+    """Every event overlapping ``[start, end)`` that the user may see, busy blocks included."""
+    rows = db.session.scalars(
+        select(Event)
+        .where(Event.starts_at < end, Event.ends_at > start)
+        .options(
+            selectinload(Event.participants),
+            selectinload(Event.bookings).joinedload(Booking.resource),
+        )
+        .order_by(Event.starts_at, Event.id)
+    ).all()
+    viewer = viewer_of(user)
+    seen = [Seen(e, event_visibility(viewer, facts_of(e))) for e in rows]
+    return [s for s in seen if s.visibility is not Visibility.NONE]

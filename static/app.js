@@ -1,0 +1,67 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+
+  // Open the time grid at the start of the working day, as calendar apps do.
+  function scrollGrid() {
+    var body = document.getElementById("tg-body");
+    if (!body) return;
+    var hour = parseInt(body.getAttribute("data-scroll-hour") || "7", 10);
+    var row = body.querySelector(".tg-hour.row-" + (hour * 4 + 1));
+    if (row) body.scrollTop = row.offsetTop;
+  }
+
+  // Click an empty slot of a day column to start a new event there.
+  function slotClicks() {
+    var newUrl = document.querySelector('a.btn-primary[href$="/events/new"]');
+    if (!newUrl) return;
+    document.querySelectorAll(".tg-day").forEach(function (day) {
+      day.addEventListener("click", function (e) {
+        if (e.target !== day) return;
+        var rect = day.getBoundingClientRect();
+        var slot = Math.floor(((e.clientY - rect.top) / rect.height) * 96 / 2) * 2; // half hours
+        var h = Math.floor(slot / 4), m = (slot % 4) * 15;
+        var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+        window.location = newUrl.getAttribute("href") + "?start=" + day.getAttribute("data-date") + "T" + pad(h) + ":" + pad(m);
+      });
+    });
+  }
+
+  // Show the fieldsets that matter for the chosen kind, and only its subtypes.
+  function kindFields() {
+    var kind = document.getElementById("kind");
+    if (!kind) return;
+    var subtype = document.getElementById("subtype");
+    function update() {
+      var k = kind.value;
+      document.querySelectorAll("fieldset[data-kinds]").forEach(function (fs) {
+        var show = fs.getAttribute("data-kinds").split(" ").indexOf(k) >= 0;
+        fs.hidden = !show && !fs.querySelector(".has-error");
+      });
+      if (subtype) {
+        var label = kind.options[kind.selectedIndex].text;
+        var firstVisible = null, currentOk = false;
+        subtype.querySelectorAll("optgroup").forEach(function (g) {
+          var on = g.label === label;
+          g.hidden = !on; g.disabled = !on;
+          if (on) {
+            firstVisible = g.querySelector("option");
+            g.querySelectorAll("option").forEach(function (o) { if (o.selected) currentOk = true; });
+          }
+        });
+        if (!currentOk && firstVisible) firstVisible.selected = true;
+      }
+    }
+    kind.addEventListener("change", update);
+    update();
+  }
+
+  function focusErrors() {
+    var summary = document.getElementById("error-summary") || document.getElementById("warnings");
+    if (summary) summary.focus();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    scrollGrid(); slotClicks(); kindFields(); focusErrors();
+  });
+})();

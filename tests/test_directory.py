@@ -1,0 +1,348 @@
+"""The directory, run twice: against the demo (ldap3 mock) and a real OpenLDAP slapd.
+
+Both load auth/demo_directory.ldif, and both go through the same LdapDirectory
+code with the same settings (only the URL differs), so a difference between
+the mock and a real server shows up here rather than in production.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from ldif import LDIFParser
+
+import auth.directory
+from auth.demo import DEMO_PASSWORD, LDIF_PATH, demo_directory, demo_settings
+from auth.directory import (
+    INVALID_CREDENTIALS_MESSAGE,
+    UNAVAILABLE_MESSAGE,
+    DirectoryAgency,
+    DirectorySettings,
+    DirectoryUnavailable,
+    DirectoryUser,
+    InvalidCredentials,
+    LdapDirectory,
+)
+from tests.ldap_server import SLAPD, SlapdServer, free_port
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PEOPLE = "ou=people,dc=jointops,dc=test"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a binary is missing, but fail under CI where it must be there."""
+    if not condition:
+        if IN_CI:
+            pytest.fail(f"{reason} (required under CI)")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def slapd() -> Iterator[SlapdServer]:
+    require(Path(SLAPD).exists(), f"{SLAPD} not installed (Debian package slapd)")
+    with SlapdServer(LDIF_PATH, tls=shutil.which("openssl") is not None) as server:
+        yield server
+
+
+def slapd_settings(server: SlapdServer, **changes: object) -> DirectorySettings:
+    """The demo settings, pointed at the real server."""
+    changes.setdefault("urls", (server.url,))
+    return replace(demo_settings(), **changes)
+
+
+@pytest.fixture(params=["demo", "slapd"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def make_directory(
+    backend: str, request: pytest.FixtureRequest, **changes: object
+) -> LdapDirectory:
+    """The demo directory or one on the real slapd, with the demo settings changed."""
+    if backend == "demo":
+        return demo_directory(replace(demo_settings(), **changes))
+    return LdapDirectory(slapd_settings(request.getfixturevalue("slapd"), **changes))
+
+
+@pytest.fixture
+def directory(backend: str, request: pytest.FixtureRequest) -> LdapDirectory:
+    return make_directory(backend, request)
+
+
+def ldif_people() -> dict[str, dict[str, list[str]]]:
+    with LDIF_PATH.open("rb") as ldif_file:
+        return {
+            entry["uid"][0]: entry
+            for dn, entry in LDIFParser(ldif_file).parse()
+            if dn.endswith("," + PEOPLE)
+        }
+
+
+# -- login -------------------------------------------------------------------
+
+EXPECTED_USERS = [
+    DirectoryUser(
+        username="investigator.pbso",
+        dn=f"uid=investigator.pbso,{PEOPLE}",
+        display_name="Marisol Delgado",
+        email="investigator.pbso@pbso.demo.test",
+        phone="+1 561 555 0101",
+        agency_code="PBSO",
+        roles=frozenset({"investigator"}),
+    ),
+    DirectoryUser(
+        username="supervisor.sao15",
+        dn=f"uid=supervisor.sao15,{PEOPLE}",
+        display_name="Curtis Jameson",
+        email="supervisor.sao15@sao15.demo.test",
+        phone="+1 561 555 0142",
+        agency_code="SAO15",
+        roles=frozenset({"supervisor", "prosecutor"}),
+    ),
+    DirectoryUser(
+        username="advocate.vs",
+        dn=f"uid=advocate.vs,{PEOPLE}",
+        display_name="Rose-Andrée Pierre-Louis",
+        email="advocate.vs@vs.demo.test",
+        phone="+1 561 555 0151",
+        agency_code="VS",
+        roles=frozenset({"advocate"}),
+    ),
+    DirectoryUser(
+        username="deconfliction_officer.pbso",
+        dn=f"uid=deconfliction_officer.pbso,{PEOPLE}",
+        display_name="Tamika Brooks",
+        email="deconfliction_officer.pbso@pbso.demo.test",
+        phone="+1 561 555 0103",
+        agency_code="PBSO",
+        roles=frozenset({"deconfliction_officer"}),
+    ),
+    DirectoryUser(
+        username="agent.chen.fbi",
+        dn=f"uid=agent.chen.fbi,{PEOPLE}",
+        display_name="Michael Chen",
+        email="agent.chen.fbi@fbi.demo.test",
+        phone="+1 561 555 0122",
+        agency_code="FBI",
+        roles=frozenset({"investigator"}),
+    ),
+]
+
+
+@pytest.mark.parametrize("expected", EXPECTED_USERS, ids=lambda user: user.username)
+def test_login_returns_the_directory_user(
+    directory: LdapDirectory, expected: DirectoryUser
+) -> None:
+    assert directory.authenticate(expected.username, DEMO_PASSWORD) == expected
+
+
+def test_login_name_is_matched_like_the_directory_does(directory: LdapDirectory) -> None:
+    user = directory.authenticate("  Admin.PBSO ", DEMO_PASSWORD)
+    assert user.username == "admin.pbso"
+    assert user.roles == frozenset({"admin"})
+
+
+def test_groups_that_map_to_no_role_are_ignored(directory: LdapDirectory) -> None:
+    # supervisor.fbi is also in cn=parking-permits
+    assert directory.authenticate("supervisor.fbi", DEMO_PASSWORD).roles == {"supervisor"}
+
+
+def assert_refused(directory: LdapDirectory, username: str, password: str) -> None:
+    with pytest.raises(InvalidCredentials) as refused:
+        directory.authenticate(username, password)
+    assert type(refused.value) is InvalidCredentials
+    assert str(refused.value) == INVALID_CREDENTIALS_MESSAGE
+
+
+def test_wrong_password_is_refused(directory: LdapDirectory) -> None:
+    assert_refused(directory, "investigator.pbso", "not-the-password")
+
+
+def test_unknown_user_gets_the_same_answer_as_a_wrong_password(directory: LdapDirectory) -> None:
+    assert_refused(directory, "nobody.pbso", DEMO_PASSWORD)
+
+
+@pytest.mark.parametrize("username", ["*)(uid=*))(|(uid=*", "admin*", "*", "*)(|(objectClass=*"])
+def test_filter_injection_is_refused(directory: LdapDirectory, username: str) -> None:
+    assert_refused(directory, username, DEMO_PASSWORD)
+
+
+def test_the_service_account_cannot_log_in_as_a_user(directory: LdapDirectory) -> None:
+    assert_refused(directory, "jointops-service", "demo-service-password")
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ("investigator.pbso", ""),
+        ("investigator.pbso", "   "),
+        ("investigator.pbso", "\t\n"),
+        ("", DEMO_PASSWORD),
+        ("   ", DEMO_PASSWORD),
+    ],
+)
+def test_blank_input_is_refused_before_touching_the_directory(username: str, password: str) -> None:
+    contacted: list[str] = []
+
+    def server_factory(url: str) -> object:
+        contacted.append(url)
+        raise AssertionError("the directory must not be contacted")
+
+    directory = LdapDirectory(demo_settings(), server_factory=server_factory)
+    assert_refused(directory, username, password)
+    assert contacted == []
+
+
+# -- listing -----------------------------------------------------------------
+
+
+def test_users_lists_every_demo_user(directory: LdapDirectory) -> None:
+    users = {user.username: user for user in directory.users()}
+    people = ldif_people()
+    assert set(users) == set(people)
+    assert len(users) == 16
+    for username, entry in people.items():
+        assert users[username].agency_code == entry["departmentNumber"][0]
+        assert users[username].email == entry["mail"][0]
+        assert len(users[username].roles) >= 1
+    for expected in EXPECTED_USERS:
+        assert users[expected.username] == expected
+
+
+def test_users_reads_page_by_page(
+    directory: LdapDirectory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth.directory, "PAGE_SIZE", 3)
+    assert len(list(directory.users())) == 16
+
+
+def test_agencies(directory: LdapDirectory) -> None:
+    assert directory.agencies() == [
+        DirectoryAgency("FBI", "Federal Bureau of Investigation", "federal"),
+        DirectoryAgency("HSI", "Homeland Security Investigations", "federal"),
+        DirectoryAgency("PBSO", "Palm Beach County Sheriff's Office", "local"),
+        DirectoryAgency("SAO15", "State Attorney's Office, 15th Judicial Circuit", "prosecution"),
+        DirectoryAgency("VS", "Palm Beach Victim Services", "victim_services"),
+        DirectoryAgency("WPBPD", "West Palm Beach Police Department", "local"),
+    ]
+
+
+# -- settings ----------------------------------------------------------------
+
+
+def test_anonymous_search_works(backend: str, request: pytest.FixtureRequest) -> None:
+    directory = make_directory(backend, request, bind_dn=None, bind_password=None)
+    assert directory.authenticate("advocate.vs", DEMO_PASSWORD).roles == {"advocate"}
+
+
+def test_a_refused_service_account_is_an_outage_not_a_bad_login(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    directory = make_directory(backend, request, bind_password="wrong")
+    with pytest.raises(DirectoryUnavailable, match=UNAVAILABLE_MESSAGE):
+        directory.authenticate("advocate.vs", DEMO_PASSWORD)
+    with pytest.raises(DirectoryUnavailable):
+        list(directory.users())
+
+
+def test_roles_mapping_compares_group_dns_loosely(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    mapping = {"CN=JointOps-Advocates, OU=Groups, DC=JointOps, DC=Test": "advocate"}
+    directory = make_directory(backend, request, roles_mapping=mapping)
+    assert directory.authenticate("advocate.vs", DEMO_PASSWORD).roles == {"advocate"}
+    assert directory.authenticate("supervisor.vs", DEMO_PASSWORD).roles == frozenset()
+
+
+def test_roles_mapping_to_an_unknown_role_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown roles"):
+        LdapDirectory(replace(demo_settings(), roles_mapping={"cn=x": "superuser"}))
+
+
+# -- a real server: outages, failover, TLS -----------------------------------
+
+
+def closed_port_url() -> str:
+    return f"ldap://127.0.0.1:{free_port()}"
+
+
+def test_unreachable_directory_is_unavailable_quickly() -> None:
+    directory = LdapDirectory(replace(demo_settings(), urls=(closed_port_url(),), timeout=2))
+    started = time.monotonic()
+    with pytest.raises(DirectoryUnavailable, match=UNAVAILABLE_MESSAGE):
+        directory.authenticate("investigator.pbso", DEMO_PASSWORD)
+    with pytest.raises(DirectoryUnavailable):
+        list(directory.users())
+    with pytest.raises(DirectoryUnavailable):
+        directory.agencies()
+    assert time.monotonic() - started < 5
+
+
+def test_silent_directory_times_out() -> None:
+    """A server that accepts the connection but never answers."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"ldap://127.0.0.1:{silent.getsockname()[1]}"
+        directory = LdapDirectory(replace(demo_settings(), urls=(url,), timeout=1))
+        started = time.monotonic()
+        with pytest.raises(DirectoryUnavailable):
+            directory.authenticate("investigator.pbso", DEMO_PASSWORD)
+        assert time.monotonic() - started < 4
+
+
+def test_fails_over_to_the_next_url(slapd: SlapdServer) -> None:
+    directory = LdapDirectory(replace(slapd_settings(slapd), urls=(closed_port_url(), slapd.url)))
+    assert directory.authenticate("investigator.hsi", DEMO_PASSWORD).agency_code == "HSI"
+
+
+def test_directory_stopping_and_coming_back(slapd: SlapdServer) -> None:
+    directory = LdapDirectory(slapd_settings(slapd, timeout=2))
+    assert directory.authenticate("investigator.wpbpd", DEMO_PASSWORD).agency_code == "WPBPD"
+    slapd.stop()
+    try:
+        started = time.monotonic()
+        with pytest.raises(DirectoryUnavailable):
+            directory.authenticate("investigator.wpbpd", DEMO_PASSWORD)
+        assert time.monotonic() - started < 5
+    finally:
+        slapd.start()
+    # the same instance works again at once: no "server down" state is cached
+    assert directory.authenticate("investigator.wpbpd", DEMO_PASSWORD).agency_code == "WPBPD"
+
+
+def require_tls(server: SlapdServer) -> None:
+    require(server.tls, "the openssl command is needed to make test certificates")
+
+
+def test_start_tls_with_the_ca(slapd: SlapdServer) -> None:
+    require_tls(slapd)
+    directory = LdapDirectory(slapd_settings(slapd, start_tls=True, ca_file=slapd.ca_file))
+    assert directory.authenticate("prosecutor.sao15", DEMO_PASSWORD).roles == {"prosecutor"}
+
+
+def test_ldaps_with_the_ca(slapd: SlapdServer) -> None:
+    require_tls(slapd)
+    settings = slapd_settings(slapd, ca_file=slapd.ca_file)
+    directory = LdapDirectory(replace(settings, urls=(slapd.ldaps_url,)))
+    assert directory.authenticate("supervisor.hsi", DEMO_PASSWORD).agency_code == "HSI"
+    assert len(directory.agencies()) == 6
+
+
+@pytest.mark.parametrize("mode", ["ldaps", "start_tls"])
+def test_an_untrusted_certificate_is_refused(slapd: SlapdServer, mode: str) -> None:
+    require_tls(slapd)
+    if mode == "ldaps":
+        settings = slapd_settings(slapd, urls=(slapd.ldaps_url,))
+    else:
+        settings = slapd_settings(slapd, start_tls=True)
+    directory = LdapDirectory(replace(settings, timeout=2))  # system CAs only
+    with pytest.raises(DirectoryUnavailable):
+        directory.authenticate("supervisor.hsi", DEMO_PASSWORD)
