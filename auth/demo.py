@@ -4,6 +4,9 @@ The agencies, people and groups of ``demo_directory.ldif`` served in-process
 by ldap3's MOCK_SYNC strategy, through the same :class:`LdapDirectory` code
 that talks to a real server. The integration tests load the same file into a
 real OpenLDAP slapd. Every demo account has the password ``DEMO_PASSWORD``.
+
+The mock is not a security boundary: it compares passwords (like every other
+value) case-insensitively, so ``DEMO-PASSWORD`` works too.
 """
 
 from __future__ import annotations

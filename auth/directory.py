@@ -201,7 +201,10 @@ class LdapDirectory:
             with self._connection(entry["dn"], password, rejected=InvalidCredentials):
                 pass
             roles = self._roles_of(conn, entry["dn"])
-        return self._user(entry, roles)
+        user = self._user(entry, roles)
+        if user is None:
+            raise InvalidCredentials()
+        return user
 
     def users(self) -> Iterator[DirectoryUser]:
         """Every user below user_base_dn, with roles, read page by page."""
@@ -212,7 +215,11 @@ class LdapDirectory:
                 conn, s.user_base_dn, s.user_object_filter, self._user_attributes()
             ):
                 roles = roles_by_member.get(_normalize_dn(entry["dn"]), frozenset())
-                yield self._user(entry, roles)
+                user = self._user(entry, roles)
+                if user is None:
+                    log.warning("skipping user entry %s: no %s", entry["dn"], s.user_login_attr)
+                    continue
+                yield user
 
     def agencies(self) -> list[DirectoryAgency]:
         """The agency entries directly below agency_base_dn, sorted by code."""
@@ -298,6 +305,8 @@ class LdapDirectory:
             try:
                 conn.bind()
             except LDAPInvalidCredentialsResult as exc:
+                if rejected is DirectoryUnavailable:
+                    log.warning("the directory refused the service bind as %s", user or "anonymous")
                 raise rejected() from exc
             yield conn
         except LDAPException as exc:
@@ -364,9 +373,12 @@ class LdapDirectory:
         s = self._settings
         return [s.user_login_attr, "cn", "displayName", "mail", "telephoneNumber", s.agency_attr]
 
-    def _user(self, entry: dict[str, Any], roles: frozenset[str]) -> DirectoryUser:
+    def _user(self, entry: dict[str, Any], roles: frozenset[str]) -> DirectoryUser | None:
+        """The user of an entry; the login name is the directory's spelling of it."""
         attrs = entry["attributes"]
-        username = _first(attrs, self._settings.user_login_attr) or ""
+        username = _first(attrs, self._settings.user_login_attr)
+        if username is None:
+            return None
         return DirectoryUser(
             username=username,
             dn=entry["dn"],

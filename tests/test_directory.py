@@ -346,3 +346,9 @@ def test_an_untrusted_certificate_is_refused(slapd: SlapdServer, mode: str) -> N
     directory = LdapDirectory(replace(settings, timeout=2))  # system CAs only
     with pytest.raises(DirectoryUnavailable):
         directory.authenticate("supervisor.hsi", DEMO_PASSWORD)
+
+
+def test_passwords_are_case_sensitive_on_a_real_server(slapd: SlapdServer) -> None:
+    # The ldap3 mock compares case-insensitively (see auth.demo); slapd does not.
+    directory = LdapDirectory(slapd_settings(slapd))
+    assert_refused(directory, "investigator.pbso", DEMO_PASSWORD.upper())

@@ -1,0 +1,181 @@
+"""Fixtures: an app on its own database per test, clients signed in per role.
+
+Every test that takes ``app`` runs on SQLite and on PostgreSQL. The schema
+comes from the migrations (never ``create_all``) and the demo data from
+``seed-demo``, both built once per session into a template that each test
+copies: a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL.
+PostgreSQL runs when ``JOINTOPS_TEST_POSTGRES_URL`` is set; without it the
+PostgreSQL half is skipped, except under CI, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from jointops import create_app
+from jointops.extensions import db
+
+ON_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get("JOINTOPS_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip when something a test needs is missing; under CI that is a failure."""
+    if condition:
+        return
+    if ON_CI:
+        pytest.fail(f"CI needs this: {reason}")
+    pytest.skip(reason)
+
+
+def base_config(url: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "TIMEZONE": "America/New_York",
+    }
+
+
+def migrate_and_seed(url: str, *, seed: bool = True) -> None:
+    from flask_migrate import upgrade
+
+    from jointops.demo import seed_demo
+
+    app = create_app(base_config(url))
+    with app.app_context():
+        upgrade()
+        if seed:
+            seed_demo()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _admin_engine() -> sa.Engine:
+    return sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+
+
+def _database_url(name: str) -> str:
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+class PostgresDatabases:
+    """Creates throw-away databases on the test server and drops them again."""
+
+    def __init__(self) -> None:
+        self.engine = _admin_engine()
+        self.prefix = f"jointops_test_{uuid.uuid4().hex[:8]}"
+
+    def create(self, template: str | None = None) -> str:
+        name = f"{self.prefix}_{uuid.uuid4().hex[:8]}"
+        with self.engine.connect() as conn:
+            clause = f' TEMPLATE "{template}"' if template else ""
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{clause}')
+        return name
+
+    def drop(self, name: str) -> None:
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresDatabases]:
+    need(bool(POSTGRES_URL), "JOINTOPS_TEST_POSTGRES_URL is not set")
+    databases = PostgresDatabases()
+    yield databases
+    databases.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "jointops.sqlite3"
+    migrate_and_seed(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres: PostgresDatabases) -> Iterator[str]:
+    name = postgres.create()
+    migrate_and_seed(_database_url(name))
+    yield name
+    postgres.drop(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated and seeded database for one test."""
+    if request.param == "sqlite":
+        path = tmp_path / "jointops.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    postgres: PostgresDatabases = request.getfixturevalue("postgres")
+    name = postgres.create(template=request.getfixturevalue("postgres_template"))
+    yield _database_url(name)
+    postgres.drop(name)
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return make_url(database_url).get_backend_name()
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    app = create_app(base_config(database_url))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login(app: Flask) -> Callable[[str], FlaskClient]:
+    """``login("investigator.pbso")``: a new client signed in as that demo user."""
+    from sqlalchemy import select
+
+    from jointops.models import User
+
+    def sign_in(username: str) -> FlaskClient:
+        user = db.session.scalar(select(User).where(User.username == username))
+        assert user is not None, f"no demo user {username}"
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return client
+
+    return sign_in
+
+
+def user(username: str) -> Any:
+    from sqlalchemy import select
+
+    from jointops.models import User
+
+    found = db.session.scalar(select(User).where(User.username == username))
+    assert found is not None, username
+    return found
