@@ -26,7 +26,9 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def load_config(environ: Mapping[str, str] | None = None, instance_path: str = "") -> dict[str, Any]:
+def load_config(
+    environ: Mapping[str, str] | None = None, instance_path: str = ""
+) -> dict[str, Any]:
     """Build the Flask config from ``environ`` (default: ``os.environ``)."""
     if environ is None:
         _load_dotenv()
@@ -84,9 +86,10 @@ def validate_config(config: Mapping[str, Any]) -> None:
     url = config["LDAP_URL"]
     if url == DEMO_DIRECTORY:
         raise ConfigError("JOINTOPS_LDAP_URL: production cannot use the demo directory")
-    plain = any(
-        u.strip().startswith("ldap://") for u in url.split(",")
-    ) and not config["LDAP_START_TLS"]
+    plain = (
+        any(u.strip().startswith("ldap://") for u in url.split(","))
+        and not config["LDAP_START_TLS"]
+    )
     if plain and not config["LDAP_ALLOW_PLAIN"]:
         raise ConfigError(
             "JOINTOPS_LDAP_URL: production refuses unencrypted ldap:// "

@@ -122,7 +122,9 @@ class EventForm(FlaskForm):
         cases = db.session.scalars(
             select(Case).where(Case.agency_id == agency_id).order_by(Case.number)
         )
-        self.case_id.choices = [(None, "— none —")] + [(c.id, f"{c.number} {c.title}") for c in cases]
+        self.case_id.choices = [(None, "— none —")] + [
+            (c.id, f"{c.number} {c.title}") for c in cases
+        ]
         resources = db.session.scalars(
             select(Resource)
             .where(Resource.active.is_(True))
@@ -202,7 +204,10 @@ class EventForm(FlaskForm):
 
     def _check_subtype(self) -> None:
         if self.kind.data and subtype(self.kind.data, self.subtype.data or "") is None:
-            self._fail(self.subtype, f"Choose a type of {KIND_LABELS.get(self.kind.data, 'event').lower()}.")
+            self._fail(
+                self.subtype,
+                f"Choose a type of {KIND_LABELS.get(self.kind.data, 'event').lower()}.",
+            )
         if self.kind.data != "appointment" and not (self.title.data or "").strip():
             self._fail(self.title, "A title is required.")
 
@@ -228,7 +233,9 @@ class EventForm(FlaskForm):
             self._fail(missing, "Give latitude and longitude together.")
         if self.kind.data == "operation":
             if not (self.location_address.data or "").strip():
-                self._fail(self.location_address, "An operation needs the address where it happens.")
+                self._fail(
+                    self.location_address, "An operation needs the address where it happens."
+                )
             if not has_lat and not self.latitude.errors:
                 self._fail(self.latitude, "An operation needs coordinates for deconfliction.")
             if not has_lon and not self.longitude.errors:

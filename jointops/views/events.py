@@ -10,7 +10,13 @@ from werkzeug.wrappers import Response
 
 from auth.policy import Visibility, creatable_kinds
 from jointops import audit
-from jointops.booking import BookingConflict, BookingWarning, NeedsConfirmation, cancel_event, save_event
+from jointops.booking import (
+    BookingConflict,
+    BookingWarning,
+    NeedsConfirmation,
+    cancel_event,
+    save_event,
+)
 from jointops.extensions import db
 from jointops.forms import LOCAL_FORMAT, CancelForm, EventForm
 from jointops.models import Event
@@ -28,7 +34,11 @@ def load_event(event_id: int, *, need: Visibility = Visibility.BUSY) -> tuple[Ev
     seen = visibility(current_user, event) if event is not None else Visibility.NONE
     if event is None or seen < need:
         audit.record_now(
-            "event.view", outcome="denied", object_type="event", object_id=event_id, path=request.path
+            "event.view",
+            outcome="denied",
+            object_type="event",
+            object_id=event_id,
+            path=request.path,
         )
         abort(404)
     return event, seen
@@ -54,7 +64,9 @@ def _submit(form: EventForm, event: Event | None) -> tuple[Event | None, list[Bo
 def _render_form(form: EventForm, event: Event | None, warnings: list[BookingWarning]) -> Page:
     status = 200
     if request.method == "POST":
-        conflict = any("already booked" in e for e in form.room_id.errors + form.resource_ids.errors)
+        conflict = any(
+            "already booked" in e for e in form.room_id.errors + form.resource_ids.errors
+        )
         status = 409 if conflict else 400 if form.errors else 200
     return render_template("event_form.html", form=form, event=event, warnings=warnings), status
 
@@ -93,9 +105,7 @@ def _prefill(form: EventForm, kinds: list[str]) -> None:
 @allow(SIGNED_IN)
 def show(event_id: int) -> Page:
     event, seen = load_event(event_id)
-    audit.record(
-        "event.view", object_type="event", object_id=event.id, level=seen.name.lower()
-    )
+    audit.record("event.view", object_type="event", object_id=event.id, level=seen.name.lower())
     db.session.commit()
     return render_template(
         "event.html",
@@ -112,7 +122,11 @@ def edit(event_id: int) -> Page:
     if not editable(current_user, event) or event.is_cancelled:
         audit.record_now("event.update", outcome="denied", object_type="event", object_id=event_id)
         abort(403)
-    form = EventForm.for_event(current_user, event) if request.method == "GET" else EventForm(current_user)
+    form = (
+        EventForm.for_event(current_user, event)
+        if request.method == "GET"
+        else EventForm(current_user)
+    )
     saved, warnings = _submit(form, event)
     if saved is not None:
         flash(f"Saved “{saved.title}”.", "success")

@@ -56,7 +56,9 @@ def login() -> str | Response | tuple[str, int]:
         if user.agency is None or not user.roles:
             db.session.rollback()
             audit.record_now("login", outcome="no_access", username=username[:128])
-            form.password.errors = ["Your account has no JointOps role or agency. Ask your administrator."]
+            form.password.errors = [
+                "Your account has no JointOps role or agency. Ask your administrator."
+            ]
             return render_template("login.html", form=form), 403
         record_login(user)
         db.session.flush()
