@@ -44,7 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             _tune_sqlite(db.engine)
 
-    from jointops import cli, directory, views
+    from jointops import cli, directory, sessions, views  # noqa: F401 - sessions registers the user loader
 
     directory.init_app(app)
     views.init_app(app)

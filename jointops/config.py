@@ -52,8 +52,14 @@ def load_config(
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": 0,
-        "PERMANENT_SESSION_LIFETIME": int(get("SESSION_IDLE_MINUTES", "30")) * 60,
+        # The cookie's signature outlives no session; idle and absolute limits are server-side.
+        "PERMANENT_SESSION_LIFETIME": int(get("SESSION_MAX_HOURS", "12")) * 3600,
         "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_IDLE_MINUTES": int(get("SESSION_IDLE_MINUTES", "30")),
+        "SESSION_MAX_HOURS": int(get("SESSION_MAX_HOURS", "12")),
+        "SESSIONS_PER_USER": int(get("SESSIONS_PER_USER", "1")),
+        "LOCKOUT_FAILURES": int(get("LOCKOUT_FAILURES", "5")),
+        "LOCKOUT_MINUTES": int(get("LOCKOUT_MINUTES", "10")),
         "LDAP_URL": get("LDAP_URL", DEMO_DIRECTORY),
         "LDAP_ALLOW_PLAIN": _bool(get("LDAP_ALLOW_PLAIN", "false")),
         "LDAP_BIND_USER_DN": get("LDAP_BIND_USER_DN") or None,
@@ -79,6 +85,10 @@ def validate_config(config: Mapping[str, Any]) -> None:
         ZoneInfo(config["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"JOINTOPS_TIMEZONE: unknown time zone {config['TIMEZONE']!r}") from exc
+    if config["LOCKOUT_MINUTES"] < 10 or not 1 <= config["LOCKOUT_FAILURES"] <= 5:
+        raise ConfigError("JOINTOPS_LOCKOUT_*: lock after at most 5 failures for at least 10 min")
+    if not 0 < config["SESSION_IDLE_MINUTES"] <= 30 or not 0 < config["SESSION_MAX_HOURS"] <= 12:
+        raise ConfigError("JOINTOPS_SESSION_*: at most 30 minutes idle and 12 hours in all")
     if not config.get("PRODUCTION"):
         return
     if config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY) or len(config["SECRET_KEY"]) < 32:

@@ -14,8 +14,9 @@ from auth.directory import (
     DirectoryUser,
     LdapDirectory,
 )
+from jointops import sessions
 from jointops.config import DEMO_DIRECTORY
-from jointops.extensions import db, login_manager
+from jointops.extensions import db
 from jointops.models import Agency, User, utcnow
 
 EXTENSION_KEY = "jointops.directory"
@@ -60,12 +61,6 @@ def _build(config: dict) -> Directory:  # type: ignore[type-arg]
         timeout=config["LDAP_TIMEOUT"],
     )
     return LdapDirectory(settings)
-
-
-@login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
 
 
 def upsert_agency(found: DirectoryAgency) -> Agency:
@@ -125,6 +120,7 @@ def sync_directory(directory: Directory | None = None) -> SyncReport:
     for username, user in known.items():
         if username not in seen and user.active:
             user.active = False
+            sessions.end_all(user, "deactivated")
             report.deactivated.append(username)
     db.session.commit()
     return report

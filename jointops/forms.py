@@ -22,7 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from auth.policy import creatable_kinds
+from auth.policy import LAW_ENFORCEMENT_KINDS, creatable_kinds
 from jointops.booking import EventDraft
 from jointops.catalog import (
     KIND_LABELS,
@@ -34,7 +34,7 @@ from jointops.catalog import (
     subtype_label,
 )
 from jointops.extensions import db
-from jointops.models import Case, Event, Resource, ResourceKind, User
+from jointops.models import Case, Event, Resource, User
 from jointops.officetime import NonexistentLocalTime, local_to_utc, to_local
 from jointops.visibility import viewer_of
 
@@ -146,7 +146,10 @@ class EventForm(FlaskForm):
             (u.id, label(u)) for u in users if u.agency_id == agency_id
         ]
         self.investigators.choices = [
-            (u.id, label(u)) for u in users if u.roles & {"investigator", "supervisor"}
+            (u.id, label(u))
+            for u in users
+            if "investigator" in u.roles
+            or ("supervisor" in u.roles and u.agency and u.agency.kind in LAW_ENFORCEMENT_KINDS)
         ]
         self.advocates.choices = [(u.id, label(u)) for u in users if "advocate" in u.roles]
         self.prosecutors.choices = [(u.id, label(u)) for u in users if "prosecutor" in u.roles]
@@ -322,7 +325,3 @@ class EventForm(FlaskForm):
             resource_ids=resources,
             participants=sorted(participants.items()),
         )
-
-
-def room_kinds() -> list[str]:
-    return [k.value for k in ResourceKind if k.is_room]

@@ -313,3 +313,36 @@ class AuditEntry(db.Model):
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(db.JSON, default=dict)
+
+
+class UserSession(db.Model):
+    """A server-side session: the cookie carries only a random id, stored here as a hash.
+
+    Ending a row ends the session at once on every worker and host.
+    """
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_live", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins in a row per username (known or not), shared by every worker."""
+
+    __tablename__ = "login_throttles"
+
+    username: Mapped[str] = mapped_column(String(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

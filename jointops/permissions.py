@@ -12,10 +12,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from jointops import audit
+from jointops.sessions import REASON_MESSAGES
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
@@ -36,8 +37,11 @@ def allow(*who: str) -> Callable[[F], F]:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                if request.blueprint == "api" or request.path.startswith("/api/"):
+                if request.path.startswith("/api/"):
                     abort(401)
+                reason = g.get("session_end_reason")
+                if reason:
+                    flash(REASON_MESSAGES.get(reason, REASON_MESSAGES["ended"]), "info")
                 return redirect(url_for("auth.login", next=request.full_path))
             if roles and not (current_user.roles & roles):
                 audit.record_now(

@@ -10,6 +10,7 @@ PostgreSQL half is skipped, except under CI, where that is a failure.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 import uuid
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
@@ -47,6 +48,8 @@ def base_config(url: str) -> dict[str, Any]:
         "SECRET_KEY": "test-secret-key",
         "WTF_CSRF_ENABLED": False,
         "TIMEZONE": "America/New_York",
+        # tests sign in several roles at once, some as the same user
+        "SESSIONS_PER_USER": 5,
     }
 
 
@@ -133,9 +136,29 @@ def backend(database_url: str) -> str:
     return make_url(database_url).get_backend_name()
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in a context of its own, as a server does.
+
+    Without this a request would reuse the test's app context, and with it
+    ``g`` (Flask-Login's cached user) and the test's database session, hiding
+    anything that must be re-read per request, such as an ended session. The
+    test's pending changes are committed first so the request sees them, and
+    its objects are expired afterwards so the test sees what the request did.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if has_app_context():
+            db.session.commit()
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
     app = create_app(base_config(database_url))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()
@@ -160,12 +183,18 @@ def login(app: Flask) -> Callable[[str], FlaskClient]:
     from jointops.models import User
 
     def sign_in(username: str) -> FlaskClient:
+        from jointops import sessions
+
         user = db.session.scalar(select(User).where(User.username == username))
         assert user is not None, f"no demo user {username}"
+        with app.test_request_context():
+            token = sessions.start(user)
+            db.session.commit()
         client = app.test_client()
         with client.session_transaction() as session:
             session["_user_id"] = str(user.id)
             session["_fresh"] = True
+            session["sid"] = token
         return client
 
     return sign_in

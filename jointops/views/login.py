@@ -9,15 +9,17 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from auth.directory import DirectoryUnavailable, InvalidCredentials
-from jointops import audit
+from jointops import audit, lockout, sessions
 from jointops.directory import get_directory, mirror_user, record_login, upsert_agency
 from jointops.extensions import db
 from jointops.forms import LoginForm
+from jointops.officetime import fmt_time
 from jointops.permissions import PUBLIC, SIGNED_IN, allow
 
 bp = Blueprint("auth", __name__)
 
 BAD_LOGIN = "Unknown username or wrong password."
+Page = str | Response | tuple[str, int]
 
 
 def _safe_next(target: str | None) -> str:
@@ -29,51 +31,57 @@ def _safe_next(target: str | None) -> str:
     return url_for("schedule.calendar")
 
 
+def _refuse(form: LoginForm, message: str, status: int, outcome: str, username: str) -> Page:
+    audit.record_now("login", outcome=outcome, username=username[:128])
+    form.password.errors = [message]
+    return render_template("login.html", form=form), status
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @allow(PUBLIC)
-def login() -> str | Response | tuple[str, int]:
+def login() -> Page:
     if current_user.is_authenticated:
         return redirect(url_for("schedule.calendar"))
     form = LoginForm()
-    if form.validate_on_submit():
-        username = form.username.data.strip()
-        directory = get_directory()
-        try:
-            found = directory.authenticate(username, form.password.data)
-        except InvalidCredentials:
-            audit.record_now("login", outcome="failure", username=username[:128])
-            form.password.errors = [BAD_LOGIN]
-            return render_template("login.html", form=form), 401
-        except DirectoryUnavailable:
-            audit.record_now("login", outcome="unavailable", username=username[:128])
-            flash("The directory is unavailable. Try again in a moment.", "error")
-            return render_template("login.html", form=form), 503
-        for agency in directory.agencies():
-            if agency.code == found.agency_code:
-                upsert_agency(agency)
-        db.session.flush()
-        user = mirror_user(found)
-        if user.agency is None or not user.roles:
-            db.session.rollback()
-            audit.record_now("login", outcome="no_access", username=username[:128])
-            form.password.errors = [
-                "Your account has no JointOps role or agency. Ask your administrator."
-            ]
-            return render_template("login.html", form=form), 403
-        record_login(user)
-        db.session.flush()
-        session.clear()
-        login_user(user)
-        audit.record("login", actor=user)
-        db.session.commit()
-        return redirect(_safe_next(request.args.get("next")))
-    status = 400 if form.errors else 200
-    return render_template("login.html", form=form), status
+    if not form.validate_on_submit():
+        return render_template("login.html", form=form), 400 if form.errors else 200
+    username = form.username.data.strip()
+    until = lockout.locked_until(username)
+    if until is not None:
+        message = f"Too many failed sign-ins. Try again after {fmt_time(until)}."
+        return _refuse(form, message, 429, "locked", username)
+    directory = get_directory()
+    try:
+        found = directory.authenticate(username, form.password.data)
+    except InvalidCredentials:
+        lockout.record_failure(username)
+        return _refuse(form, BAD_LOGIN, 401, "failure", username)
+    except DirectoryUnavailable as exc:
+        return _refuse(form, str(exc), 503, "unavailable", username)
+    for agency in directory.agencies():
+        if agency.code == found.agency_code:
+            upsert_agency(agency)
+    db.session.flush()
+    user = mirror_user(found)
+    if user.agency is None or not user.roles:
+        db.session.rollback()
+        message = "Your account has no JointOps role or agency. Ask your administrator."
+        return _refuse(form, message, 403, "no_access", username)
+    lockout.clear(username)
+    record_login(user)
+    db.session.flush()
+    session.clear()
+    session["sid"] = sessions.start(user)
+    login_user(user)
+    audit.record("login", actor=user)
+    db.session.commit()
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.route("/logout", methods=["POST"])
 @allow(SIGNED_IN)
 def logout() -> Response:
+    sessions.end_by_token(session.get("sid"), "logout")
     audit.record("logout")
     db.session.commit()
     logout_user()

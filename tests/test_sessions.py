@@ -1,0 +1,157 @@
+"""CJIS-style sessions and lockout, with the clock moved by time-machine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from auth.directory import DirectoryAgency, DirectoryUser
+from jointops.directory import get_directory, sync_directory
+from jointops.extensions import db
+from jointops.models import AuditEntry, User, UserSession
+
+PASSWORD = "demo-password"
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Coordinates]:
+    with time_machine.travel(datetime(2026, 12, 1, 15, 0, tzinfo=UTC), tick=False) as traveller:
+        yield traveller
+
+
+def sign_in(app: Flask, username: str, password: str = PASSWORD) -> tuple[FlaskClient, int]:
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": password})
+    return client, response.status_code
+
+
+def signed_in(client: FlaskClient) -> bool:
+    return client.get("/calendar").status_code == 200
+
+
+def test_five_failures_lock_the_account_for_ten_minutes(app: Flask, clock) -> None:
+    for _ in range(5):
+        assert sign_in(app, "investigator.hsi", "wrong")[1] == 401
+    client = app.test_client()
+    locked = client.post("/login", data={"username": "investigator.hsi", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins" in locked.get_data(as_text=True)
+    clock.shift(timedelta(minutes=9, seconds=59))
+    assert sign_in(app, "investigator.hsi")[1] == 429
+    clock.shift(timedelta(seconds=2))
+    client, status = sign_in(app, "investigator.hsi")
+    assert status == 302 and signed_in(client)
+
+
+def test_a_success_resets_the_failure_count(app: Flask, clock) -> None:
+    for _ in range(4):
+        sign_in(app, "investigator.hsi", "wrong")
+    assert sign_in(app, "investigator.hsi")[1] == 302
+    for _ in range(4):
+        sign_in(app, "investigator.hsi", "wrong")
+    assert sign_in(app, "investigator.hsi")[1] == 302
+
+
+def test_unknown_usernames_lock_the_same_way(app: Flask, clock) -> None:
+    """The lock must not tell an attacker which usernames exist."""
+    replies = set()
+    for name in ("nobody.here", "investigator.hsi"):
+        for _ in range(5):
+            sign_in(app, name, "wrong")
+        client = app.test_client()
+        reply = client.post("/login", data={"username": name, "password": "x"})
+        replies.add((reply.status_code, "Too many failed sign-ins" in reply.get_data(as_text=True)))
+    assert replies == {(429, True)}
+
+
+def test_thirty_idle_minutes_end_the_session(app: Flask, clock) -> None:
+    client, _ = sign_in(app, "advocate.vs")
+    clock.shift(timedelta(minutes=29))
+    assert signed_in(client)
+    clock.shift(timedelta(minutes=29))
+    assert signed_in(client), "activity restarts the idle clock"
+    clock.shift(timedelta(minutes=31))
+    response = client.get("/calendar")
+    assert response.status_code == 302
+    assert "30 minutes without activity" in client.get("/login").get_data(as_text=True)
+    row = db.session.scalar(select(UserSession).order_by(UserSession.id.desc()))
+    assert row is not None and row.end_reason == "idle"
+
+
+def test_twelve_hours_end_the_session_however_active(app: Flask, clock) -> None:
+    client, _ = sign_in(app, "advocate.vs")
+    for _ in range(35):
+        clock.shift(timedelta(minutes=20))
+        assert signed_in(client)
+    clock.shift(timedelta(minutes=21))
+    assert not signed_in(client)
+
+
+def test_logout_ends_the_session_on_the_server(app: Flask) -> None:
+    client, _ = sign_in(app, "supervisor.hsi")
+    stolen = app.test_client()
+    stolen.set_cookie("session", client.get_cookie("session").value)
+    assert signed_in(stolen)
+    client.post("/logout")
+    assert not signed_in(stolen), "a copied cookie must die with the session"
+
+
+def test_a_new_login_ends_the_older_session(app: Flask) -> None:
+    app.config["SESSIONS_PER_USER"] = 1
+    first, _ = sign_in(app, "supervisor.hsi")
+    second, _ = sign_in(app, "supervisor.hsi")
+    assert signed_in(second)
+    assert not signed_in(first)
+
+
+def test_the_session_id_changes_at_login(app: Flask) -> None:
+    client = app.test_client()
+    client.get("/login")
+    with client.session_transaction() as session:
+        session["sid"] = "planted-by-an-attacker"
+    client.post("/login", data={"username": "supervisor.hsi", "password": PASSWORD})
+    with client.session_transaction() as session:
+        assert session["sid"] != "planted-by-an-attacker"
+        assert len(session["sid"]) >= 40
+
+
+class ShrunkDirectory:
+    """The demo directory without one person, as after they left their agency."""
+
+    def __init__(self, gone: str) -> None:
+        self.inner, self.gone = get_directory(), gone
+
+    def authenticate(self, username: str, password: str) -> DirectoryUser:
+        return self.inner.authenticate(username, password)
+
+    def users(self) -> Iterator[DirectoryUser]:
+        return (u for u in self.inner.users() if u.username != self.gone)
+
+    def agencies(self) -> list[DirectoryAgency]:
+        return self.inner.agencies()
+
+
+def test_directory_deactivation_ends_sessions_at_once(app: Flask) -> None:
+    client, _ = sign_in(app, "investigator.wpbpd")
+    assert signed_in(client)
+    report = sync_directory(ShrunkDirectory("investigator.wpbpd"))
+    assert report.deactivated == ["investigator.wpbpd"]
+    assert not signed_in(client)
+    user = db.session.scalar(select(User).where(User.username == "investigator.wpbpd"))
+    assert user is not None and not user.active
+
+
+def test_failures_and_locks_are_audited(app: Flask) -> None:
+    for _ in range(6):
+        sign_in(app, "investigator.hsi", "wrong")
+    outcomes = [
+        a.outcome
+        for a in db.session.scalars(select(AuditEntry).where(AuditEntry.action == "login"))
+    ]
+    assert outcomes == ["failure"] * 5 + ["locked"]
