@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -66,6 +66,8 @@ def _register_template_helpers(app: Flask) -> None:
 
 def _security_headers(response: Response) -> Response:
     headers = response.headers
+    if current_app.config["PRODUCTION"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")

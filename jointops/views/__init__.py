@@ -15,9 +15,9 @@ from jointops.permissions import PUBLIC
 
 
 def init_app(app: Flask) -> None:
-    from jointops.views import api, events, login, schedule
+    from jointops.views import admin, api, events, login, schedule
 
-    for module in (login, schedule, events, api):
+    for module in (login, schedule, events, api, admin):
         app.register_blueprint(module.bp)
     app.view_functions["static"].access = (PUBLIC,)  # type: ignore[attr-defined]
     app.context_processor(_page_context)
