@@ -7,11 +7,18 @@ real OpenLDAP slapd. Every demo account has the password ``DEMO_PASSWORD``.
 
 The mock is not a security boundary: it compares passwords (like every other
 value) case-insensitively, so ``DEMO-PASSWORD`` works too.
+
+Like Active Directory, or OpenLDAP with the memberof overlay, every member of
+a group also carries the group's DN in ``memberOf``, so both group membership
+modes work on the demo. (The mock refuses extensible-match filters, so
+nested-group resolution does not: that is Active Directory's alone.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import ldap3
 from ldif import LDIFParser
@@ -59,12 +66,28 @@ def demo_directory(settings: DirectorySettings | None = None) -> LdapDirectory:
     """
     server = ldap3.Server("demo-directory.invalid", get_info=ldap3.NONE)
     loader = ldap3.Connection(server, client_strategy=ldap3.MOCK_SYNC)
-    with LDIF_PATH.open("rb") as ldif_file:
-        for dn, attributes in LDIFParser(ldif_file).parse():
-            if not loader.strategy.add_entry(dn, dict(attributes)):
-                raise ValueError(f"{LDIF_PATH.name}: cannot load {dn}")
+    for dn, attributes in demo_entries():
+        if not loader.strategy.add_entry(dn, attributes):
+            raise ValueError(f"{LDIF_PATH.name}: cannot load {dn}")
     return LdapDirectory(
         settings or demo_settings(),
         client_strategy=ldap3.MOCK_SYNC,
         server_factory=lambda _url: server,
     )
+
+
+def demo_entries() -> Iterator[tuple[str, dict[str, Any]]]:
+    """The entries of the demo LDIF, each group member given ``memberOf`` values."""
+    with LDIF_PATH.open("rb") as ldif_file:
+        entries = [
+            (dn, dict(attributes))
+            for dn, attributes in LDIFParser(ldif_file).parse()
+            if dn is not None
+        ]
+    groups_of: dict[str, list[str]] = {}
+    for dn, attributes in entries:
+        for member in attributes.get("member", []):
+            groups_of.setdefault(member.lower(), []).append(dn)
+    for dn, attributes in entries:
+        groups = groups_of.get(dn.lower())
+        yield dn, ({**attributes, "memberOf": groups} if groups else attributes)

@@ -13,11 +13,12 @@ the password the user typed. Only the directory ever checks a password.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
 import ssl
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -39,6 +40,19 @@ AGENCY_FILTER = "(objectClass=organization)"
 AGENCY_CODE_ATTR = "o"
 AGENCY_NAME_ATTR = "description"
 AGENCY_KIND_ATTR = "businessCategory"
+
+# How a user's groups are found (DirectorySettings.group_membership):
+#   "search"     search the groups below group_base_dn whose members attribute
+#                holds the user's DN (groupOfNames/member, groupOfUniqueNames/
+#                uniqueMember, AD group/member);
+#   "member_of"  read the group DNs from the user entry's own memberOf
+#                attribute (Active Directory; OpenLDAP with the memberof overlay).
+GROUP_MEMBERSHIP_MODES = ("search", "member_of")
+
+# Active Directory's LDAP_MATCHING_RULE_IN_CHAIN: a member filter with it
+# matches a group the user belongs to directly or through nested groups.
+# Other servers do not know the rule and match nothing (OpenLDAP) or refuse it.
+MATCHING_RULE_IN_CHAIN = "1.2.840.113556.1.4.1941"
 
 UNAVAILABLE_MESSAGE = "Directory unavailable, try again"
 INVALID_CREDENTIALS_MESSAGE = "Invalid username or password"
@@ -104,6 +118,9 @@ class DirectorySettings:
     group_base_dn: str = ""
     group_object_filter: str = "(objectClass=groupOfNames)"
     group_members_attr: str = "member"
+    group_membership: str = "search"
+    member_of_attr: str = "memberOf"
+    nested_groups: bool = False
     roles_mapping: Mapping[str, str] = field(default_factory=dict)
     agency_attr: str = "departmentNumber"
     agency_base_dn: str = ""
@@ -158,6 +175,16 @@ class LdapDirectory:
         unknown = sorted(set(settings.roles_mapping.values()) - set(ROLES))
         if unknown:
             raise ValueError(f"roles_mapping maps to unknown roles: {unknown}")
+        if settings.group_membership not in GROUP_MEMBERSHIP_MODES:
+            raise ValueError(
+                f"group_membership must be one of {GROUP_MEMBERSHIP_MODES}, "
+                f"not {settings.group_membership!r}"
+            )
+        if settings.group_membership == "member_of" and not settings.member_of_attr:
+            raise ValueError("group_membership 'member_of' needs member_of_attr")
+        if settings.nested_groups and settings.group_membership != "search":
+            # memberOf holds direct groups only, on AD as on OpenLDAP
+            raise ValueError("nested_groups needs group_membership 'search'")
         self._settings = settings
         self._client_strategy = client_strategy
         if server_factory is None:
@@ -167,6 +194,10 @@ class LdapDirectory:
         self._roles_by_group = {
             _normalize_dn(dn): role for dn, role in settings.roles_mapping.items()
         }
+
+    @property
+    def settings(self) -> DirectorySettings:
+        return self._settings
 
     # -- the contract --------------------------------------------------------
 
@@ -200,22 +231,30 @@ class LdapDirectory:
             entry = entries[0]
             with self._connection(entry["dn"], password, rejected=InvalidCredentials):
                 pass
-            roles = self._roles_of(conn, entry["dn"])
+            roles = self._roles_of(conn, entry)
         user = self._user(entry, roles)
         if user is None:
             raise InvalidCredentials()
         return user
 
     def users(self) -> Iterator[DirectoryUser]:
-        """Every user below user_base_dn, with roles, read page by page."""
+        """Every user below user_base_dn, with roles, read page by page.
+
+        Roles are found as at login (see :meth:`_roles_lookup`), so a sync and
+        a login never disagree about them.
+        """
         s = self._settings
         with self._service_connection() as conn:
-            roles_by_member = self._roles_by_member(conn)
-            for entry in self._paged(
+            roles_of = self._roles_lookup(conn)
+            entries: Iterable[dict[str, Any]] = self._paged(
                 conn, s.user_base_dn, s.user_object_filter, self._user_attributes()
-            ):
-                roles = roles_by_member.get(_normalize_dn(entry["dn"]), frozenset())
-                user = self._user(entry, roles)
+            )
+            if s.nested_groups:
+                # roles_of searches per user: a search between two pages on
+                # the same connection would abandon the paged search.
+                entries = list(entries)
+            for entry in entries:
+                user = self._user(entry, roles_of(entry))
                 if user is None:
                     log.warning("skipping user entry %s: no %s", entry["dn"], s.user_login_attr)
                     continue
@@ -340,18 +379,49 @@ class LdapDirectory:
 
     # -- groups and entries --------------------------------------------------
 
-    def _roles_of(self, conn: Any, user_dn: str) -> frozenset[str]:
+    def _roles_of(self, conn: Any, entry: dict[str, Any]) -> frozenset[str]:
+        """The roles of one user entry, by the configured membership mode."""
         s = self._settings
+        if s.group_membership == "member_of":
+            return self._roles_from_member_of(entry)
         if not s.group_base_dn or not self._roles_by_group:
             return frozenset()
-        search_filter = (
-            f"(&{s.group_object_filter}({s.group_members_attr}={escape_filter_chars(user_dn)}))"
-        )
+        search_filter = self.group_search_filter(entry["dn"])
         groups = self._paged(conn, s.group_base_dn, search_filter, [ldap3.NO_ATTRIBUTES])
+        return self._roles_for_groups(group["dn"] for group in groups)
+
+    def group_search_filter(self, user_dn: str) -> str:
+        """The filter of the groups ``user_dn`` is a member of (nested too, with nested_groups)."""
+        s = self._settings
+        members_attr = s.group_members_attr
+        if s.nested_groups:
+            members_attr += f":{MATCHING_RULE_IN_CHAIN}:"
+        return f"(&{s.group_object_filter}({members_attr}={escape_filter_chars(user_dn)}))"
+
+    def _roles_lookup(self, conn: Any) -> Callable[[dict[str, Any]], frozenset[str]]:
+        """How :meth:`users` finds the roles of each entry.
+
+        memberOf: from the entry itself. Group search: from one paged search
+        of all groups, read up front; with nested groups, one in-chain group
+        search per user, exactly as at login (memberOf holds direct groups
+        only, so it cannot stand in for that).
+        """
+        s = self._settings
+        if s.group_membership == "member_of":
+            return self._roles_from_member_of
+        if s.nested_groups:
+            return functools.partial(self._roles_of, conn)
+        roles_by_member = self._roles_by_member(conn)
+        return lambda entry: roles_by_member.get(_normalize_dn(entry["dn"]), frozenset())
+
+    def _roles_from_member_of(self, entry: dict[str, Any]) -> frozenset[str]:
+        return self._roles_for_groups(_values(entry["attributes"], self._settings.member_of_attr))
+
+    def _roles_for_groups(self, group_dns: Iterable[str]) -> frozenset[str]:
         return frozenset(
             role
-            for group in groups
-            if (role := self._roles_by_group.get(_normalize_dn(group["dn"]))) is not None
+            for dn in group_dns
+            if (role := self._roles_by_group.get(_normalize_dn(dn))) is not None
         )
 
     def _roles_by_member(self, conn: Any) -> dict[str, frozenset[str]]:
@@ -371,7 +441,11 @@ class LdapDirectory:
 
     def _user_attributes(self) -> list[str]:
         s = self._settings
-        return [s.user_login_attr, "cn", "displayName", "mail", "telephoneNumber", s.agency_attr]
+        attributes = [s.user_login_attr, "cn", "displayName", "mail", "telephoneNumber"]
+        attributes.append(s.agency_attr)
+        if s.group_membership == "member_of":
+            attributes.append(s.member_of_attr)  # operational on OpenLDAP: sent only if asked
+        return attributes
 
     def _user(self, entry: dict[str, Any], roles: frozenset[str]) -> DirectoryUser | None:
         """The user of an entry; the login name is the directory's spelling of it."""

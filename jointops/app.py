@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from jointops import officetime
 from jointops.config import load_config, validate_config
 from jointops.extensions import csrf, db, login_manager, migrate
+from jointops.transactions import tune_sqlite
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -42,10 +41,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            _tune_sqlite(db.engine)
+            tune_sqlite(db.engine)
 
     from jointops import cli, directory, sessions, views  # noqa: F401 - sessions registers the user loader
+    from jointops.logredact import install as redact_feed_secrets_in_logs
 
+    redact_feed_secrets_in_logs(app)
     directory.init_app(app)
     views.init_app(app)
     cli.init_app(app)
@@ -73,28 +74,3 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     return response
-
-
-def _tune_sqlite(engine: Engine) -> None:
-    """Let the app, not pysqlite, decide how SQLite transactions begin.
-
-    pysqlite opens transactions lazily and only before writes, which makes a
-    "check then insert" racy across gunicorn workers. With its own handling
-    off, every transaction starts with an explicit ``BEGIN``, and a session
-    that asks for ``sqlite_immediate`` gets ``BEGIN IMMEDIATE``: the write lock
-    from the first statement, so the booking check and insert cannot interleave.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA busy_timeout = 15000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get("sqlite_immediate")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

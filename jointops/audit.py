@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from jointops.extensions import db
 from jointops.models import AuditEntry, User
+from jointops.transactions import begin_write
 
 
 def record(
@@ -39,6 +40,11 @@ def record(
 
 
 def record_now(action: str, **kwargs: Any) -> None:
-    """Record and commit at once: for denials and failures whose request changes nothing else."""
+    """Record and commit at once, in a write transaction of its own.
+
+    For views and denials whose request changes nothing else: whatever the
+    request read so far is committed (there is nothing to write) first.
+    """
+    begin_write()
     record(action, **kwargs)
     db.session.commit()

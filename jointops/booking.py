@@ -31,6 +31,7 @@ from jointops.models import (
     utcnow,
 )
 from jointops.officetime import fmt_datetime, fmt_range
+from jointops.transactions import begin_write
 from jointops.visibility import visibility
 
 EXCLUSION_VIOLATION = "23P01"
@@ -94,16 +95,18 @@ def save_event(
 ) -> Event:
     """Create ``event`` (or change it) from ``draft`` and commit.
 
-    Raises ``NeedsConfirmation`` when there are warnings the actor has not
-    confirmed, and ``BookingConflict`` when a resource is taken; in both cases
+    Raises ``BookingConflict`` when a resource is taken (checked first: no one
+    should confirm warnings only to be refused), and ``NeedsConfirmation``
+    when there are warnings the actor has not confirmed; in both cases
     nothing is stored.
     """
+    _check_resources_free(draft, actor, event.id if event is not None else None)
     if not confirmed:
         warnings = booking_warnings(draft, actor, event)
         if warnings:
             raise NeedsConfirmation(warnings)
     creating = event is None
-    _begin_write_transaction()
+    begin_write(discard=True)
     try:
         event = event if event is not None else Event(created_by_id=actor.id)
         if event.id is not None:
@@ -134,7 +137,7 @@ def save_event(
 
 
 def cancel_event(event: Event, actor: User, reason: str) -> None:
-    _begin_write_transaction()
+    begin_write(discard=True)
     event = db.session.get(Event, event.id, populate_existing=True) or event
     event.status = EventStatus.CANCELLED.value
     event.version += 1
@@ -208,12 +211,6 @@ def _repeat_interviews(draft: EventDraft, event: Event | None) -> list[BookingWa
         )
         for other in db.session.scalars(query)
     ]
-
-
-def _begin_write_transaction() -> None:
-    """End any read transaction and start one that holds the write lock on SQLite."""
-    db.session.rollback()
-    db.session.connection(execution_options={"sqlite_immediate": True})
 
 
 def _check_resources_free(draft: EventDraft, actor: User, event_id: int | None) -> None:

@@ -10,6 +10,9 @@ from flask.cli import FlaskGroup, with_appcontext
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(sync_directory_command)
+    from jointops.feed_cli import feed_token_group
+
+    app.cli.add_command(feed_token_group)
 
 
 @click.command("seed-demo")

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from auth.directory import GROUP_MEMBERSHIP_MODES, ROLES
+
 PREFIX = "JOINTOPS_"
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production
 DEMO_DIRECTORY = "demo"
@@ -24,6 +26,23 @@ class ConfigError(RuntimeError):
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _strict_bool(value: str) -> bool | str:
+    """True or False, or the text itself for validate_config to refuse."""
+    text = value.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    return value
+
+
+def _json(name: str, value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name}: not valid JSON ({exc})") from exc
 
 
 def load_config(
@@ -48,6 +67,13 @@ def load_config(
         "TIMEZONE": get("TIMEZONE", "America/New_York"),
         "CLIENT_CODE_PATTERN": get("CLIENT_CODE_PATTERN", r"^[A-Z]{2,6}-[0-9]{3,8}$"),
         "REPEAT_INTERVIEW_DAYS": int(get("REPEAT_INTERVIEW_DAYS", "7")),
+        # iCal feeds (see jointops/feeds.py)
+        "BASE_URL": get("BASE_URL", "http://127.0.0.1:8000").strip().rstrip("/"),
+        "FEED_REFRESH_MINUTES": int(get("FEED_REFRESH_MINUTES", "15")),
+        "FEED_CANCELLED_DAYS": int(get("FEED_CANCELLED_DAYS", "30")),
+        "FEED_PAST_DAYS": int(get("FEED_PAST_DAYS", "30")),
+        "FEED_FUTURE_DAYS": int(get("FEED_FUTURE_DAYS", "365")),
+        "FEED_RATE_PER_MINUTE": int(get("FEED_RATE_PER_MINUTE", "30")),
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -70,7 +96,10 @@ def load_config(
         "LDAP_GROUP_BASE_DN": get("LDAP_GROUP_BASE_DN"),
         "LDAP_GROUP_OBJECT_FILTER": get("LDAP_GROUP_OBJECT_FILTER", "(objectClass=groupOfNames)"),
         "LDAP_GROUP_MEMBERS_ATTR": get("LDAP_GROUP_MEMBERS_ATTR", "member"),
-        "LDAP_ROLES_MAPPING": json.loads(get("LDAP_ROLES_MAPPING", "{}")),
+        "LDAP_GROUP_MEMBERSHIP": get("LDAP_GROUP_MEMBERSHIP", "search").strip(),
+        "LDAP_MEMBER_OF_ATTR": get("LDAP_MEMBER_OF_ATTR", "memberOf").strip(),
+        "LDAP_NESTED_GROUPS": _strict_bool(get("LDAP_NESTED_GROUPS", "false")),
+        "LDAP_ROLES_MAPPING": _json("LDAP_ROLES_MAPPING", get("LDAP_ROLES_MAPPING", "{}")),
         "LDAP_AGENCY_ATTR": get("LDAP_AGENCY_ATTR", "departmentNumber"),
         "LDAP_AGENCY_BASE_DN": get("LDAP_AGENCY_BASE_DN"),
         "LDAP_START_TLS": _bool(get("LDAP_START_TLS", "false")),
@@ -89,6 +118,8 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise ConfigError("JOINTOPS_LOCKOUT_*: lock after at most 5 failures for at least 10 min")
     if not 0 < config["SESSION_IDLE_MINUTES"] <= 30 or not 0 < config["SESSION_MAX_HOURS"] <= 12:
         raise ConfigError("JOINTOPS_SESSION_*: at most 30 minutes idle and 12 hours in all")
+    _validate_ldap_groups(config)
+    _validate_feeds(config)
     if not config.get("PRODUCTION"):
         return
     if config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY) or len(config["SECRET_KEY"]) < 32:
@@ -105,6 +136,47 @@ def validate_config(config: Mapping[str, Any]) -> None:
             "JOINTOPS_LDAP_URL: production refuses unencrypted ldap:// "
             "(use ldaps://, JOINTOPS_LDAP_START_TLS=true, or JOINTOPS_LDAP_ALLOW_PLAIN=true)"
         )
+
+
+def _validate_ldap_groups(config: Mapping[str, Any]) -> None:
+    """How roles are read from the directory: the mode, its attribute and the mapping."""
+    mode = config["LDAP_GROUP_MEMBERSHIP"]
+    if mode not in GROUP_MEMBERSHIP_MODES:
+        raise ConfigError(
+            f"JOINTOPS_LDAP_GROUP_MEMBERSHIP: {mode!r} is not one of "
+            + ", ".join(GROUP_MEMBERSHIP_MODES)
+        )
+    if mode == "member_of" and not config["LDAP_MEMBER_OF_ATTR"]:
+        raise ConfigError("JOINTOPS_LDAP_MEMBER_OF_ATTR: member_of mode needs an attribute name")
+    nested = config["LDAP_NESTED_GROUPS"]
+    if not isinstance(nested, bool):
+        raise ConfigError(f"JOINTOPS_LDAP_NESTED_GROUPS: {nested!r} is not true or false")
+    if nested and mode != "search":
+        raise ConfigError(
+            "JOINTOPS_LDAP_NESTED_GROUPS: nested groups need JOINTOPS_LDAP_GROUP_MEMBERSHIP=search "
+            "(memberOf holds direct groups only)"
+        )
+    mapping = config["LDAP_ROLES_MAPPING"]
+    if not isinstance(mapping, dict) or not all(isinstance(dn, str) for dn in mapping):
+        raise ConfigError('JOINTOPS_LDAP_ROLES_MAPPING: a JSON object {"<group DN>": "<role>"}')
+    unknown = sorted({str(role) for role in mapping.values()} - set(ROLES))
+    if unknown:
+        raise ConfigError(
+            f"JOINTOPS_LDAP_ROLES_MAPPING: unknown roles {unknown}; roles are {', '.join(ROLES)}"
+        )
+
+
+def _validate_feeds(config: Mapping[str, Any]) -> None:
+    """The feeds' window, refresh and rate limit, and the address that feed URLs start with."""
+    base = config["BASE_URL"]
+    if not base.startswith(("https://", "http://")) or "?" in base or "#" in base:
+        raise ConfigError(f"JOINTOPS_BASE_URL: expected http(s)://host[:port][/path], got {base!r}")
+    for name in ("FEED_REFRESH_MINUTES", "FEED_FUTURE_DAYS", "FEED_RATE_PER_MINUTE"):
+        if config[name] < 1:
+            raise ConfigError(f"JOINTOPS_{name}: must be at least 1")
+    for name in ("FEED_CANCELLED_DAYS", "FEED_PAST_DAYS"):
+        if config[name] < 0:
+            raise ConfigError(f"JOINTOPS_{name}: must not be negative")
 
 
 def _load_dotenv() -> None:

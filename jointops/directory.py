@@ -14,7 +14,7 @@ from auth.directory import (
     DirectoryUser,
     LdapDirectory,
 )
-from jointops import sessions
+from jointops import feed_tokens, sessions
 from jointops.config import DEMO_DIRECTORY
 from jointops.extensions import db
 from jointops.models import Agency, User, utcnow
@@ -53,6 +53,9 @@ def _build(config: dict) -> Directory:  # type: ignore[type-arg]
         group_base_dn=config["LDAP_GROUP_BASE_DN"],
         group_object_filter=config["LDAP_GROUP_OBJECT_FILTER"],
         group_members_attr=config["LDAP_GROUP_MEMBERS_ATTR"],
+        group_membership=config["LDAP_GROUP_MEMBERSHIP"],
+        member_of_attr=config["LDAP_MEMBER_OF_ATTR"],
+        nested_groups=config["LDAP_NESTED_GROUPS"],
         roles_mapping=config["LDAP_ROLES_MAPPING"],
         agency_attr=config["LDAP_AGENCY_ATTR"],
         agency_base_dn=config["LDAP_AGENCY_BASE_DN"],
@@ -122,6 +125,7 @@ def sync_directory(directory: Directory | None = None) -> SyncReport:
             user.active = False
             sessions.end_all(user, "deactivated")
             report.deactivated.append(username)
+    feed_tokens.revoke_of_inactive_users()  # a deactivated account's feeds end with it
     db.session.commit()
     return report
 

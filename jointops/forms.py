@@ -75,9 +75,9 @@ class EventForm(FlaskForm):
     starts_at = DateTimeLocalField("Starts", format=LOCAL_FORMAT, validators=[InputRequired()])
     ends_at = DateTimeLocalField("Ends", format=LOCAL_FORMAT, validators=[InputRequired()])
     status = SelectField(
-        "Status", choices=[(k, v) for k, v in STATUS_LABELS.items() if k != "cancelled"]
+        "Status", choices={k: v for k, v in STATUS_LABELS.items() if k != "cancelled"}
     )
-    sensitivity = SelectField("Sensitivity", choices=list(SENSITIVITY_LABELS.items()))
+    sensitivity = SelectField("Sensitivity", choices=dict(SENSITIVITY_LABELS))
     case_id = SelectField("Case", coerce=optional_int, validators=[Optional()])
     location_address = StringField("Address", validators=[Optional(), Length(max=300)])
     latitude = FloatField(
@@ -114,27 +114,25 @@ class EventForm(FlaskForm):
     def _populate_choices(self) -> None:
         viewer = viewer_of(self.actor)
         kinds = creatable_kinds(viewer)
-        self.kind.choices = [(k, KIND_LABELS[k]) for k in kinds]
+        self.kind.choices = {k: KIND_LABELS[k] for k in kinds}
         self.subtype.choices = {
-            KIND_LABELS[k]: [(s.code, s.label) for s in SUBTYPES[k]] for k in kinds
+            KIND_LABELS[k]: {s.code: s.label for s in SUBTYPES[k]} for k in kinds
         }
         agency_id = self.actor.agency_id
         cases = db.session.scalars(
             select(Case).where(Case.agency_id == agency_id).order_by(Case.number)
         )
-        self.case_id.choices = [(None, "— none —")] + [
-            (c.id, f"{c.number} {c.title}") for c in cases
-        ]
+        self.case_id.choices = {None: "— none —"} | {c.id: f"{c.number} {c.title}" for c in cases}
         resources = db.session.scalars(
             select(Resource)
             .where(Resource.active.is_(True))
             .where((Resource.agency_id.is_(None)) | (Resource.agency_id == agency_id))
             .order_by(Resource.name)
         ).all()
-        self.room_id.choices = [(None, "— no room —")] + [
-            (r.id, r.name) for r in resources if r.is_room
-        ]
-        self.resource_ids.choices = [(r.id, r.name) for r in resources if not r.is_room]
+        self.room_id.choices = {None: "— no room —"} | {
+            r.id: r.name for r in resources if r.is_room
+        }
+        self.resource_ids.choices = {r.id: r.name for r in resources if not r.is_room}
         users = db.session.scalars(
             select(User).where(User.active.is_(True)).order_by(User.display_name)
         ).all()
@@ -142,19 +140,19 @@ class EventForm(FlaskForm):
         def label(u: User) -> str:
             return f"{u.display_name} ({u.agency.code if u.agency else '—'})"
 
-        self.lead_id.choices = [(None, "— me —")] + [
-            (u.id, label(u)) for u in users if u.agency_id == agency_id
-        ]
-        self.investigators.choices = [
-            (u.id, label(u))
+        self.lead_id.choices = {None: "— me —"} | {
+            u.id: label(u) for u in users if u.agency_id == agency_id
+        }
+        self.investigators.choices = {
+            u.id: label(u)
             for u in users
             if "investigator" in u.roles
             or ("supervisor" in u.roles and u.agency and u.agency.kind in LAW_ENFORCEMENT_KINDS)
-        ]
-        self.advocates.choices = [(u.id, label(u)) for u in users if "advocate" in u.roles]
-        self.prosecutors.choices = [(u.id, label(u)) for u in users if "prosecutor" in u.roles]
-        self.interpreters.choices = [(u.id, label(u)) for u in users]
-        self.forensic_interviewers.choices = [(u.id, label(u)) for u in users]
+        }
+        self.advocates.choices = {u.id: label(u) for u in users if "advocate" in u.roles}
+        self.prosecutors.choices = {u.id: label(u) for u in users if "prosecutor" in u.roles}
+        self.interpreters.choices = {u.id: label(u) for u in users}
+        self.forensic_interviewers.choices = {u.id: label(u) for u in users}
 
     @classmethod
     def for_event(cls, actor: User, event: Event, **kwargs: Any) -> EventForm:

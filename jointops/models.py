@@ -346,3 +346,36 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FeedToken(db.Model):
+    """A capability for one iCal feed: whoever has the URL reads the feed, until it is revoked.
+
+    Only the SHA-256 of the random secret is stored. ``scope`` is ``personal``,
+    ``team`` or ``room:<resource id>``. The rate window and count throttle
+    fetches across every worker; ``content_etag`` and ``content_changed_at``
+    remember the feed last served, so that ``Last-Modified`` moves whenever
+    the content does (an event leaving the feed included).
+    """
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(80))
+    scope: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoke_reason: Mapped[str | None] = mapped_column(String(32))
+    rate_window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rate_count: Mapped[int] = mapped_column(Integer, default=0)
+    content_etag: Mapped[str | None] = mapped_column(String(64))
+    content_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app, g, request, session
 from sqlalchemy import select, update
 
 from jointops.extensions import db, login_manager
 from jointops.models import User, UserSession, utcnow
+from jointops.transactions import begin_write
 
 #: last_seen_at is written at most this often, so that reads stay reads
 TOUCH_EVERY = timedelta(seconds=60)
@@ -76,13 +78,20 @@ def resume(token: str | None, user_id: str) -> tuple[User | None, str | None]:
     reason = expiry_reason(row, now)
     if reason is not None:
         if row.ended_at is None:
-            end(row, reason)
-            db.session.commit()
+            _write_now(
+                update(UserSession).where(UserSession.id == row.id), ended_at=now, end_reason=reason
+            )
         return None, reason
     if now - row.last_seen_at >= TOUCH_EVERY:
-        row.last_seen_at = now
-        db.session.commit()
+        _write_now(update(UserSession).where(UserSession.id == row.id), last_seen_at=now)
     return row.user, None
+
+
+def _write_now(statement: Any, **values: Any) -> None:
+    """A small write during a request that otherwise only reads."""
+    begin_write()
+    db.session.execute(statement.values(**values))
+    db.session.commit()
 
 
 def end(row: UserSession, reason: str) -> None:
@@ -124,6 +133,7 @@ REASON_MESSAGES = {
     "ended": "Your session was ended.",
     "ended_by_admin": "An administrator ended your session.",
     "deactivated": "Your account is no longer active in the directory.",
+    "no_access": "Your account no longer has a JointOps role or agency.",
     "logout": "You are signed out.",
 }
 

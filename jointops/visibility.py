@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from auth.policy import EventFacts, Viewer, Visibility, event_visibility, may_edit
 from jointops.extensions import db
-from jointops.models import Booking, Event, EventStatus, User
+from jointops.models import Booking, Event, EventStatus, Resource, User
 
 
 def viewer_of(user: User) -> Viewer:
@@ -45,6 +45,15 @@ def visibility(user: User, event: Event) -> Visibility:
 
 def editable(user: User, event: Event) -> bool:
     return may_edit(viewer_of(user), facts_of(event))
+
+
+def shared_resources(user: User, event: Event) -> list[Resource]:
+    """The resources of ``event`` a busy viewer is told about: shared ones and their agency's."""
+    return [
+        b.resource
+        for b in event.bookings
+        if b.active and b.resource.agency_id in (None, user.agency_id)
+    ]
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,33 @@
     if (summary) summary.focus();
   }
 
+  // "Copy" next to a read-only field (a new feed's address): select it and copy it.
+  function copyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var input = document.getElementById(button.getAttribute("data-copy"));
+      var status = document.getElementById(button.getAttribute("data-copy") + "-status");
+      if (!input) return;
+      input.addEventListener("focus", function () { input.select(); });
+      button.addEventListener("click", function () {
+        function done(ok) {
+          if (status) status.textContent = ok ? "Copied. Paste it into your calendar app." : "Select the address and copy it (Ctrl+C or ⌘C).";
+          if (ok) button.textContent = "Copied";
+        }
+        input.focus(); input.select();
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(input.value).then(function () { done(true); }, function () { done(false); });
+        } else {
+          var ok = false;
+          try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+          done(ok);
+        }
+      });
+    });
+    var created = document.getElementById("feed-created");
+    if (created) created.focus();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    scrollGrid(); slotClicks(); kindFields(); focusErrors();
+    scrollGrid(); slotClicks(); kindFields(); focusErrors(); copyButtons();
   });
 })();

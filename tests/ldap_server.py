@@ -10,6 +10,8 @@ it touches lives in the temporary directory.
         ...server.url...
         server.stop()   # the directory goes away mid-test
         server.start()  # and comes back on the same port with the same data
+        server.pause()  # or hangs: the port accepts connections, nothing answers
+        server.resume()
 
 With ``tls=True`` it also listens for LDAPS on a second port and accepts
 StartTLS, with a throw-away CA made by the ``openssl`` command
@@ -17,6 +19,16 @@ StartTLS, with a throw-away CA made by the ``openssl`` command
 The URLs use the address, not ``localhost``: where ``localhost`` also
 resolves to ``::1``, ldap3 leaks the socket of the address it failed to
 connect to, which the tests would see as a ResourceWarning.
+
+With ``member_of=True`` it loads slapd's ``memberof`` overlay, which keeps a
+``memberOf`` attribute on every member of a ``groupOfNames`` (and, with
+``memberof-refint``, drops a deleted entry from its groups). The overlay only
+acts on changes made through LDAP, never on slapadd, so the groups of the
+LDIF are left out of the slapadd and added over LDAP after the first start.
+``memberOf`` is then an operational attribute: returned only when asked for.
+
+``server.admin()`` is an ldap3 connection bound as the root DN, for tests
+that change the directory under the app.
 """
 
 from __future__ import annotations
@@ -24,18 +36,27 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
+
+import ldap3
+from ldap3.core.exceptions import LDAPException
+from ldif import LDIFParser, LDIFWriter
 
 SLAPD = "/usr/sbin/slapd"
 SLAPADD = "/usr/sbin/slapadd"
 SCHEMA_DIR = Path("/etc/ldap/schema")
 SCHEMAS = ("core", "cosine", "inetorgperson", "nis")
 MODULE_DIR = Path("/usr/lib/ldap")
+GROUP_CLASS = "groupOfNames"  # the group class the memberof overlay maintains
 START_TIMEOUT = 15.0  # seconds for slapd to answer on its port
 STOP_TIMEOUT = 10.0
 
@@ -65,17 +86,20 @@ class SlapdServer:
         suffix: str = "dc=jointops,dc=test",
         root_password: str | None = None,
         tls: bool = False,
+        member_of: bool = False,
     ) -> None:
         self.ldif = Path(ldif)
         self.suffix = suffix
         self.root_dn = f"cn=admin,{suffix}"
         self.root_password = root_password or secrets.token_urlsafe(16)
         self.tls = tls
+        self.member_of = member_of
         self.port = free_port()
         self.tls_port = free_port() if tls else None
         self.workdir: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._log = None
+        self._deferred: list[tuple[str, dict[str, list[str]]]] = []  # added over LDAP
 
     @property
     def url(self) -> str:
@@ -128,9 +152,26 @@ class SlapdServer:
                 self.stop()
                 raise RuntimeError(f"slapd did not answer within {START_TIMEOUT} s:\n{self.log()}")
             time.sleep(0.05)
+        if self._deferred:
+            with self.admin() as conn:
+                for dn, attributes in self._deferred:
+                    conn.add(dn, attributes=attributes)
+            self._deferred = []
+
+    def pause(self) -> None:
+        """Freeze slapd (SIGSTOP): connections are still accepted, never answered."""
+        if self._process is None or not self.running:
+            raise RuntimeError("slapd is not running")
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused slapd carry on (SIGCONT)."""
+        if self._process is not None and self.running:
+            self._process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         """Stop slapd (SIGTERM, then SIGKILL); the database stays for start()."""
+        self.resume()  # a stopped process would not act on SIGTERM
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             process.terminate()
@@ -149,6 +190,27 @@ class SlapdServer:
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
+
+    @contextmanager
+    def admin(self) -> Iterator[Any]:
+        """An ldap3 connection bound as the root DN (raising on errors), unbound on exit."""
+        conn = ldap3.Connection(
+            ldap3.Server(self.url, get_info=ldap3.NONE, connect_timeout=5),
+            user=self.root_dn,
+            password=self.root_password,
+            raise_exceptions=True,
+            receive_timeout=10,
+        )
+        try:
+            conn.open(read_server_info=False)
+            conn.bind()
+            yield conn
+        finally:
+            try:
+                conn.unbind()
+            except LDAPException:
+                if conn.socket is not None:
+                    conn.socket.close()
 
     def log(self) -> str:
         if self.workdir is None or not (self.workdir / "slapd.log").exists():
@@ -179,7 +241,23 @@ class SlapdServer:
         if self.tls:
             self._make_certificates(self.workdir)
         (self.workdir / "slapd.conf").write_text(self._config())
-        self._run([SLAPADD, "-q", "-f", "slapd.conf", "-l", str(self.ldif.resolve())])
+        ldif = self.ldif.resolve()
+        if self.member_of:
+            ldif = self._split_groups(self.workdir / "without-groups.ldif")
+        self._run([SLAPADD, "-q", "-f", "slapd.conf", "-l", str(ldif)])
+
+    def _split_groups(self, path: Path) -> Path:
+        """Write the LDIF without its groups to ``path``; keep the groups for after start."""
+        with self.ldif.open("rb") as source, path.open("wb") as target:
+            writer = LDIFWriter(target)
+            for dn, attributes in LDIFParser(source).parse():
+                assert dn is not None
+                classes = {c.lower() for c in attributes.get("objectClass", [])}
+                if GROUP_CLASS.lower() in classes:
+                    self._deferred.append((dn, dict(attributes)))
+                else:
+                    writer.unparse(dn, attributes)
+        return path
 
     def _config(self) -> str:
         assert self.workdir is not None
@@ -190,6 +268,8 @@ class SlapdServer:
             f"modulepath {MODULE_DIR}",
             "moduleload back_mdb",
         ]
+        if self.member_of:
+            lines.append("moduleload memberof")
         if self.tls:
             lines += [
                 f"TLSCACertificateFile {self.workdir / 'ca.pem'}",
@@ -203,6 +283,16 @@ class SlapdServer:
             f"rootpw {self.root_password}",
             f"directory {self.workdir / 'db'}",
             "maxsize 33554432",
+        ]
+        if self.member_of:
+            lines += [
+                "overlay memberof",
+                f"memberof-group-oc {GROUP_CLASS}",
+                "memberof-member-ad member",
+                "memberof-memberof-ad memberOf",
+                "memberof-refint TRUE",
+            ]
+        lines += [
             # Passwords are only ever compared by a bind, never read.
             "access to attrs=userPassword by anonymous auth by * none",
             "access to * by * read",

@@ -22,6 +22,7 @@ import http.cookiejar
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -36,8 +37,6 @@ from typing import Any
 
 import pytest
 
-from tests.ldap_server import free_port
-
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0  # seconds for gunicorn to answer /login
 STOP_TIMEOUT = 10.0  # seconds for a graceful shutdown before SIGKILL
@@ -45,6 +44,13 @@ LOG_TAIL_LINES = 60
 SECRET_KEY = "live-server-test-secret-key-0123456789abcdef"
 TIMEZONE = "America/New_York"
 DEMO_PASSWORD = "demo-password"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 class LiveServer:
@@ -181,9 +187,15 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    """The app on gunicorn with 4 workers over this test's database (SQLite and PostgreSQL)."""
-    server = LiveServer(database_url, tmp_path / "gunicorn.log", workers=4)
+def live_server(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[LiveServer]:
+    """The app on gunicorn with 4 workers over this test's database (SQLite and PostgreSQL).
+
+    A test module may set ``LIVE_SERVER_ENV = {"JOINTOPS_...": "..."}`` to add settings.
+    """
+    extra_env = dict(getattr(request.module, "LIVE_SERVER_ENV", {}))
+    server = LiveServer(database_url, tmp_path / "gunicorn.log", workers=4, extra_env=extra_env)
     with server:
         yield server
     # Captured teardown output: pytest prints it with the report of a failed test.

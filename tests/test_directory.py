@@ -352,3 +352,179 @@ def test_passwords_are_case_sensitive_on_a_real_server(slapd: SlapdServer) -> No
     # The ldap3 mock compares case-insensitively (see auth.demo); slapd does not.
     directory = LdapDirectory(slapd_settings(slapd))
     assert_refused(directory, "investigator.pbso", DEMO_PASSWORD.upper())
+
+
+# -- group membership modes --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slapd_member_of() -> Iterator[SlapdServer]:
+    """A slapd with the memberof overlay: every group member carries memberOf."""
+    require(Path(SLAPD).exists(), f"{SLAPD} not installed (Debian package slapd)")
+    with SlapdServer(LDIF_PATH, member_of=True) as server:
+        yield server
+
+
+def make_member_of_directory(
+    backend: str, request: pytest.FixtureRequest, **changes: object
+) -> LdapDirectory:
+    """member_of mode: on the mock (memberOf computed from the LDIF) or on slapd's overlay."""
+    changes.setdefault("group_membership", "member_of")
+    if backend == "demo":
+        return demo_directory(replace(demo_settings(), **changes))
+    server = request.getfixturevalue("slapd_member_of")
+    return LdapDirectory(slapd_settings(server, **changes))
+
+
+@pytest.fixture
+def member_of_directory(backend: str, request: pytest.FixtureRequest) -> LdapDirectory:
+    return make_member_of_directory(backend, request)
+
+
+@pytest.mark.parametrize("expected", EXPECTED_USERS, ids=lambda user: user.username)
+def test_member_of_mode_login(member_of_directory: LdapDirectory, expected: DirectoryUser) -> None:
+    assert member_of_directory.authenticate(expected.username, DEMO_PASSWORD) == expected
+
+
+def test_member_of_mode_lists_the_same_users_as_group_search(
+    member_of_directory: LdapDirectory, directory: LdapDirectory
+) -> None:
+    by_member_of = sorted(member_of_directory.users(), key=lambda user: user.username)
+    assert len(by_member_of) == 16
+    assert by_member_of == sorted(directory.users(), key=lambda user: user.username)
+
+
+def test_member_of_mode_needs_no_group_base(backend: str, request: pytest.FixtureRequest) -> None:
+    directory = make_member_of_directory(backend, request, group_base_dn="")
+    assert directory.authenticate("supervisor.sao15", DEMO_PASSWORD).roles == {
+        "supervisor",
+        "prosecutor",
+    }
+
+
+def test_member_of_mode_without_the_overlay_finds_no_roles(slapd: SlapdServer) -> None:
+    """Plain OpenLDAP keeps no memberOf: users log in, but with no role (see docs/directory.md)."""
+    directory = LdapDirectory(slapd_settings(slapd, group_membership="member_of"))
+    assert directory.authenticate("investigator.pbso", DEMO_PASSWORD).roles == frozenset()
+
+
+def test_member_of_attribute_name_is_configurable(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    # the entries carry memberOf; an attribute they lack gives no roles
+    directory = make_member_of_directory(backend, request, member_of_attr="isMemberOf")
+    assert directory.authenticate("advocate.vs", DEMO_PASSWORD).roles == frozenset()
+
+
+def test_nested_group_filter_uses_the_in_chain_matching_rule() -> None:
+    directory = LdapDirectory(replace(demo_settings(), nested_groups=True))
+    dn = "uid=o(brien)*,ou=people,dc=jointops,dc=test"
+    assert directory.group_search_filter(dn) == (
+        "(&(objectClass=groupOfNames)"
+        "(member:1.2.840.113556.1.4.1941:=uid=o\\28brien\\29\\2a,ou=people,dc=jointops,dc=test))"
+    )
+    flat = LdapDirectory(replace(demo_settings(), group_members_attr="uniqueMember"))
+    assert flat.group_search_filter(dn) == (
+        "(&(objectClass=groupOfNames)"
+        "(uniqueMember=uid=o\\28brien\\29\\2a,ou=people,dc=jointops,dc=test))"
+    )
+
+
+def test_nested_groups_resolve_per_user_at_login_and_in_the_listing(
+    slapd: SlapdServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The nested code path against a real server.
+
+    OpenLDAP does not know AD's in-chain rule, so the test swaps in a rule it
+    does know (exact DN match): the filter shape, the per-user searches and
+    their interplay with the paged listing then run for real, and must give
+    exactly the direct memberships of the demo tree.
+    """
+    monkeypatch.setattr(auth.directory, "MATCHING_RULE_IN_CHAIN", "distinguishedNameMatch")
+    monkeypatch.setattr(auth.directory, "PAGE_SIZE", 3)
+    nested = LdapDirectory(slapd_settings(slapd, nested_groups=True))
+    flat = LdapDirectory(slapd_settings(slapd))
+    for expected in EXPECTED_USERS:
+        assert nested.authenticate(expected.username, DEMO_PASSWORD) == expected
+    users = sorted(nested.users(), key=lambda user: user.username)
+    assert len(users) == 16
+    assert users == sorted(flat.users(), key=lambda user: user.username)
+
+
+def test_nested_groups_find_nothing_on_openldap(slapd: SlapdServer) -> None:
+    """AD's in-chain rule is unknown to OpenLDAP, which then matches no group at all."""
+    directory = LdapDirectory(slapd_settings(slapd, nested_groups=True))
+    assert directory.authenticate("investigator.pbso", DEMO_PASSWORD).roles == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("changes", "complaint"),
+    [
+        ({"group_membership": "memberof"}, "group_membership must be one of"),
+        ({"group_membership": "member_of", "member_of_attr": ""}, "needs member_of_attr"),
+        ({"group_membership": "member_of", "nested_groups": True}, "nested_groups needs"),
+    ],
+)
+def test_group_membership_settings_are_checked(changes: dict[str, object], complaint: str) -> None:
+    with pytest.raises(ValueError, match=complaint):
+        LdapDirectory(replace(demo_settings(), **changes))
+
+
+# -- configuration -----------------------------------------------------------
+
+SLAPD_ENV = {
+    "JOINTOPS_LDAP_URL": "ldap://127.0.0.1:1, ldap://127.0.0.1:2",
+    "JOINTOPS_LDAP_USER_BASE_DN": PEOPLE,
+    "JOINTOPS_LDAP_ROLES_MAPPING": '{"cn=g,ou=groups,dc=jointops,dc=test": "advocate"}',
+}
+
+
+def test_config_builds_the_directory_settings() -> None:
+    from jointops.config import load_config, validate_config
+    from jointops.directory import _build
+
+    config = load_config(
+        SLAPD_ENV
+        | {
+            "JOINTOPS_LDAP_GROUP_MEMBERSHIP": "member_of",
+            "JOINTOPS_LDAP_MEMBER_OF_ATTR": "isMemberOf",
+        }
+    )
+    validate_config(config)
+    directory = _build(config)
+    assert isinstance(directory, LdapDirectory)
+    settings = directory.settings
+    assert settings.urls == ("ldap://127.0.0.1:1", "ldap://127.0.0.1:2")
+    assert (settings.group_membership, settings.member_of_attr) == ("member_of", "isMemberOf")
+    assert settings.nested_groups is False
+    assert settings.roles_mapping == {"cn=g,ou=groups,dc=jointops,dc=test": "advocate"}
+
+    nested = _build(load_config(SLAPD_ENV | {"JOINTOPS_LDAP_NESTED_GROUPS": "true"}))
+    assert isinstance(nested, LdapDirectory)
+    assert nested.settings.nested_groups is True
+    assert nested.settings.group_membership == "search"
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({"JOINTOPS_LDAP_GROUP_MEMBERSHIP": "memberOf"}, "JOINTOPS_LDAP_GROUP_MEMBERSHIP"),
+        (
+            {"JOINTOPS_LDAP_GROUP_MEMBERSHIP": "member_of", "JOINTOPS_LDAP_MEMBER_OF_ATTR": " "},
+            "JOINTOPS_LDAP_MEMBER_OF_ATTR",
+        ),
+        ({"JOINTOPS_LDAP_NESTED_GROUPS": "maybe"}, "JOINTOPS_LDAP_NESTED_GROUPS"),
+        (
+            {"JOINTOPS_LDAP_GROUP_MEMBERSHIP": "member_of", "JOINTOPS_LDAP_NESTED_GROUPS": "1"},
+            "JOINTOPS_LDAP_NESTED_GROUPS",
+        ),
+        ({"JOINTOPS_LDAP_ROLES_MAPPING": "{'cn=g': 'advocate'}"}, "JOINTOPS_LDAP_ROLES_MAPPING"),
+        ({"JOINTOPS_LDAP_ROLES_MAPPING": '["advocate"]'}, "JOINTOPS_LDAP_ROLES_MAPPING"),
+        ({"JOINTOPS_LDAP_ROLES_MAPPING": '{"cn=g": "boss"}'}, "JOINTOPS_LDAP_ROLES_MAPPING"),
+    ],
+)
+def test_bad_group_settings_are_config_errors(env: dict[str, str], complaint: str) -> None:
+    from jointops.config import ConfigError, load_config, validate_config
+
+    with pytest.raises(ConfigError, match=complaint):
+        validate_config(load_config(SLAPD_ENV | env))

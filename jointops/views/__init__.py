@@ -12,12 +12,13 @@ from jointops import catalog
 from jointops.directory import uses_demo_directory
 from jointops.officetime import office_zone, today_local
 from jointops.permissions import PUBLIC
+from jointops.visibility import shared_resources
 
 
 def init_app(app: Flask) -> None:
-    from jointops.views import admin, api, events, login, schedule
+    from jointops.views import admin, api, events, feeds, login, schedule
 
-    for module in (login, schedule, events, api, admin):
+    for module in (login, schedule, events, api, admin, feeds):
         app.register_blueprint(module.bp)
     app.view_functions["static"].access = (PUBLIC,)  # type: ignore[attr-defined]
     app.context_processor(_page_context)
@@ -37,6 +38,7 @@ def _page_context() -> dict[str, Any]:
         "tz_name": office_zone().key,
         "today": today_local(),
         "me": current_user if current_user.is_authenticated else None,
+        "shared_resources": lambda event: shared_resources(current_user, event),
     }
 
 

@@ -15,7 +15,7 @@ from jointops.extensions import db
 from jointops.forms import EventForm
 from jointops.models import Event
 from jointops.permissions import SIGNED_IN, allow
-from jointops.visibility import Seen, events_between, viewer_of, visibility
+from jointops.visibility import Seen, events_between, shared_resources, viewer_of, visibility
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -24,17 +24,17 @@ Reply = tuple[dict[str, Any], int]
 
 
 def event_json(event: Event, seen: Visibility) -> dict[str, Any]:
-    """What the viewer may know of ``event``: a busy block carries only time and rooms."""
+    """What the viewer may know of ``event``: a busy block carries only time and resources."""
     body: dict[str, Any] = {
         "id": event.id,
         "busy": seen is not Visibility.FULL,
         "starts_at": event.starts_at.isoformat(),
         "ends_at": event.ends_at.isoformat(),
-        "rooms": [r.name for r in event.resources if r.is_room],
     }
     if seen is not Visibility.FULL:
-        return body
+        return body | {"resources": [r.name for r in shared_resources(current_user, event)]}
     return body | {
+        "rooms": [r.name for r in event.resources if r.is_room],
         "kind": event.kind,
         "subtype": event.subtype,
         "title": event.title,
@@ -92,8 +92,7 @@ def get_event(event_id: int) -> Reply:
     if event is None or seen is Visibility.NONE:
         audit.record_now("event.view", outcome="denied", object_type="event", object_id=event_id)
         abort(404)
-    audit.record("event.view", object_type="event", object_id=event.id, level=seen.name.lower())
-    db.session.commit()
+    audit.record_now("event.view", object_type="event", object_id=event.id, level=seen.name.lower())
     return {"event": event_json(event, seen)}, 200
 
 

@@ -105,8 +105,7 @@ def _prefill(form: EventForm, kinds: list[str]) -> None:
 @allow(SIGNED_IN)
 def show(event_id: int) -> Page:
     event, seen = load_event(event_id)
-    audit.record("event.view", object_type="event", object_id=event.id, level=seen.name.lower())
-    db.session.commit()
+    audit.record_now("event.view", object_type="event", object_id=event.id, level=seen.name.lower())
     return render_template(
         "event.html",
         event=event,

@@ -50,21 +50,25 @@ def login() -> Page:
     if until is not None:
         message = f"Too many failed sign-ins. Try again after {fmt_time(until)}."
         return _refuse(form, message, 429, "locked", username)
+    db.session.commit()  # hold no SQLite write lock while the directory answers
     directory = get_directory()
     try:
         found = directory.authenticate(username, form.password.data)
+        agencies = [a for a in directory.agencies() if a.code == found.agency_code]
     except InvalidCredentials:
         lockout.record_failure(username)
         return _refuse(form, BAD_LOGIN, 401, "failure", username)
     except DirectoryUnavailable as exc:
         return _refuse(form, str(exc), 503, "unavailable", username)
-    for agency in directory.agencies():
-        if agency.code == found.agency_code:
-            upsert_agency(agency)
+    for agency in agencies:
+        upsert_agency(agency)
     db.session.flush()
     user = mirror_user(found)
     if user.agency is None or not user.roles:
-        db.session.rollback()
+        # The directory has the last word: the mirror keeps no stale role, and
+        # sessions opened under the old roles end now, not at the next sync.
+        sessions.end_all(user, "no_access")
+        db.session.commit()
         message = "Your account has no JointOps role or agency. Ask your administrator."
         return _refuse(form, message, 403, "no_access", username)
     lockout.clear(username)

@@ -38,13 +38,14 @@ class Filters:
 
     def keep(self, seen: Seen) -> bool:
         event = seen.event
+        holds_room = self.room is None or any(
+            b.resource_id == self.room and b.active for b in event.bookings
+        )
         if not seen.full:
-            return not self.hides_busy and (
-                self.room is None or any(b.resource_id == self.room for b in event.bookings)
-            )
+            return not self.hides_busy and holds_room
         return (
             (self.agency is None or event.owner_agency.code == self.agency)
-            and (self.room is None or any(b.resource_id == self.room for b in event.bookings))
+            and holds_room
             and (self.person is None or any(p.user_id == self.person for p in event.participants))
             and (self.kind is None or event.kind == self.kind)
         )

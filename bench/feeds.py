@@ -1,0 +1,231 @@
+"""Benchmark: serving one iCal feed of N events, full and revalidated (304).
+
+Makes its own data: a migrated temporary database (SQLite; PostgreSQL with
+``--backend postgresql`` and ``JOINTOPS_BENCH_POSTGRES_URL`` or
+``JOINTOPS_TEST_POSTGRES_URL``), the demo directory's people, and ``--events``
+events in the feed's window, all on one investigator's personal feed. It then
+fetches the feed through the app (token lookup, rate limit, policy, redaction,
+ETag, audit and rendering) and revalidates it with ``If-None-Match``, and as
+the baseline times ``icalendar`` alone serialising the same calendar
+(``Calendar.to_ical()`` of the served feed, parsed once), in the same run.
+
+Prints one JSON line:
+
+    .venv/bin/python bench/feeds.py --events 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+from icalendar import Calendar  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from jointops import create_app, feed_tokens  # noqa: E402
+from jointops.catalog import SUBTYPES  # noqa: E402
+from jointops.directory import sync_directory  # noqa: E402
+from jointops.extensions import db  # noqa: E402
+from jointops.models import (  # noqa: E402
+    Agency,
+    Booking,
+    Event,
+    Participant,
+    Resource,
+    User,
+    utcnow,
+)
+
+ROOMS = ["Interview Room A", "Interview Room B", "Soft Interview Room", "Conference Room"]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def figures(samples: list[float]) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(samples), 2),
+        "p95": round(percentile(samples, 0.95), 2),
+    }
+
+
+def timed(action: Callable[[], Any], runs: int) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+@contextmanager
+def database(backend: str) -> Iterator[str]:
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="jointops-bench-") as folder:
+            yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        return
+    server = os.environ.get("JOINTOPS_BENCH_POSTGRES_URL") or os.environ.get(
+        "JOINTOPS_TEST_POSTGRES_URL"
+    )
+    if not server:
+        raise SystemExit("--backend postgresql needs JOINTOPS_BENCH_POSTGRES_URL")
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    name = f"jointops_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def seed(count: int, rng: random.Random) -> User:
+    """The directory's people, four rooms, and ``count`` PBSO events in the feed's window."""
+    sync_directory()
+    pbso = db.session.scalar(select(Agency).where(Agency.code == "PBSO"))
+    lead = db.session.scalar(select(User).where(User.username == "investigator.pbso"))
+    partner = db.session.scalar(select(User).where(User.username == "det.rivera.pbso"))
+    assert pbso is not None and lead is not None and partner is not None
+    rooms = [Resource(name=name, kind="interview_room") for name in ROOMS]
+    db.session.add_all(rooms)
+    db.session.flush()
+    now = utcnow().replace(second=0, microsecond=0)
+    kinds = ["operation", "interview"]
+    # Spread over 25 days back to 360 ahead: inside the default window.
+    span_minutes = (360 + 25) * 24 * 60
+    for i in range(count):
+        kind = kinds[i % 2]
+        subtype = rng.choice(SUBTYPES[kind]).code
+        start = now - timedelta(days=25) + timedelta(minutes=rng.randrange(span_minutes))
+        end = start + timedelta(minutes=rng.choice((30, 60, 90, 120, 240)))
+        status = rng.choices(
+            ["planned", "confirmed", "completed", "cancelled"], weights=[30, 60, 5, 5]
+        )[0]
+        event = Event(
+            kind=kind,
+            subtype=subtype,
+            title=f"Synthetic {kind} {i}",
+            owner_agency_id=pbso.id,
+            lead_id=lead.id,
+            starts_at=start,
+            ends_at=end,
+            status=status,
+            sensitivity=rng.choices(["normal", "restricted", "covert"], weights=[85, 10, 5])[0],
+            notes="synthetic",
+            version=rng.randint(1, 4),
+            created_at=now,
+            updated_at=now - timedelta(days=rng.randint(0, 20)),
+        )
+        event.participants = [Participant(user_id=lead.id, part="lead")]
+        if i % 3 == 0:
+            event.participants.append(Participant(user_id=partner.id, part="investigator"))
+        if kind == "interview":
+            # Rooms are booked without overlap checks here: the feed does not care.
+            event.bookings = [
+                Booking(
+                    resource_id=rooms[i % len(rooms)].id,
+                    starts_at=start,
+                    ends_at=end,
+                    active=False,
+                )
+            ]
+        db.session.add(event)
+        if i % 1000 == 999:
+            db.session.flush()
+    db.session.commit()
+    return lead
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=5000, help="events in the feed's window")
+    parser.add_argument("--runs", type=int, default=15, help="timed full fetches")
+    parser.add_argument("--revalidations", type=int, default=50, help="timed 304 answers")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--seed", type=int, default=5545)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    with database(args.backend) as url:
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "bench-secret-key",
+                "TESTING": True,
+                "FEED_RATE_PER_MINUTE": 10**9,
+            }
+        )
+        with app.app_context():
+            upgrade()
+            lead = seed(args.events, rng)
+            _, secret = feed_tokens.create(lead, "bench", "personal")
+            client = app.test_client()
+            path = f"/feeds/{secret}.ics"
+
+            first = client.get(path)
+            assert first.status_code == 200, first.status_code
+            body, etag = first.data, first.headers["ETag"]
+            calendar = Calendar.from_ical(body)
+            in_feed = len(calendar.events)
+            assert calendar.to_ical() == body, "the baseline must write the very same bytes"
+
+            def full() -> None:
+                response = client.get(path)
+                assert response.status_code == 200 and len(response.data) == len(body)
+
+            def revalidate() -> None:
+                response = client.get(path, headers={"If-None-Match": etag})
+                assert response.status_code == 304
+
+            full_ms = timed(full, args.runs)
+            revalidate_ms = timed(revalidate, args.revalidations)
+            baseline_ms = timed(calendar.to_ical, args.runs)
+            db.session.remove()
+            db.engine.dispose()
+
+    print(
+        json.dumps(
+            {
+                "bench": "feeds",
+                "backend": args.backend,
+                "events": args.events,
+                "events_in_feed": in_feed,
+                "feed_bytes": len(body),
+                "runs": args.runs,
+                "full_feed_ms": figures(full_ms),
+                "revalidate_304_ms": figures(revalidate_ms),
+                "baseline_icalendar_to_ical_ms": figures(baseline_ms),
+                "full_over_baseline": round(
+                    statistics.median(full_ms) / statistics.median(baseline_ms), 2
+                ),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""RFC 5545 text of a feed, written with ``icalendar`` from redacted entries only.
+
+Times are written in UTC, so no ``VTIMEZONE`` is needed. The output is a pure
+function of the entries and the settings (``DTSTAMP`` is the entry's last
+change, as RFC 5545 asks of a calendar without ``METHOD``), so the same
+calendar always gives the same bytes and the same ``fingerprint``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Calendar, Event, vDuration
+
+from calendars.redaction import Entry
+
+PRODID = "-//JointOps//Feeds 1.0//EN"
+#: bump when the way a feed is written changes, so that every ETag changes with it
+FORMAT_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """What a feed says about itself."""
+
+    #: shown as the calendar's name (``NAME``, ``X-WR-CALNAME``); never personal data
+    name: str
+    #: how often subscribers should fetch again (``REFRESH-INTERVAL``, ``X-PUBLISHED-TTL``)
+    refresh: timedelta
+    #: the right-hand side of every ``UID``, e.g. the app's host name
+    uid_domain: str
+    #: keys the ``UID``: stable per event, yet it does not reveal the app's event ids
+    uid_key: bytes
+
+    def __post_init__(self) -> None:
+        if self.refresh <= timedelta(0):
+            raise ValueError("refresh must be positive")
+        if not self.uid_key:
+            raise ValueError("uid_key must not be empty")
+
+
+def uid(event_id: int, settings: FeedSettings) -> str:
+    """The stable ``UID`` of an event: the same in every feed and every fetch."""
+    digest = hmac.new(settings.uid_key, f"event:{event_id}".encode(), hashlib.sha256)
+    return f"{digest.hexdigest()[:32]}@{settings.uid_domain}"
+
+
+def ordered(entries: Iterable[Entry]) -> list[Entry]:
+    """Entries in the order a feed lists them: by start, then by event."""
+    return sorted(entries, key=lambda e: (e.starts_at, e.event_id))
+
+
+def fingerprint(entries: Sequence[Entry], settings: FeedSettings) -> str:
+    """A SHA-256 over everything ``render`` writes: equal exactly when the bytes are equal.
+
+    Cheaper than rendering, so a conditional request can be answered without it.
+    """
+    digest = hashlib.sha256()
+    head = (
+        FORMAT_VERSION,
+        PRODID,
+        settings.name,
+        int(settings.refresh.total_seconds()),
+        settings.uid_domain,
+        hashlib.sha256(settings.uid_key).hexdigest(),
+    )
+    digest.update(repr(head).encode())
+    for e in ordered(entries):
+        row = (
+            e.event_id,
+            e.summary,
+            e.location,
+            e.status,
+            _utc(e.starts_at),
+            _utc(e.ends_at),
+            e.sequence,
+            _utc(e.last_modified),
+            e.url,
+        )
+        digest.update(b"\n" + repr(row).encode())
+    return digest.hexdigest()
+
+
+def build_calendar(entries: Sequence[Entry], settings: FeedSettings) -> Calendar:
+    """The ``icalendar`` object of a feed."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("name", settings.name)
+    calendar.add("x-wr-calname", settings.name)
+    calendar.add("refresh-interval", vDuration(settings.refresh), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(settings.refresh))
+    for entry in ordered(entries):
+        calendar.add_component(_vevent(entry, settings))
+    return calendar
+
+
+def render(entries: Sequence[Entry], settings: FeedSettings) -> bytes:
+    """The feed as RFC 5545 bytes (UTF-8, CRLF line ends, lines folded at 75 octets)."""
+    body: bytes = build_calendar(entries, settings).to_ical()
+    return body
+
+
+def _vevent(entry: Entry, settings: FeedSettings) -> Event:
+    event = Event()
+    event.add("uid", uid(entry.event_id, settings))
+    event.add("dtstamp", _utc(entry.last_modified))
+    event.add("dtstart", _utc(entry.starts_at))
+    event.add("dtend", _utc(entry.ends_at))
+    event.add("sequence", entry.sequence)
+    event.add("status", entry.status)
+    event.add("summary", entry.summary)
+    if entry.location:
+        event.add("location", entry.location)
+    if entry.url:
+        event.add("url", entry.url)
+    event.add("last-modified", _utc(entry.last_modified))
+    event.add("class", "PRIVATE")
+    event.add("transp", "OPAQUE")
+    return event
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC, to the second (iCalendar has no fractions of a second)."""
+    return moment.astimezone(UTC).replace(microsecond=0)

@@ -1,0 +1,349 @@
+"""iCal feeds: which events a feed carries, and serving it to calendar apps.
+
+The app's half of the feeds. ``auth.policy`` decides which events the token's
+owner may see at all and how much (through ``jointops.visibility``); this
+module picks a feed's candidate events with one indexed query over a bounded
+window and maps them onto ``calendars.FeedEvent``; ``calendars`` redacts and
+writes them.
+
+Serving a fetch takes two short write transactions around a read:
+
+1. count the fetch against the token's per-minute rate window (one atomic
+   ``UPDATE``, shared by every worker and host);
+2. build the redacted entries and their fingerprint (the ``ETag``);
+3. remember the fingerprint and when it last changed (``Last-Modified``,
+   which so moves even when an event only leaves the feed), note the last
+   use, and audit the fetch by token id;
+
+and only then, unless the client's copy is current (``304``), write the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import Select, case, or_, select, update
+from sqlalchemy.orm import joinedload, lazyload, selectinload
+
+from auth.policy import Visibility, event_visibility
+from calendars import (
+    Detail,
+    Entry,
+    FeedEvent,
+    FeedKind,
+    FeedSettings,
+    FeedWindow,
+    Labels,
+    feed_window,
+    fingerprint,
+    redact,
+    render,
+)
+from jointops import audit
+from jointops.catalog import KIND_LABELS, SUBTYPES
+from jointops.extensions import db
+from jointops.feed_tokens import (
+    SECRET_SHAPE,
+    Scope,
+    ScopeError,
+    hash_secret,
+    log_id,
+    refusal,
+    room_of,
+)
+from jointops.models import (
+    Booking,
+    Event,
+    EventStatus,
+    FeedToken,
+    Participant,
+    User,
+    utcnow,
+)
+from jointops.visibility import facts_of, viewer_of
+
+LABELS = Labels(
+    kinds=KIND_LABELS,
+    subtypes={kind: {s.code: s.label for s in subs} for kind, subs in SUBTYPES.items()},
+)
+RATE_WINDOW = timedelta(minutes=1)
+
+
+# --- Settings --------------------------------------------------------------------------
+
+
+def current_window(now: datetime) -> FeedWindow:
+    config = current_app.config
+    return feed_window(
+        now,
+        past=timedelta(days=config["FEED_PAST_DAYS"]),
+        future=timedelta(days=config["FEED_FUTURE_DAYS"]),
+        cancelled_grace=timedelta(days=config["FEED_CANCELLED_DAYS"]),
+    )
+
+
+def settings_for(user: User, scope: Scope) -> FeedSettings:
+    config = current_app.config
+    if scope.kind is FeedKind.TEAM:
+        name = f"JointOps: {user.agency.code if user.agency else ''} team"
+    elif scope.kind is FeedKind.ROOM:
+        room = room_of(scope)
+        name = f"JointOps: {room.name if room else 'room'}"
+    else:
+        name = "JointOps"
+    return FeedSettings(
+        name=name,
+        refresh=timedelta(minutes=config["FEED_REFRESH_MINUTES"]),
+        uid_domain=urlsplit(config["BASE_URL"]).hostname or "jointops",
+        uid_key=hmac.new(
+            str(config["SECRET_KEY"]).encode(), b"jointops feed uid", hashlib.sha256
+        ).digest(),
+    )
+
+
+# --- Which events ----------------------------------------------------------------------
+
+
+def _in_window(query: Select[tuple[Event]], window: FeedWindow) -> Select[tuple[Event]]:
+    """Overlapping the window (``ix_events_window``/``ix_events_agency_window``), and
+    cancelled ones only within their grace period."""
+    return query.where(
+        Event.starts_at < window.end,
+        Event.ends_at > window.start,
+        or_(
+            Event.status != EventStatus.CANCELLED.value,
+            Event.updated_at >= window.cancelled_after,
+        ),
+    ).options(
+        selectinload(Event.participants).options(lazyload(Participant.user)),
+        selectinload(Event.bookings).options(joinedload(Booking.resource)),
+    )
+
+
+def candidates(user: User, scope: Scope, window: FeedWindow) -> Select[tuple[Event]]:
+    """The events a feed of ``scope`` looks at; the policy then says which it shows."""
+    query = select(Event)
+    if scope.kind is FeedKind.ROOM:
+        held = select(Booking.event_id).where(
+            Booking.resource_id == scope.room_id,
+            Booking.starts_at < window.end,
+            Booking.ends_at > window.start,
+        )
+        query = query.where(Event.id.in_(held))
+    elif scope.kind is FeedKind.TEAM:
+        members = select(User.id).where(User.agency_id == user.agency_id)
+        taking_part = select(Participant.event_id).where(Participant.user_id.in_(members))
+        query = query.where(or_(Event.owner_agency_id == user.agency_id, Event.id.in_(taking_part)))
+    else:
+        taking_part = select(Participant.event_id).where(Participant.user_id == user.id)
+        mine = [Event.lead_id == user.id, Event.id.in_(taking_part)]
+        if user.agency_id is not None:
+            mine.append(Event.owner_agency_id == user.agency_id)
+        query = query.where(or_(*mine))
+    return _in_window(query, window).order_by(Event.starts_at, Event.id)
+
+
+def feed_events(user: User, scope: Scope, now: datetime) -> list[FeedEvent]:
+    """What ``user``'s feed of ``scope`` may know, as ``FeedEvent``s (the allow-list)."""
+    window = current_window(now)
+    viewer = viewer_of(user)
+    room = room_of(scope)
+    base = current_app.config["BASE_URL"]
+    found = []
+    for event in db.session.scalars(candidates(user, scope, window)):
+        facts = facts_of(event)
+        if room is not None:
+            # A room feed asks: would this event, holding this room, be seen at all? It
+            # asks so of a cancelled one too, whose busy block must leave as CANCELLED.
+            facts = replace(
+                facts,
+                cancelled=False,
+                resource_agencies=(room.agency.code if room.agency else None,),
+            )
+        seen = event_visibility(viewer, facts)
+        if seen is Visibility.NONE:
+            continue
+        rooms = (
+            (room.name,)
+            if room is not None
+            else tuple(b.resource.name for b in event.bookings if b.resource.is_room)
+        )
+        found.append(
+            FeedEvent(
+                id=event.id,
+                kind=event.kind,
+                subtype=event.subtype,
+                status=event.status,
+                sensitivity=event.sensitivity,
+                starts_at=event.starts_at,
+                ends_at=event.ends_at,
+                rooms=rooms,
+                version=event.version,
+                updated_at=event.updated_at,
+                url=f"{base}/events/{event.id}",
+                detail=Detail.FULL if seen is Visibility.FULL else Detail.BUSY,
+            )
+        )
+    return found
+
+
+def entries_for(user: User, scope: Scope, now: datetime) -> list[Entry]:
+    """The redacted entries of a feed."""
+    return [redact(e, scope.kind, LABELS) for e in feed_events(user, scope, now)]
+
+
+def feed_text(user: User, scope: Scope, now: datetime | None = None) -> bytes:
+    """The whole feed, as served (for the CLI, tests and benchmarks)."""
+    return render(entries_for(user, scope, now or utcnow()), settings_for(user, scope))
+
+
+# --- Serving ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedReply:
+    """What to answer a fetch: 200 with a body, 304, 404 or 429."""
+
+    status: int
+    body: bytes = b""
+    etag: str | None = None
+    last_modified: datetime | None = None
+    retry_after: int | None = None
+
+
+#: ``is_modified(etag, last_modified)``: whether the client's copy is out of date
+Revalidator = Callable[[str, datetime], bool]
+
+
+def serve(secret: str, is_modified: Revalidator) -> FeedReply:
+    """Answer one fetch of ``/feeds/<secret>.ics``."""
+    log = current_app.logger
+    if not SECRET_SHAPE.fullmatch(secret):
+        log.info("feed %s: malformed token, 404", log_id(secret))
+        return FeedReply(404)
+    now = utcnow()
+    counted = _count_fetch(hash_secret(secret), now)
+    if counted is None:
+        log.info("feed %s: unknown token, 404", log_id(secret))
+        return FeedReply(404)
+    token_id, count, revoked = counted
+    limit = current_app.config["FEED_RATE_PER_MINUTE"]
+    if revoked:
+        _audit_refusal(token_id, "revoked", 404, audited=count <= limit)
+        return FeedReply(404)
+    if count > limit:
+        _audit_refusal(token_id, "rate_limited", 429, audited=count == limit + 1)
+        window_end = now.replace(second=0, microsecond=0) + RATE_WINDOW
+        return FeedReply(429, retry_after=max(1, int((window_end - now).total_seconds() + 0.999)))
+
+    token = db.session.get(FeedToken, token_id)
+    if token is None:  # its owner was deleted since
+        return FeedReply(404)
+    user = token.user
+    try:
+        scope = Scope.parse(token.scope)
+        reason = refusal(user, scope)
+    except ScopeError as exc:
+        reason = str(exc)
+    if reason is not None:
+        _audit_refusal(token_id, "scope", 404, audited=True, why=reason)
+        return FeedReply(404)
+
+    entries = entries_for(user, scope, now)
+    settings = settings_for(user, scope)
+    etag_value = fingerprint(entries, settings)
+    last_modified = _remember(token_id, etag_value, entries, now)
+    etag = f'"{etag_value[:40]}"'
+    fresh = not is_modified(etag, last_modified)
+    status = 304 if fresh else 200
+    audit.record(
+        "feed.fetch",
+        object_type="feed_token",
+        object_id=token_id,
+        actor=user,
+        scope=token.scope,
+        status=status,
+        events=len(entries),
+    )
+    db.session.commit()
+    log.info("feed %s (token %s): %s, %d events", log_id(secret), token_id, status, len(entries))
+    body = b"" if fresh else render(entries, settings)
+    return FeedReply(status, body=body, etag=etag, last_modified=last_modified)
+
+
+def _begin_write() -> None:
+    """A short transaction that holds the write lock from its first statement on SQLite."""
+    db.session.rollback()
+    db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+def _count_fetch(token_hash: str, now: datetime) -> tuple[int, int, bool] | None:
+    """Count a fetch in the token's minute (atomically); (id, count, revoked) or None."""
+    minute = now.replace(second=0, microsecond=0)
+    _begin_write()
+    row = db.session.execute(
+        update(FeedToken)
+        .where(FeedToken.token_hash == token_hash)
+        .values(
+            rate_count=case(
+                (FeedToken.rate_window_start == minute, FeedToken.rate_count + 1), else_=1
+            ),
+            rate_window_start=minute,
+        )
+        .returning(FeedToken.id, FeedToken.rate_count, FeedToken.revoked_at)
+        .execution_options(synchronize_session=False)
+    ).first()
+    db.session.commit()
+    if row is None:
+        return None
+    return int(row[0]), int(row[1]), row[2] is not None
+
+
+def _remember(token_id: int, etag: str, entries: Sequence[Entry], now: datetime) -> datetime:
+    """Note the fetch and the content served; returns the content's ``Last-Modified``.
+
+    ``Last-Modified`` is the newest change among the feed's events, moved on by
+    at least a second whenever the content differs from what this token was
+    last served, so that a client revalidating by date alone also sees an
+    event leave. The caller commits.
+    """
+    _begin_write()
+    token = db.session.scalars(
+        select(FeedToken).where(FeedToken.id == token_id).with_for_update()
+    ).one()
+    token.last_used_at = now
+    if token.content_etag == etag and token.content_changed_at is not None:
+        return token.content_changed_at
+    newest = max((e.last_modified for e in entries), default=token.created_at)
+    changed = newest.replace(microsecond=0)
+    if token.content_changed_at is not None:
+        changed = max(changed, token.content_changed_at + timedelta(seconds=1))
+    token.content_etag, token.content_changed_at = etag, changed
+    return changed
+
+
+def _audit_refusal(
+    token_id: int, reason: str, status: int, *, audited: bool, why: str = ""
+) -> None:
+    current_app.logger.info("feed token %s: %s, %s", token_id, reason, status)
+    if not audited:
+        return
+    _begin_write()
+    token = db.session.get(FeedToken, token_id)
+    audit.record(
+        "feed.fetch",
+        outcome="denied",
+        object_type="feed_token",
+        object_id=token_id,
+        actor=token.user if token else None,
+        reason=reason,
+        status=status,
+        **({"why": why} if why else {}),
+    )
+    db.session.commit()

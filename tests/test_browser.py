@@ -1,0 +1,188 @@
+"""The web UI in Debian's Chromium (Playwright) against the app on a real gunicorn.
+
+SQLite only: what is under test here is the page, not the database. Each run
+leaves full-page screenshots in ``test-artifacts/screenshots/`` to look at.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conftest import need
+from tests.live_server import DEMO_PASSWORD, ROOT, TIMEZONE, LiveServer
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-gpu",
+]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1400, "height": 900}
+PHONE = {"width": 390, "height": 844}
+USER = "investigator.pbso"
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One gunicorn over one copy of the seeded SQLite database for the whole module."""
+    workdir = tmp_path_factory.mktemp("browser")
+    database = workdir / "jointops.sqlite3"
+    shutil.copyfile(sqlite_template, database)
+    live = LiveServer(f"sqlite:///{database}", workdir / "gunicorn.log", workers=2)
+    with live:
+        yield live
+    print(f"--- tail of {live.log_path} ---\n{live.log_tail()}", file=sys.stderr)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    need(CHROMIUM.exists(), f"{CHROMIUM} not installed (Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def new_page(browser: Any) -> Iterator[Any]:
+    """``new_page(viewport)``: a page in a fresh context (its own cookies)."""
+    contexts = []
+
+    def make(viewport: dict[str, int] = DESKTOP) -> Any:
+        context = browser.new_context(viewport=viewport, locale="en-US")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+def sign_in(page: Any, server: LiveServer, username: str = USER) -> None:
+    page.goto(f"{server.url}/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/calendar"))
+
+
+def tomorrow() -> date:
+    return datetime.now(ZoneInfo(TIMEZONE)).date() + timedelta(days=1)
+
+
+def fill_operation(page: Any, title: str, day: date, start: str, end: str) -> None:
+    page.select_option("#kind", "operation")
+    page.select_option("#subtype", "search_warrant")
+    page.fill("#title", title)
+    page.fill("#starts_at", f"{day.isoformat()}T{start}")
+    page.fill("#ends_at", f"{day.isoformat()}T{end}")
+    page.fill("#location_address", "1 Clematis St, West Palm Beach, FL")
+    page.fill("#latitude", "26.71")
+    page.fill("#longitude", "-80.06")
+
+
+def classes_of(locator: Any) -> set[str]:
+    return set((locator.get_attribute("class") or "").split())
+
+
+def test_new_operation_appears_in_its_day_and_hours(
+    new_page: Any, server: LiveServer, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page()
+    sign_in(page, server)
+    page.get_by_role("link", name="+ New event").click()
+    page.wait_for_url(re.compile(r"/events/new$"))
+    page.screenshot(path=screenshots / "event-form-empty.png", full_page=True)
+
+    day, title = tomorrow(), "Browser test warrant, Clematis St"
+    fill_operation(page, title, day, "09:00", "11:00")
+    page.get_by_role("button", name="Create event").click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.locator(".event-when")).to_contain_text(f"{day:%d %b %Y}, 09:00–11:00")
+    page.screenshot(path=screenshots / "event.png", full_page=True)
+
+    page.goto(f"{server.url}/calendar?view=week&date={day.isoformat()}")
+    column = page.locator(f'.tg-day[data-date="{day.isoformat()}"]')
+    expect(column).to_have_count(1)
+    block = column.locator("a.ev", has_text=title)
+    expect(block).to_have_count(1)
+    found = classes_of(block)
+    assert {"ev-operation", "row-37", "span-8"} <= found, found  # 09:00 is row 37; 2 h = 8 rows
+    # Nowhere else in the week.
+    expect(page.locator(".tg-day a.ev", has_text=title)).to_have_count(1)
+    page.screenshot(path=screenshots / "week.png", full_page=True)
+
+    page.goto(f"{server.url}/calendar?view=month&date={day.isoformat()}")
+    expect(page.locator(".chip", has_text=title)).to_have_count(1)
+    page.screenshot(path=screenshots / "month.png", full_page=True)
+
+    phone = new_page(PHONE)
+    sign_in(phone, server)
+    phone.goto(f"{server.url}/calendar?view=week&date={day.isoformat()}")
+    expect(
+        phone.locator(f'.tg-day[data-date="{day.isoformat()}"] a.ev', has_text=title)
+    ).to_have_count(1)
+    phone.screenshot(path=screenshots / "week-phone.png", full_page=True)
+
+
+def test_form_error_is_shown_next_to_the_field_and_keeps_what_was_typed(
+    new_page: Any, server: LiveServer, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page()
+    sign_in(page, server)
+    page.goto(f"{server.url}/events/new")
+    day, title = tomorrow(), "Browser test: ends before it starts"
+    fill_operation(page, title, day, "11:00", "09:00")
+    with page.expect_response(re.compile(r"/events/new$")) as answer:
+        page.get_by_role("button", name="Create event").click()
+    assert answer.value.status == 400
+
+    ends = page.locator("#field-ends_at")
+    expect(ends).to_have_class(re.compile(r"\bhas-error\b"))
+    expect(ends.locator(".error")).to_have_text("Must be after the start.")
+    expect(page.locator("#ends_at")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#field-starts_at .error")).to_have_count(0)
+    expect(page.locator("#error-summary")).to_contain_text("Ends")
+    # What was typed is still there.
+    expect(page.locator("#title")).to_have_value(title)
+    expect(page.locator("#kind")).to_have_value("operation")
+    expect(page.locator("#subtype")).to_have_value("search_warrant")
+    expect(page.locator("#starts_at")).to_have_value(f"{day.isoformat()}T11:00")
+    expect(page.locator("#ends_at")).to_have_value(f"{day.isoformat()}T09:00")
+    expect(page.locator("#latitude")).to_have_value("26.71")
+    page.screenshot(path=screenshots / "event-form-errors.png", full_page=True)
+
+    # And nothing was saved.
+    page.goto(f"{server.url}/calendar?view=week&date={day.isoformat()}")
+    expect(page.locator("a.ev", has_text=title)).to_have_count(0)

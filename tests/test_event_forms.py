@@ -1,0 +1,739 @@
+"""Event forms and the JSON API: every rule refuses bad input by field and stores nothing.
+
+Each bad input goes through the web form (POST /events/new) and the JSON API
+(POST /api/events); both must answer 400 with a message on the named field, and
+the events, bookings and participants tables must be exactly as before. Then
+the things that do get stored: creating, editing (version), cancelling (reason,
+room freed), warnings to confirm, room conflicts and the audit trail.
+
+Times typed in the form are office-local (America/New_York); dates are computed
+from today and lie well after the demo data.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.test import TestResponse
+
+from jointops.extensions import db
+from jointops.models import AuditEntry, Booking, Event, Participant, Resource, User
+
+OFFICE = ZoneInfo("America/New_York")
+
+
+# --- dates ---------------------------------------------------------------------------
+
+
+def winter_day() -> date:
+    """A weekday at least 60 days ahead on which New York keeps standard time (EST)."""
+    day = datetime.now(OFFICE).date() + timedelta(days=60)
+    while day.month not in (12, 1, 2) or day.weekday() >= 5:
+        day += timedelta(days=1)
+    assert datetime(day.year, day.month, day.day, 12, tzinfo=OFFICE).tzname() == "EST"
+    return day
+
+
+def spring_forward_day() -> date:
+    """The next spring-forward Sunday at least 60 days ahead (02:00–03:00 does not exist)."""
+    soonest = datetime.now(OFFICE).date() + timedelta(days=60)
+    year = soonest.year
+    while True:
+        march = date(year, 3, 1)
+        second_sunday = march + timedelta(days=(6 - march.weekday()) % 7 + 7)
+        if second_sunday >= soonest:
+            return second_sunday
+        year += 1
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def signed_in(login: Callable[[str], FlaskClient]) -> Callable[[str], FlaskClient]:
+    return login
+
+
+@dataclass(frozen=True)
+class Ids:
+    users: dict[str, int]
+    rooms: dict[str, int]
+
+    def user(self, username: str) -> int:
+        return self.users[username]
+
+
+@pytest.fixture
+def ids(app: Flask) -> Ids:
+    return Ids(
+        users={u.username: u.id for u in db.session.scalars(select(User))},
+        rooms={r.name: r.id for r in db.session.scalars(select(Resource))},
+    )
+
+
+def stored() -> tuple[int, int, int]:
+    """Rows in events, bookings and participants (read fresh, not from the session)."""
+    db.session.rollback()
+    return tuple(  # type: ignore[return-value]
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (Event, Booking, Participant)
+    )
+
+
+def local(day: date, hhmm: str) -> str:
+    return f"{day.isoformat()}T{hhmm}"
+
+
+def interview(day: date, **over: Any) -> dict[str, Any]:
+    data = {
+        "kind": "interview",
+        "subtype": "witness_interview",
+        "title": "Form test witness interview",
+        "starts_at": local(day, "09:00"),
+        "ends_at": local(day, "10:00"),
+        "status": "planned",
+        "sensitivity": "normal",
+    }
+    return data | over
+
+
+def operation(day: date, **over: Any) -> dict[str, Any]:
+    return (
+        interview(
+            day,
+            kind="operation",
+            subtype="search_warrant",
+            title="Form test search warrant",
+            location_address="4700 Okeechobee Blvd, West Palm Beach, FL",
+            latitude="26.7106",
+            longitude="-80.1108",
+        )
+        | over
+    )
+
+
+def victim_interview(day: date, ids: Ids, **over: Any) -> dict[str, Any]:
+    return (
+        interview(
+            day,
+            subtype="forensic_interview",
+            title="Form test forensic interview",
+            room_id=str(ids.rooms["Soft Interview Room (observation)"]),
+            advocates=[str(ids.user("advocate.vs"))],
+            client_code="VS-4400101",
+        )
+        | over
+    )
+
+
+def appointment(day: date, **over: Any) -> dict[str, Any]:
+    data = interview(day, kind="appointment", subtype="medical", client_code="VS-4400202")
+    del data["title"]
+    return data | over
+
+
+def as_json(data: dict[str, Any]) -> dict[str, Any]:
+    """The same values as a JSON client sends them: numbers as numbers, flags as booleans."""
+    body: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("latitude", "longitude") and value not in ("", None):
+            try:
+                value = float(value)
+            except ValueError:
+                pass
+        elif key == "confirm_warnings":
+            value = value == "y"
+        body[key] = value
+    return body
+
+
+def field_errors(page: str, name: str) -> str:
+    """The error text the form shows next to field ``name`` ('' if none)."""
+    found = re.search(rf'<p class="error" id="{re.escape(name)}-error">(.*?)</p>', page, re.S)
+    return html.unescape(found[1]) if found else ""
+
+
+def new_event_id(response: TestResponse) -> int:
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    found = re.fullmatch(r"/events/(\d+)", response.headers["Location"])
+    assert found, response.headers["Location"]
+    return int(found[1])
+
+
+def fresh(event_id: int) -> Event:
+    db.session.rollback()
+    event = db.session.get(Event, event_id, populate_existing=True)
+    assert event is not None
+    return event
+
+
+# --- bad input: one case per rule, through the form and the API -----------------------
+
+D = winter_day()
+
+
+@dataclass(frozen=True)
+class Bad:
+    user: str
+    data: Callable[[Ids], dict[str, Any]]
+    fields: tuple[str, ...]
+    message: str
+
+
+BAD = {
+    "end_before_start": Bad(
+        "investigator.pbso",
+        lambda i: interview(D, starts_at=local(D, "10:00"), ends_at=local(D, "09:00")),
+        ("ends_at",),
+        "Must be after the start",
+    ),
+    "end_equals_start": Bad(
+        "investigator.pbso",
+        lambda i: interview(D, starts_at=local(D, "09:00"), ends_at=local(D, "09:00")),
+        ("ends_at",),
+        "Must be after the start",
+    ),
+    "time_skipped_by_spring_forward": Bad(
+        "investigator.pbso",
+        lambda i: interview(
+            D,
+            starts_at=local(spring_forward_day(), "02:30"),
+            ends_at=local(spring_forward_day(), "04:00"),
+        ),
+        ("starts_at",),
+        "does not exist",
+    ),
+    "longer_than_14_days": Bad(
+        "investigator.pbso",
+        lambda i: interview(D, ends_at=local(D + timedelta(days=14), "09:01")),
+        ("ends_at",),
+        "at most 14 days",
+    ),
+    "operation_without_address": Bad(
+        "investigator.pbso",
+        lambda i: operation(D, location_address=""),
+        ("location_address",),
+        "needs the address",
+    ),
+    "operation_without_coordinates": Bad(
+        "investigator.pbso",
+        lambda i: operation(D, latitude="", longitude=""),
+        ("latitude", "longitude"),
+        "needs coordinates",
+    ),
+    "latitude_91": Bad(
+        "investigator.pbso",
+        lambda i: operation(D, latitude="91"),
+        ("latitude",),
+        "between -90 and 90",
+    ),
+    "longitude_minus_181": Bad(
+        "investigator.pbso",
+        lambda i: operation(D, longitude="-181"),
+        ("longitude",),
+        "between -180 and 180",
+    ),
+    "only_latitude": Bad(
+        "investigator.pbso",
+        lambda i: interview(D, latitude="26.7"),
+        ("longitude",),
+        "together",
+    ),
+    "only_longitude": Bad(
+        "investigator.pbso",
+        lambda i: interview(D, longitude="-80.1"),
+        ("latitude",),
+        "together",
+    ),
+    "victim_interview_without_room": Bad(
+        "investigator.pbso",
+        lambda i: victim_interview(D, i, room_id=""),
+        ("room_id",),
+        "needs a room",
+    ),
+    "victim_interview_without_advocate": Bad(
+        "investigator.pbso",
+        lambda i: victim_interview(D, i, advocates=[]),
+        ("advocates",),
+        "needs an advocate",
+    ),
+    "victim_interview_without_client_code": Bad(
+        "investigator.pbso",
+        lambda i: victim_interview(D, i, client_code=""),
+        ("client_code",),
+        "client code",
+    ),
+    "appointment_without_client_code": Bad(
+        "advocate.vs",
+        lambda i: appointment(D, client_code=""),
+        ("client_code",),
+        "client code",
+    ),
+    "client_code_that_is_a_name": Bad(
+        "advocate.vs",
+        lambda i: appointment(D, client_code="Maria Lopez"),
+        ("client_code",),
+        "never a name",
+    ),
+    "client_code_on_an_operation": Bad(
+        "investigator.pbso",
+        lambda i: operation(D, client_code="VS-4400303"),
+        ("client_code",),
+        "do not carry a client code",
+    ),
+    "covert_interview": Bad(
+        "investigator.pbso",
+        lambda i: interview(D, sensitivity="covert"),
+        ("sensitivity",),
+        "Only operations can be covert",
+    ),
+    "subtype_of_another_kind": Bad(
+        "investigator.pbso",
+        lambda i: operation(D, subtype="forensic_interview"),
+        ("subtype",),
+        "Choose a type of operation",
+    ),
+    "interview_without_title": Bad(
+        "investigator.pbso",
+        lambda i: interview(D, title="  "),
+        ("title",),
+        "title is required",
+    ),
+    "advocate_creating_an_operation": Bad(
+        "advocate.vs",
+        lambda i: operation(D),
+        ("kind",),
+        "Not a valid choice",
+    ),
+    "investigator_creating_an_appointment": Bad(
+        "investigator.pbso",
+        lambda i: appointment(D),
+        ("kind",),
+        "Not a valid choice",
+    ),
+    "lead_from_another_agency": Bad(
+        "investigator.pbso",
+        lambda i: interview(D, lead_id=str(i.user("investigator.fbi"))),
+        ("lead_id",),
+        "Not a valid choice",
+    ),
+    "same_person_in_two_parts": Bad(
+        "investigator.pbso",
+        lambda i: interview(
+            D,
+            investigators=[str(i.user("det.rivera.pbso"))],
+            interpreters=[str(i.user("det.rivera.pbso"))],
+        ),
+        ("interpreters",),
+        "Luis Rivera is already listed as investigators",
+    ),
+    "non_numeric_room_id": Bad(
+        "investigator.pbso",
+        lambda i: interview(D, room_id="conference"),
+        ("room_id",),
+        "could not coerce",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_is_refused_by_field_and_stores_nothing(
+    case: str, ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    bad = BAD[case]
+    data = bad.data(ids)
+    client = signed_in(bad.user)
+    before = stored()
+
+    response = client.post("/events/new", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400, page[:2000]
+    for name in bad.fields:
+        assert bad.message in field_errors(page, name), (name, field_errors(page, name))
+        assert f'href="#field-{name}"' in page  # the error summary links the field
+    assert stored() == before
+
+    response = client.post("/api/events", json=as_json(data))
+    assert response.status_code == 400, response.get_data(as_text=True)
+    errors = response.get_json()["errors"]
+    for name in bad.fields:
+        assert any(bad.message in e for e in errors.get(name, [])), errors
+    assert stored() == before
+
+
+def test_form_keeps_what_was_typed_after_an_error(
+    ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    client = signed_in("investigator.pbso")
+    data = operation(
+        D,
+        title="Typed title Zq4711",
+        notes="Typed notes Zq4712",
+        ends_at=local(D, "08:00"),
+        investigators=[str(ids.user("det.rivera.pbso"))],
+    )
+    response = client.post("/events/new", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'value="Typed title Zq4711"' in page
+    assert "Typed notes Zq4712</textarea>" in page
+    assert f'value="{local(D, "09:00")}"' in page
+    assert 'value="4700 Okeechobee Blvd, West Palm Beach, FL"' in page
+    assert re.search(rf'<option selected value="{ids.user("det.rivera.pbso")}">', page)
+
+
+def test_users_who_may_create_nothing_get_403(
+    ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    before = stored()
+    for username in ("admin.pbso", "deconfliction_officer.pbso"):
+        client = signed_in(username)
+        assert client.get("/events/new").status_code == 403
+        assert client.post("/events/new", data=interview(D)).status_code == 403
+        assert client.post("/api/events", json=interview(D)).status_code == 403
+        denied = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "event.create",
+                AuditEntry.outcome == "denied",
+                AuditEntry.actor_id == ids.user(username),
+            )
+        ).all()
+        assert len(denied) == 3
+    assert stored() == before
+
+
+# --- what does get stored ------------------------------------------------------------
+
+
+def test_valid_form_creates_the_event_in_utc_and_redirects_to_it(
+    ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    client = signed_in("investigator.pbso")
+    events, bookings, participants = stored()
+    data = operation(
+        D,
+        title="Warrant Zq5001",
+        starts_at=local(D, "09:00"),
+        ends_at=local(D, "11:30"),
+        investigators=[str(ids.user("det.rivera.pbso"))],
+        resource_ids=[str(ids.rooms["Unmarked Sedan PB-14"])],
+    )
+    event_id = new_event_id(client.post("/events/new", data=data))
+
+    event = fresh(event_id)
+    assert event.starts_at == datetime(D.year, D.month, D.day, 14, 0, tzinfo=UTC)
+    assert event.ends_at == datetime(D.year, D.month, D.day, 16, 30, tzinfo=UTC)
+    assert event.owner_agency.code == "PBSO"
+    assert event.lead_id == ids.user("investigator.pbso")
+    assert {(p.user.username, p.part) for p in event.participants} == {
+        ("investigator.pbso", "lead"),
+        ("det.rivera.pbso", "investigator"),
+    }
+    assert [b.resource.name for b in event.bookings] == ["Unmarked Sedan PB-14"]
+    assert event.radius_m == 500  # the search-warrant default
+    assert event.version == 1
+    assert stored() == (events + 1, bookings + 1, participants + 2)
+
+    page = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert "Warrant Zq5001" in page
+    assert "09:00" in page and "11:30 EST" in page
+
+
+def test_valid_api_create_answers_201_with_utc_times(
+    ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    client = signed_in("advocate.vs")
+    events = stored()[0]
+    response = client.post(
+        "/api/events", json=appointment(D, starts_at=local(D, "09:00"), ends_at=local(D, "10:00"))
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()["event"]
+    assert body["starts_at"] == f"{D.isoformat()}T14:00:00+00:00"
+    assert body["title"] == "Medical appointment"
+    assert body["client_code"] == "VS-4400202"
+    assert body["owner_agency"] == "VS"
+    assert stored()[0] == events + 1
+
+
+def test_editing_bumps_the_version_only_when_something_changes(
+    ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    client = signed_in("investigator.pbso")
+    data = interview(D, title="Before edit Zq6001", room_id=str(ids.rooms["Interview Room B"]))
+    event_id = new_event_id(client.post("/events/new", data=data))
+    assert fresh(event_id).version == 1
+
+    form = client.get(f"/events/{event_id}/edit")
+    assert form.status_code == 200
+    assert 'value="Before edit Zq6001"' in form.get_data(as_text=True)
+
+    new_event_id(client.post(f"/events/{event_id}/edit", data=data))
+    assert fresh(event_id).version == 1  # nothing changed, nothing to resend to calendars
+
+    changed = data | {"title": "After edit Zq6002", "ends_at": local(D, "10:30")}
+    new_event_id(client.post(f"/events/{event_id}/edit", data=changed))
+    event = fresh(event_id)
+    assert event.version == 2
+    assert event.title == "After edit Zq6002"
+    assert [b.ends_at for b in event.bookings] == [event.ends_at]  # the booking follows
+    update = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.action == "event.update", AuditEntry.object_id == str(event_id)
+        )
+    ).all()
+    assert [sorted(u.detail["changed"]) for u in update][-1] == ["ends_at", "resources", "title"]
+
+
+def test_edit_with_bad_input_changes_nothing(
+    ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    client = signed_in("investigator.pbso")
+    data = interview(D, title="Stable Zq6101")
+    event_id = new_event_id(client.post("/events/new", data=data))
+    bad = data | {"title": "Broken Zq6102", "ends_at": local(D, "08:00")}
+    response = client.post(f"/events/{event_id}/edit", data=bad)
+    assert response.status_code == 400
+    assert "Must be after the start" in field_errors(response.get_data(as_text=True), "ends_at")
+    event = fresh(event_id)
+    assert (event.title, event.version) == ("Stable Zq6101", 1)
+
+
+def test_cancelling_needs_a_reason_and_frees_the_room(
+    ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    client = signed_in("investigator.pbso")
+    room = str(ids.rooms["Interview Room A"])
+    data = interview(D, title="To cancel Zq7001", room_id=room)
+    event_id = new_event_id(client.post("/events/new", data=data))
+
+    response = client.post(f"/events/{event_id}/cancel", data={"reason": "   "})
+    assert response.status_code == 400
+    assert "Give a reason" in field_errors(response.get_data(as_text=True), "reason")
+    event = fresh(event_id)
+    assert event.status == "planned" and event.version == 1
+    assert [b.active for b in event.bookings] == [True]
+
+    # the room is taken until then (the lead's double booking is confirmed, the room is not)
+    clash = {"title": "Same room Zq7002", "confirm_warnings": "y"}
+    assert client.post("/events/new", data=data | clash).status_code == 409
+
+    response = client.post(f"/events/{event_id}/cancel", data={"reason": "Witness withdrew"})
+    assert response.status_code == 302
+    event = fresh(event_id)
+    assert event.status == "cancelled"
+    assert event.version == 2
+    assert [b.active for b in event.bookings] == [False]
+    entry = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.action == "event.cancel", AuditEntry.object_id == str(event_id)
+        )
+    ).one()
+    assert entry.detail["reason"] == "Witness withdrew"
+
+    # a cancelled event can be neither edited nor cancelled again
+    assert client.get(f"/events/{event_id}/edit").status_code == 403
+    assert client.post(f"/events/{event_id}/cancel", data={"reason": "again"}).status_code == 403
+
+    other = new_event_id(client.post("/events/new", data=data | {"title": "Same room Zq7002"}))
+    assert [b.resource_id for b in fresh(other).bookings] == [int(room)]
+
+
+@pytest.mark.parametrize("channel", ["form", "api"])
+def test_person_booked_twice_must_be_confirmed(
+    channel: str, ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    client = signed_in("investigator.pbso")
+    rivera = str(ids.user("det.rivera.pbso"))
+    new_event_id(
+        client.post("/events/new", data=interview(D, title="First Zq8001", investigators=[rivera]))
+    )
+    second = interview(
+        D,
+        title="Second Zq8002",
+        starts_at=local(D, "09:30"),
+        ends_at=local(D, "10:30"),
+        lead_id=str(ids.user("supervisor.pbso")),
+        investigators=[rivera],
+    )
+    before = stored()
+    if channel == "form":
+        response = client.post("/events/new", data=second)
+        page = html.unescape(response.get_data(as_text=True))
+        assert response.status_code == 200
+        assert re.findall(r'data-code="(\w+)"', page) == ["person_double_booked"]
+        assert "Luis Rivera is already booked for “First Zq8001”" in page
+        assert 'name="confirm_warnings"' in page
+        assert 'value="Second Zq8002"' in page
+        assert stored() == before
+        new_event_id(client.post("/events/new", data=second | {"confirm_warnings": "y"}))
+    else:
+        response = client.post("/api/events", json=second)
+        assert response.status_code == 422
+        warnings = response.get_json()["warnings"]
+        assert [w["code"] for w in warnings] == ["person_double_booked"]
+        assert "First Zq8001" in warnings[0]["message"]
+        assert stored() == before
+        response = client.post("/api/events", json=second | {"confirm_warnings": True})
+        assert response.status_code == 201
+    assert stored()[0] == before[0] + 1
+
+
+def test_double_booking_warning_hides_an_event_the_user_may_not_see(
+    ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    rivera = str(ids.user("det.rivera.pbso"))
+    pbso = signed_in("investigator.pbso")
+    new_event_id(
+        pbso.post("/events/new", data=interview(D, title="Secret Zq8101", investigators=[rivera]))
+    )
+    fbi = signed_in("investigator.fbi")
+    before = stored()
+    response = fbi.post(
+        "/events/new", data=interview(D, title="Joint Zq8102", investigators=[rivera])
+    )
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "Luis Rivera is already booked for another event" in page
+    assert "Secret Zq8101" not in page
+    assert stored() == before
+
+
+def test_repeat_victim_interview_within_7_days_warns(
+    ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    client = signed_in("investigator.pbso")
+    code = "VS-4400555"
+    new_event_id(client.post("/events/new", data=victim_interview(D, ids, client_code=code)))
+    later = D + timedelta(days=3)
+    again = victim_interview(
+        later, ids, client_code=code, room_id=str(ids.rooms["Interview Room A"])
+    )
+    before = stored()
+    response = client.post("/events/new", data=again)
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert re.findall(r'data-code="(\w+)"', page) == ["repeat_victim_interview"]
+    assert f"Client {code} already has a victim interview" in page
+    assert stored() == before
+    new_event_id(client.post("/events/new", data=again | {"confirm_warnings": "y"}))
+    assert stored()[0] == before[0] + 1
+
+    # another client, or the same one eight days on, needs no confirmation
+    afternoon = {"starts_at": local(later, "14:00"), "ends_at": local(later, "15:00")}
+    new_event_id(
+        client.post(
+            "/events/new", data=victim_interview(later, ids, client_code="VS-4400556") | afternoon
+        )
+    )
+    new_event_id(
+        client.post(
+            "/events/new",
+            data=victim_interview(later + timedelta(days=8), ids, client_code=code),
+        )
+    )
+
+
+def test_room_conflict_is_409_and_names_the_title_only_to_those_who_may_see_it(
+    ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    room = str(ids.rooms["Interview Room A"])
+    pbso = signed_in("investigator.pbso")
+    taken = interview(
+        D,
+        title="PBSO interview Zq9001",
+        room_id=room,
+        starts_at=local(D, "13:00"),
+        ends_at=local(D, "14:30"),
+    )
+    new_event_id(pbso.post("/events/new", data=taken))
+    attempt = interview(
+        D,
+        title="FBI interview Zq9002",
+        room_id=room,
+        starts_at=local(D, "14:00"),
+        ends_at=local(D, "15:00"),
+    )
+    when = f"{D:%a %d %b %Y}, 13:00–14:30 EST"
+    before = stored()
+
+    fbi = signed_in("investigator.fbi")
+    response = fbi.post("/events/new", data=attempt)
+    message = field_errors(response.get_data(as_text=True), "room_id")
+    assert response.status_code == 409
+    assert message == f"Interview Room A is already booked for {when}."
+    assert "Zq9001" not in html.unescape(response.get_data(as_text=True))
+    assert stored() == before
+
+    response = fbi.post("/api/events", json=attempt)
+    assert response.status_code == 409
+    assert response.get_json() == {
+        "error": f"Interview Room A is already booked for {when}.",
+        "field": "room_id",
+    }
+    assert stored() == before
+
+    supervisor = signed_in("supervisor.pbso")
+    response = supervisor.post("/events/new", data=attempt)
+    assert response.status_code == 409
+    assert field_errors(response.get_data(as_text=True), "room_id") == (
+        f"Interview Room A is already booked by “PBSO interview Zq9001” for {when}."
+    )
+    assert stored() == before
+
+    # back to back is not a conflict
+    new_event_id(
+        fbi.post(
+            "/events/new",
+            data=attempt | {"starts_at": local(D, "14:30"), "ends_at": local(D, "15:30")},
+        )
+    )
+
+
+def test_audit_trail_of_create_update_cancel_view_and_denied_view(
+    ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    pbso = signed_in("investigator.pbso")
+    data = interview(D, title="Audited Zq9101")
+    event_id = new_event_id(pbso.post("/events/new", data=data))
+    new_event_id(pbso.post(f"/events/{event_id}/edit", data=data | {"title": "Audited Zq9102"}))
+    assert pbso.get(f"/events/{event_id}").status_code == 200
+    assert pbso.post(f"/events/{event_id}/cancel", data={"reason": "Done"}).status_code == 302
+
+    fbi = signed_in("investigator.fbi")
+    covert = new_event_id(
+        fbi.post("/events/new", data=operation(D, title="Covert Zq9103", sensitivity="covert"))
+    )
+    assert pbso.get(f"/events/{covert}").status_code == 404
+    assert pbso.get(f"/api/events/{covert}").status_code == 404
+
+    def trail(object_id: int) -> list[tuple[str, str, str]]:
+        rows = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "event", AuditEntry.object_id == str(object_id))
+            .order_by(AuditEntry.id)
+        )
+        return [(r.action, r.outcome, r.actor_username) for r in rows]
+
+    db.session.rollback()
+    assert trail(event_id) == [
+        ("event.create", "success", "investigator.pbso"),
+        ("event.update", "success", "investigator.pbso"),
+        ("event.view", "success", "investigator.pbso"),
+        ("event.cancel", "success", "investigator.pbso"),
+    ]
+    assert trail(covert) == [
+        ("event.create", "success", "investigator.fbi"),
+        ("event.view", "denied", "investigator.pbso"),
+        ("event.view", "denied", "investigator.pbso"),
+    ]

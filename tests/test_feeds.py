@@ -1,0 +1,604 @@
+"""iCal feeds end to end: what they carry (and never carry), tokens, caching and limits.
+
+Every feed is read back by independent parsers: the ``ical`` package's strict
+parser and ``recurring-ical-events`` (over ``icalendar``'s reader).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import recurring_ical_events
+import time_machine
+from flask import Flask
+from flask.testing import FlaskClient
+from ical.calendar_stream import IcsCalendarStream
+from icalendar import Calendar
+from sqlalchemy import select
+
+from auth.directory import DirectoryAgency, DirectoryUser
+from auth.policy import Visibility
+from calendars import BUSY, RESTRICTED, uid
+from jointops import feed_tokens
+from jointops.booking import EventDraft, cancel_event, save_event
+from jointops.directory import get_directory, sync_directory
+from jointops.extensions import db
+from jointops.feed_tokens import Scope
+from jointops.feeds import feed_text, settings_for
+from jointops.models import AuditEntry, Case, Event, FeedToken, Resource, User, utcnow
+from jointops.visibility import visibility
+
+CANARY = "ZQXCANARY"
+WIDE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+ICAL_STATUS = {
+    "planned": "TENTATIVE",
+    "confirmed": "CONFIRMED",
+    "completed": "CONFIRMED",
+    "cancelled": "CANCELLED",
+}
+
+
+# --- Helpers ------------------------------------------------------------------------------
+
+
+def user(username: str) -> User:
+    found = db.session.scalar(select(User).where(User.username == username))
+    assert found is not None, username
+    return found
+
+
+def room(name: str) -> Resource:
+    found = db.session.scalar(select(Resource).where(Resource.name == name))
+    assert found is not None, name
+    return found
+
+
+def subscribe(username: str, scope: str = "personal") -> str:
+    _, secret = feed_tokens.create(user(username), f"test {scope}", scope)
+    return secret
+
+
+def fetch(client: FlaskClient, secret: str, **headers: str) -> Any:
+    return client.get(f"/feeds/{secret}.ics", headers=headers)
+
+
+def unfold(body: bytes) -> str:
+    """The feed's text with RFC 5545 line folding undone, so that no value hides across lines."""
+    return body.decode().replace("\r\n ", "").replace("\r\n\t", "")
+
+
+def parse(body: bytes) -> dict[str, Any]:
+    """UID -> event, read by the strict ``ical`` parser; recurring-ical-events must agree."""
+    text = body.decode()
+    strict = {e.uid: e for e in IcsCalendarStream.calendar_from_ics(text).events}
+    loose = recurring_ical_events.of(Calendar.from_ical(text)).between(*WIDE)
+    assert {(str(e["UID"]), e.start, e.end, str(e.get("STATUS"))) for e in loose} == {
+        (u, e.dtstart, e.end, e.status.value) for u, e in strict.items()
+    }
+    return strict
+
+
+def plan(
+    lead: str,
+    kind: str,
+    subtype: str,
+    start_in: timedelta,
+    *,
+    hours: float = 1,
+    rooms: tuple[str, ...] = (),
+    people: tuple[tuple[str, str], ...] = (),
+    **values: Any,
+) -> Event:
+    """Schedule an event through the booking service, as the pages do."""
+    owner = user(lead)
+    start = utcnow().replace(second=0, microsecond=0) + start_in
+    draft = EventDraft(
+        kind=kind,
+        subtype=subtype,
+        title=values.pop("title", f"{CANARY}-title {subtype} Maria Gonzalez"),
+        owner_agency_id=owner.agency_id,  # type: ignore[arg-type]
+        lead_id=owner.id,
+        starts_at=start,
+        ends_at=start + timedelta(hours=hours),
+        resource_ids=[room(r).id for r in rooms],
+        participants=[(owner.id, "lead")] + [(user(u).id, part) for u, part in people],
+        **values,
+    )
+    return save_event(draft, owner, confirmed=True)
+
+
+def edit(event: Event, actor: str, **changes: Any) -> Event:
+    """Change ``event`` through the booking service."""
+    draft = EventDraft(
+        kind=event.kind,
+        subtype=event.subtype,
+        title=event.title,
+        owner_agency_id=event.owner_agency_id,
+        lead_id=event.lead_id,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        status=event.status,
+        sensitivity=event.sensitivity,
+        case_id=event.case_id,
+        location_address=event.location_address,
+        latitude=event.latitude,
+        longitude=event.longitude,
+        radius_m=event.radius_m,
+        client_code=event.client_code,
+        notes=event.notes,
+        resource_ids=[b.resource_id for b in event.bookings],
+        participants=[(p.user_id, p.part) for p in event.participants],
+    )
+    for name, value in changes.items():
+        setattr(draft, name, value)
+    return save_event(draft, user(actor), event, confirmed=True)
+
+
+def all_scopes(*, rooms_once: bool = False) -> Iterator[tuple[User, str]]:
+    """Every active user with every scope they may subscribe to.
+
+    ``rooms_once``: each room feed for its first subscriber only (a shared room's
+    feed is the same for everyone who may hold it).
+    """
+    seen_rooms: set[str] = set()
+    for person in db.session.scalars(select(User).where(User.active.is_(True))).all():
+        for value, _label in feed_tokens.scope_choices(person):
+            if value.startswith("room:") and rooms_once:
+                if value in seen_rooms:
+                    continue
+                seen_rooms.add(value)
+            yield person, value
+
+
+def expected_ids(person: User, scope_text: str) -> set[int]:
+    """The events a feed should carry, worked out independently of jointops.feeds."""
+    scope = Scope.parse(scope_text)
+    now = utcnow()
+    start, end = now - timedelta(days=30), now + timedelta(days=365)
+    found = set()
+    for event in db.session.scalars(select(Event)):
+        if not (event.starts_at < end and event.ends_at > start):
+            continue
+        if event.is_cancelled and event.updated_at < now - timedelta(days=30):
+            continue
+        if scope.kind == "room":
+            if any(b.resource_id == scope.room_id for b in event.bookings):
+                found.add(event.id)  # demo rooms are shared: every booking is a busy block
+            continue
+        if scope.kind == "team":
+            candidate = event.owner_agency_id == person.agency_id or any(
+                p.user.agency_id == person.agency_id for p in event.participants
+            )
+        else:
+            candidate = (
+                event.owner_agency_id == person.agency_id
+                or event.lead_id == person.id
+                or any(p.user_id == person.id for p in event.participants)
+            )
+        if candidate and visibility(person, event) is not Visibility.NONE:
+            found.add(event.id)
+    return found
+
+
+# --- What feeds carry ----------------------------------------------------------------------
+
+
+def test_every_demo_feed_parses_and_holds_the_apps_events(app: Flask, client: FlaskClient) -> None:
+    cancel_event(db.session.get(Event, 17), user("investigator.pbso"), "test")  # one CANCELLED
+    checked = 0
+    for person, scope_text in all_scopes(rooms_once=True):
+        response = fetch(client, subscribe(person.username, scope_text))
+        assert response.status_code == 200, (person.username, scope_text)
+        assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+        feed = parse(response.data)
+        settings = settings_for(person, Scope.parse(scope_text))
+        events = {
+            uid(i, settings): db.session.get(Event, i) for i in expected_ids(person, scope_text)
+        }
+        assert set(feed) == set(events), (person.username, scope_text)
+        for key, event in events.items():
+            got = feed[key]
+            assert (got.dtstart, got.end) == (event.starts_at, event.ends_at)
+            room_feed = scope_text.startswith("room:")
+            wanted = ICAL_STATUS[event.status]
+            if room_feed or visibility(person, event) is Visibility.BUSY:
+                wanted = "CANCELLED" if event.is_cancelled else "CONFIRMED"
+            assert got.status.value == wanted
+            assert got.sequence == event.version - 1
+        checked += len(feed)
+    assert checked > 60
+
+
+def test_a_personal_feed_is_the_users_and_agencys_events_in_a_window(app: Flask, client) -> None:
+    feed = parse(fetch(client, subscribe("advocate.vs")).data)
+    summaries = sorted(e.summary for e in feed.values())
+    assert "Interview: Forensic interview (victim)" in summaries  # a PBSO interview she is on
+    assert "Appointment: Medical" in summaries  # her agency's
+    assert all(not s.startswith("Operation") for s in summaries)  # no police operations
+    assert all(e.url.startswith("http://127.0.0.1:8000/events/") for e in feed.values())
+
+    # A bounded window: from 30 days back to 365 days ahead.
+    far = plan("investigator.pbso", "interview", "witness_interview", timedelta(days=366))
+    old = plan("investigator.pbso", "interview", "witness_interview", timedelta(days=-32))
+    near = plan("investigator.pbso", "interview", "witness_interview", timedelta(days=364))
+    settings = settings_for(user("investigator.pbso"), Scope.parse("personal"))
+    feed = parse(fetch(client, subscribe("investigator.pbso")).data)
+    assert uid(near.id, settings) in feed
+    assert uid(far.id, settings) not in feed and uid(old.id, settings) not in feed
+
+
+# --- Privacy --------------------------------------------------------------------------------
+
+
+def seed_canaries() -> dict[str, Event]:
+    """Events in every state, each full of values that must never reach a feed."""
+    pbso_case = db.session.scalar(select(Case).where(Case.number == "PB-2026-0417"))
+    assert pbso_case is not None
+    secrets = {
+        "notes": f"{CANARY}-note victim lives with her aunt",
+        "location_address": f"{CANARY}-address 12 Elm St",
+        "latitude": 26.71,
+        "longitude": -80.1,
+        "radius_m": 500,
+    }
+    events = {
+        "covert": plan(
+            "investigator.pbso",
+            "operation",
+            "surveillance",
+            timedelta(days=3),
+            rooms=("Interview Room A",),
+            people=(("det.rivera.pbso", "investigator"),),
+            sensitivity="covert",
+            case_id=pbso_case.id,
+            **secrets,
+        ),
+        "restricted": plan(
+            "investigator.fbi",
+            "operation",
+            "undercover_meet",
+            timedelta(days=4),
+            rooms=("Conference Room",),
+            sensitivity="restricted",
+            **secrets,
+        ),
+        "planned": plan(
+            "investigator.pbso",
+            "interview",
+            "forensic_interview",
+            timedelta(days=5),
+            rooms=("Soft Interview Room (observation)",),
+            people=(("advocate.vs", "advocate"),),
+            status="planned",
+            client_code="CNRY-424242",
+            case_id=pbso_case.id,
+            **secrets,
+        ),
+        "completed": plan(
+            "investigator.wpbpd",
+            "interview",
+            "victim_interview",
+            timedelta(days=-2),
+            rooms=("Interview Room B",),
+            people=(("advocate.vs", "advocate"),),
+            status="completed",
+            client_code="CNRY-434343",
+            **secrets,
+        ),
+        "cancelled": plan(
+            "advocate.vs",
+            "appointment",
+            "medical",
+            timedelta(days=6),
+            rooms=("Conference Room",),
+            client_code="CNRY-454545",
+            **secrets,
+        ),
+        "edited": plan(
+            "supervisor.vs",
+            "appointment",
+            "housing",
+            timedelta(days=7),
+            people=(("advocate.vs", "advocate"),),
+            client_code="CNRY-464646",
+            **secrets,
+        ),
+    }
+    cancel_event(events["cancelled"], user("advocate.vs"), f"{CANARY}-reason client moved")
+    edit(events["edited"], "supervisor.vs", notes=f"{CANARY}-note2 new shelter address")
+    return events
+
+
+def secrets_in_the_database() -> list[str]:
+    """Every value of the app that no feed may ever carry."""
+    values = {CANARY, "Maria Gonzalez"}
+    for event in db.session.scalars(select(Event)):
+        values.update(v for v in (event.client_code, event.location_address, event.notes) if v)
+        if event.case:
+            values.update((event.case.number, event.case.title))
+    for person in db.session.scalars(select(User)):
+        values.update(v for v in (person.display_name, person.email, person.phone) if v)
+    return sorted(values)
+
+
+def test_canaries_never_reach_any_feed_for_anyone(app: Flask, client: FlaskClient) -> None:
+    events = seed_canaries()
+    forbidden = secrets_in_the_database()
+    assert any(v.startswith("CNRY-") for v in forbidden) and "PB-2026-0417" in forbidden
+    covert_seen = {}
+    for person, scope_text in all_scopes():
+        # The very bytes a fetch serves (over HTTP for a sample, the rest straight from the
+        # service: the same code without the token and audit round trips).
+        if scope_text == "personal" or person.username == "investigator.pbso":
+            response = fetch(client, subscribe(person.username, scope_text))
+            assert response.status_code == 200
+            body = response.data
+        else:
+            body = feed_text(person, Scope.parse(scope_text))
+        text = unfold(body).casefold()
+        raw = body.decode().casefold()
+        for value in forbidden:
+            assert value.casefold() not in text and value.casefold() not in raw, (
+                person.username,
+                scope_text,
+                value,
+            )
+        feed = parse(body)
+        covert = feed.get(uid(events["covert"].id, settings_for(person, Scope.parse(scope_text))))
+        if covert is not None:
+            assert covert.summary in (RESTRICTED, BUSY)
+            assert covert.url is None
+            if covert.summary == RESTRICTED:
+                assert covert.location is None
+            covert_seen[(person.username, scope_text)] = covert.summary
+    # Those who may open it see "Busy (restricted)"; a room's subscribers a plain busy block.
+    assert covert_seen[("investigator.pbso", "personal")] == RESTRICTED
+    assert covert_seen[("det.rivera.pbso", "personal")] == RESTRICTED
+    assert covert_seen[("supervisor.pbso", "team")] == RESTRICTED
+    assert covert_seen[("advocate.vs", f"room:{room('Interview Room A').id}")] == BUSY
+    assert ("advocate.vs", "personal") not in covert_seen
+    assert covert_seen[("admin.pbso", "personal")] == BUSY  # as on the web: a busy room
+
+
+# --- Tokens --------------------------------------------------------------------------------
+
+
+def test_tokens_are_random_stored_as_hashes_and_never_shown_again(app: Flask, login) -> None:
+    browser = login("advocate.vs")
+    page = browser.post("/feeds", data={"label": "Work phone", "scope": "personal"})
+    assert page.status_code == 201
+    assert page.headers["Cache-Control"] == "no-store"
+    html = page.get_data(as_text=True)
+    url = re.search(r'value="(http://127\.0\.0\.1:8000/feeds/([A-Za-z0-9_-]{43})\.ics)"', html)
+    assert url is not None, html
+    secret = url.group(2)
+    assert f"webcal://127.0.0.1:8000/feeds/{secret}.ics" in html
+    token = db.session.scalar(select(FeedToken).where(FeedToken.label == "Work phone"))
+    assert token is not None and token.scope == "personal"
+    assert token.token_hash == feed_tokens.hash_secret(secret) != secret
+    assert len(secret) * 6 >= 128 and secret not in repr(vars(token))
+    listing = browser.get("/feeds").get_data(as_text=True)
+    assert "Work phone" in listing and secret not in listing
+    assert fetch(browser, secret).status_code == 200
+    db.session.refresh(token)
+    assert token.last_used_at is not None
+
+
+def test_scopes_follow_roles(app: Flask, login) -> None:
+    advocate = login("advocate.vs")
+    page = advocate.get("/feeds").get_data(as_text=True)
+    assert 'value="team"' not in page and "Room: Interview Room A" in page
+    refused = advocate.post("/feeds", data={"label": "x", "scope": "team"})
+    assert refused.status_code == 400
+    assert db.session.scalar(select(FeedToken)) is None
+    supervisor = login("supervisor.pbso")
+    assert 'value="team"' in supervisor.get("/feeds").get_data(as_text=True)
+    assert supervisor.post("/feeds", data={"label": "Team", "scope": "team"}).status_code == 201
+    assert advocate.post("/feeds", data={"label": "", "scope": "personal"}).status_code == 400
+    vehicle = room("Unmarked Sedan PB-14")
+    refused = advocate.post("/feeds", data={"label": "x", "scope": f"room:{vehicle.id}"})
+    assert refused.status_code == 400
+
+
+def test_a_revoked_token_answers_404_at_once(app: Flask, login) -> None:
+    secret = subscribe("advocate.vs")
+    token = db.session.scalar(select(FeedToken))
+    assert token is not None and fetch(login("advocate.vs"), secret).status_code == 200
+    outsider = login("investigator.fbi")
+    assert outsider.post(f"/feeds/{token.id}/revoke").status_code == 404
+    assert fetch(outsider, secret).status_code == 200
+    owner = login("advocate.vs")
+    assert owner.post(f"/feeds/{token.id}/revoke").status_code == 302
+    gone = fetch(owner, secret)
+    assert gone.status_code == 404 and b"BEGIN:VCALENDAR" not in gone.data
+    assert gone.headers["Referrer-Policy"] == "no-referrer"
+    assert fetch(owner, "x" * 43).status_code == 404
+    assert fetch(owner, "short").status_code == 404
+
+
+class ShrunkDirectory:
+    """The demo directory without one person, as after they left."""
+
+    def __init__(self, gone: str) -> None:
+        self.inner, self.gone = get_directory(), gone
+
+    def authenticate(self, username: str, password: str) -> DirectoryUser:
+        return self.inner.authenticate(username, password)
+
+    def users(self) -> Iterator[DirectoryUser]:
+        return (u for u in self.inner.users() if u.username != self.gone)
+
+    def agencies(self) -> list[DirectoryAgency]:
+        return self.inner.agencies()
+
+
+def test_deactivation_in_the_directory_revokes_every_token(app: Flask, client) -> None:
+    personal, team = subscribe("supervisor.wpbpd"), subscribe("supervisor.wpbpd", "team")
+    other = subscribe("investigator.wpbpd")
+    assert fetch(client, personal).status_code == 200
+    report = sync_directory(ShrunkDirectory("supervisor.wpbpd"))
+    assert report.deactivated == ["supervisor.wpbpd"]
+    assert fetch(client, personal).status_code == 404
+    assert fetch(client, team).status_code == 404
+    assert fetch(client, other).status_code == 200
+    reasons = db.session.scalars(
+        select(FeedToken.revoke_reason).where(FeedToken.user_id == user("supervisor.wpbpd").id)
+    ).all()
+    assert reasons == ["deactivated", "deactivated"]
+
+    # A team feed asks again at every fetch whether its owner is still a supervisor.
+    team = subscribe("supervisor.hsi", "team")
+    assert fetch(client, team).status_code == 200
+    user("supervisor.hsi").set_roles({"investigator"})
+    assert fetch(client, team).status_code == 404
+
+
+# --- HTTP caching -----------------------------------------------------------------------------
+
+
+def test_304_until_a_visible_change_then_a_new_etag(app: Flask, client) -> None:
+    secret = subscribe("advocate.vs")
+    first = fetch(client, secret)
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert first.headers["Cache-Control"].startswith("private")
+    assert first.headers["Referrer-Policy"] == "no-referrer"
+    again = fetch(client, secret, **{"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
+    assert fetch(client, secret, **{"If-Modified-Since": modified}).status_code == 304
+
+    # A change she cannot see changes nothing...
+    hidden = db.session.get(Event, 4)  # WPBPD surveillance, no room
+    assert hidden is not None and visibility(user("advocate.vs"), hidden) is Visibility.NONE
+    edit(hidden, "investigator.wpbpd", ends_at=hidden.ends_at + timedelta(hours=1))
+    assert fetch(client, secret, **{"If-None-Match": etag}).status_code == 304
+
+    # ...one she can see gives a new ETag and a later Last-Modified.
+    mine = db.session.scalar(select(Event).where(Event.client_code == "VS-0203"))
+    assert mine is not None
+    edit(mine, "advocate.vs", ends_at=mine.ends_at + timedelta(minutes=30))
+    changed = fetch(client, secret, **{"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert fetch(client, secret, **{"If-Modified-Since": modified}).status_code == 200
+
+
+def test_sequence_grows_with_every_change(app: Flask, client) -> None:
+    secret = subscribe("investigator.pbso")
+    event = plan("investigator.pbso", "interview", "witness_interview", timedelta(days=2))
+    key = uid(event.id, settings_for(user("investigator.pbso"), Scope.parse("personal")))
+    sequences = [parse(fetch(client, secret).data)[key].sequence]
+    event = edit(event, "investigator.pbso", status="confirmed")
+    sequences.append(parse(fetch(client, secret).data)[key].sequence)
+    later = timedelta(hours=1)
+    event = edit(
+        event, "investigator.pbso", starts_at=event.starts_at + later, ends_at=event.ends_at + later
+    )
+    sequences.append(parse(fetch(client, secret).data)[key].sequence)
+    cancel_event(event, user("investigator.pbso"), "test")
+    last = parse(fetch(client, secret).data)[key]
+    sequences.append(last.sequence)
+    assert sequences == sorted(set(sequences)) and len(sequences) == 4
+    assert last.status.value == "CANCELLED"
+
+
+def test_cancelled_events_stay_for_the_grace_period_then_leave(app: Flask, client) -> None:
+    secret = subscribe("investigator.pbso")
+    event = plan("investigator.pbso", "interview", "witness_interview", timedelta(days=60))
+    key = uid(event.id, settings_for(user("investigator.pbso"), Scope.parse("personal")))
+    cancel_event(event, user("investigator.pbso"), "test")
+    cancelled_at = utcnow()
+    assert parse(fetch(client, secret).data)[key].status.value == "CANCELLED"
+    with time_machine.travel(cancelled_at + timedelta(days=29, hours=23), tick=False):
+        kept = fetch(client, secret)
+        assert parse(kept.data)[key].status.value == "CANCELLED"
+        assert fetch(client, secret, **{"If-None-Match": kept.headers["ETag"]}).status_code == 304
+    with time_machine.travel(cancelled_at + timedelta(days=30, minutes=1), tick=False):
+        # A client that revalidates by date alone learns that it left: Last-Modified moved on.
+        dropped = fetch(client, secret, **{"If-Modified-Since": kept.headers["Last-Modified"]})
+        assert dropped.status_code == 200
+        assert key not in parse(dropped.data)
+        assert dropped.headers["ETag"] != kept.headers["ETag"]
+
+
+def test_feed_requests_are_rate_limited_per_token(app: Flask, client) -> None:
+    app.config["FEED_RATE_PER_MINUTE"] = 3
+    secret, other = subscribe("advocate.vs"), subscribe("advocate.vs")
+    with time_machine.travel(datetime(2026, 12, 1, 15, 0, 20, tzinfo=UTC), tick=False):
+        assert [fetch(client, secret).status_code for _ in range(3)] == [200] * 3
+        limited = fetch(client, secret)
+        assert limited.status_code == 429 and limited.headers["Retry-After"] == "40"
+        assert fetch(client, other).status_code == 200  # per token
+    with time_machine.travel(datetime(2026, 12, 1, 15, 1, 0, tzinfo=UTC), tick=False):
+        assert fetch(client, secret).status_code == 200
+
+
+def test_fetches_are_audited_by_token_id_and_the_secret_is_never_logged(
+    app: Flask, client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    secret = subscribe("advocate.vs")
+    token = db.session.scalar(select(FeedToken))
+    assert token is not None
+    fetch(client, secret)
+    etag = fetch(client, secret).headers["ETag"]
+    fetch(client, secret, **{"If-None-Match": etag})
+    fetch(client, secret[:-1] + ("A" if secret[-1] != "A" else "B"))
+    fetches = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "feed.fetch")).all()
+    assert [(a.object_type, a.object_id, a.detail["status"]) for a in fetches] == [
+        ("feed_token", str(token.id), 200),
+        ("feed_token", str(token.id), 200),
+        ("feed_token", str(token.id), 304),
+    ]
+    assert all(a.actor_username == "advocate.vs" for a in fetches)
+    everything = db.session.scalars(select(AuditEntry)).all()
+    assert not any(secret in repr((a.detail, a.object_id)) for a in everything)
+    assert secret not in caplog.text
+    assert feed_tokens.log_id(secret) in caplog.text
+
+
+# --- The command line -------------------------------------------------------------------------
+
+
+def test_the_command_line_creates_lists_and_revokes(app: Flask, runner, client) -> None:
+    made = runner.invoke(
+        args=["feed-token", "create", "--user", "advocate.vs", "--label", "Script"]
+    )
+    assert made.exit_code == 0, made.output
+    url = made.stdout.strip().splitlines()[0]
+    assert re.fullmatch(r"http://127\.0\.0\.1:8000/feeds/[A-Za-z0-9_-]{43}\.ics", url)
+    secret = url.rsplit("/", 1)[1].removesuffix(".ics")
+    room_made = runner.invoke(
+        args=[
+            "feed-token",
+            "create",
+            "--user",
+            "advocate.vs",
+            "--label",
+            "Room",
+            "--scope",
+            "room:Interview Room A",
+        ]
+    )
+    assert room_made.exit_code == 0, room_made.output
+    listed = runner.invoke(args=["feed-token", "list", "--user", "advocate.vs"])
+    assert listed.exit_code == 0
+    assert "Script\tPersonal" in listed.output and "Room: Interview Room A" in listed.output
+    assert secret not in listed.output
+    token = db.session.scalar(select(FeedToken).where(FeedToken.label == "Script"))
+    assert token is not None
+    assert fetch(client, secret).status_code == 200
+    revoked = runner.invoke(args=["feed-token", "revoke", str(token.id)])
+    assert revoked.exit_code == 0, revoked.output
+    assert fetch(client, secret).status_code == 404
+    assert "cli" in runner.invoke(args=["feed-token", "list", "--user", "advocate.vs"]).output
+
+    team = runner.invoke(
+        args=["feed-token", "create", "--user", "advocate.vs", "--label", "x", "--scope", "team"]
+    )
+    assert team.exit_code == 1 and "supervisors" in team.output
+    nobody = runner.invoke(args=["feed-token", "create", "--user", "nobody", "--label", "x"])
+    assert nobody.exit_code == 2
+    assert runner.invoke(args=["feed-token", "revoke", "999"]).exit_code == 1
