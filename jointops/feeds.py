@@ -23,15 +23,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import Select, case, or_, select, update
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy import ColumnElement, case, or_, select, update
+from sqlalchemy.orm import aliased
 
-from auth.policy import Visibility, event_visibility
+from auth.policy import EventFacts, Visibility, event_visibility
 from calendars import (
     Detail,
     Entry,
@@ -40,6 +40,7 @@ from calendars import (
     FeedSettings,
     FeedWindow,
     Labels,
+    carried,
     feed_window,
     fingerprint,
     redact,
@@ -57,16 +58,20 @@ from jointops.feed_tokens import (
     refusal,
     room_of,
 )
+from jointops.forms import MAX_DURATION
 from jointops.models import (
+    Agency,
     Booking,
     Event,
     EventStatus,
     FeedToken,
     Participant,
+    Resource,
+    ResourceKind,
     User,
     utcnow,
 )
-from jointops.visibility import facts_of, viewer_of
+from jointops.visibility import viewer_of
 
 LABELS = Labels(
     kinds=KIND_LABELS,
@@ -109,44 +114,121 @@ def settings_for(user: User, scope: Scope) -> FeedSettings:
 
 # --- Which events ----------------------------------------------------------------------
 
+#: no event lasts longer (the event form refuses more), which bounds the index range scanned
+LONGEST_EVENT = MAX_DURATION
 
-def _in_window(query: Select[tuple[Event]], window: FeedWindow) -> Select[tuple[Event]]:
-    """Overlapping the window (``ix_events_window``/``ix_events_agency_window``), and
-    cancelled ones only within their grace period."""
-    return query.where(
+
+@dataclass
+class _Row:
+    """One candidate event as loaded: its columns, people and bookings (no ORM objects)."""
+
+    id: int
+    kind: str
+    subtype: str
+    status: str
+    sensitivity: str
+    starts_at: datetime
+    ends_at: datetime
+    version: int
+    updated_at: datetime
+    lead_id: int | None
+    owner_agency_code: str
+    participant_ids: set[int] = field(default_factory=set)
+    #: (resource name, is a room, owning agency code, booking active)
+    bookings: list[tuple[str, bool, str | None, bool]] = field(default_factory=list)
+
+    def facts(self) -> EventFacts:
+        """The policy's facts of this event: the mapping of ``jointops.visibility.facts_of``."""
+        return EventFacts(
+            kind=self.kind,
+            sensitivity=self.sensitivity,
+            owner_agency_code=self.owner_agency_code,
+            participant_ids=frozenset(self.participant_ids),
+            lead_id=self.lead_id,
+            resource_agencies=tuple(agency for _, _, agency, active in self.bookings if active),
+            cancelled=self.status == EventStatus.CANCELLED.value,
+        )
+
+
+def conditions(user: User, scope: Scope, window: FeedWindow) -> list[ColumnElement[bool]]:
+    """Which events a feed of ``scope`` looks at (the policy then says which it shows).
+
+    Overlapping the window, with the start bounded on both sides so that
+    ``ix_events_window`` and ``ix_events_agency_window`` are range scans, and
+    cancelled events only within their grace period.
+    """
+    where: list[ColumnElement[bool]] = [
         Event.starts_at < window.end,
+        Event.starts_at > window.start - LONGEST_EVENT,
         Event.ends_at > window.start,
         or_(
             Event.status != EventStatus.CANCELLED.value,
             Event.updated_at >= window.cancelled_after,
         ),
-    ).options(
-        selectinload(Event.participants).options(lazyload(Participant.user)),
-        selectinload(Event.bookings).options(joinedload(Booking.resource)),
-    )
-
-
-def candidates(user: User, scope: Scope, window: FeedWindow) -> Select[tuple[Event]]:
-    """The events a feed of ``scope`` looks at; the policy then says which it shows."""
-    query = select(Event)
+    ]
     if scope.kind is FeedKind.ROOM:
         held = select(Booking.event_id).where(
             Booking.resource_id == scope.room_id,
             Booking.starts_at < window.end,
+            Booking.starts_at > window.start - LONGEST_EVENT,
             Booking.ends_at > window.start,
         )
-        query = query.where(Event.id.in_(held))
+        where.append(Event.id.in_(held))
     elif scope.kind is FeedKind.TEAM:
         members = select(User.id).where(User.agency_id == user.agency_id)
         taking_part = select(Participant.event_id).where(Participant.user_id.in_(members))
-        query = query.where(or_(Event.owner_agency_id == user.agency_id, Event.id.in_(taking_part)))
+        where.append(or_(Event.owner_agency_id == user.agency_id, Event.id.in_(taking_part)))
     else:
         taking_part = select(Participant.event_id).where(Participant.user_id == user.id)
         mine = [Event.lead_id == user.id, Event.id.in_(taking_part)]
         if user.agency_id is not None:
             mine.append(Event.owner_agency_id == user.agency_id)
-        query = query.where(or_(*mine))
-    return _in_window(query, window).order_by(Event.starts_at, Event.id)
+        where.append(or_(*mine))
+    return where
+
+
+def _load(user: User, scope: Scope, window: FeedWindow) -> list[_Row]:
+    """The candidates in three column queries: events, their people, their bookings."""
+    where = conditions(user, scope, window)
+    rows = {
+        r.id: _Row(*r)
+        for r in db.session.execute(
+            select(
+                Event.id,
+                Event.kind,
+                Event.subtype,
+                Event.status,
+                Event.sensitivity,
+                Event.starts_at,
+                Event.ends_at,
+                Event.version,
+                Event.updated_at,
+                Event.lead_id,
+                Agency.code,
+            )
+            .join(Agency, Event.owner_agency_id == Agency.id)
+            .where(*where)
+            .order_by(Event.starts_at, Event.id)
+        )
+    }
+    if not rows:
+        return []
+    people = select(Participant.event_id, Participant.user_id).join(
+        Event, Participant.event_id == Event.id
+    )
+    for event_id, user_id in db.session.execute(people.where(*where)):
+        rows[event_id].participant_ids.add(user_id)
+    owner = aliased(Agency)
+    held = (
+        select(Booking.event_id, Resource.name, Resource.kind, owner.code, Booking.active)
+        .join(Event, Booking.event_id == Event.id)
+        .join(Resource, Booking.resource_id == Resource.id)
+        .outerjoin(owner, Resource.agency_id == owner.id)
+        .order_by(Booking.id)
+    )
+    for event_id, name, kind, agency, active in db.session.execute(held.where(*where)):
+        rows[event_id].bookings.append((name, ResourceKind(kind).is_room, agency, bool(active)))
+    return list(rows.values())
 
 
 def feed_events(user: User, scope: Scope, now: datetime) -> list[FeedEvent]:
@@ -156,8 +238,8 @@ def feed_events(user: User, scope: Scope, now: datetime) -> list[FeedEvent]:
     room = room_of(scope)
     base = current_app.config["BASE_URL"]
     found = []
-    for event in db.session.scalars(candidates(user, scope, window)):
-        facts = facts_of(event)
+    for row in _load(user, scope, window):
+        facts = row.facts()
         if room is not None:
             # A room feed asks: would this event, holding this room, be seen at all? It
             # asks so of a cancelled one too, whose busy block must leave as CANCELLED.
@@ -172,25 +254,25 @@ def feed_events(user: User, scope: Scope, now: datetime) -> list[FeedEvent]:
         rooms = (
             (room.name,)
             if room is not None
-            else tuple(b.resource.name for b in event.bookings if b.resource.is_room)
+            else tuple(name for name, is_room, _, _ in row.bookings if is_room)
         )
         found.append(
             FeedEvent(
-                id=event.id,
-                kind=event.kind,
-                subtype=event.subtype,
-                status=event.status,
-                sensitivity=event.sensitivity,
-                starts_at=event.starts_at,
-                ends_at=event.ends_at,
+                id=row.id,
+                kind=row.kind,
+                subtype=row.subtype,
+                status=row.status,
+                sensitivity=row.sensitivity,
+                starts_at=row.starts_at,
+                ends_at=row.ends_at,
                 rooms=rooms,
-                version=event.version,
-                updated_at=event.updated_at,
-                url=f"{base}/events/{event.id}",
+                version=row.version,
+                updated_at=row.updated_at,
+                url=f"{base}/events/{row.id}",
                 detail=Detail.FULL if seen is Visibility.FULL else Detail.BUSY,
             )
         )
-    return found
+    return [e for e in found if carried(e, window)]
 
 
 def entries_for(user: User, scope: Scope, now: datetime) -> list[Entry]:

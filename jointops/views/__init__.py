@@ -54,8 +54,10 @@ MESSAGES = {
 
 def _error_page(error: Any) -> tuple[Any, int]:
     code = getattr(error, "code", 500) or 500
-    message = getattr(error, "description", None) if code in (409, 503) else None
-    message = message or MESSAGES.get(code, "Something went wrong.")
+    described = getattr(error, "description", None)
+    if described == getattr(type(error), "description", None):
+        described = None  # werkzeug's generic text; ours says more
+    message = described or MESSAGES.get(code, "Something went wrong.")
     if request.path.startswith("/api/"):
         return {"error": message, "status": code}, code
     return render_template("error.html", code=code, message=message), code

@@ -11,10 +11,11 @@ from flask_login import current_user
 from auth.policy import Visibility, creatable_kinds
 from jointops import audit
 from jointops.booking import BookingConflict, NeedsConfirmation, save_event
-from jointops.extensions import db
+from jointops.extensions import csrf, db
 from jointops.forms import EventForm
 from jointops.models import Event
-from jointops.permissions import SIGNED_IN, allow
+from jointops.permissions import PUBLIC, SIGNED_IN, allow
+from jointops.signin import SignInRefused, sign_in, sign_out
 from jointops.visibility import Seen, events_between, shared_resources, viewer_of, visibility
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -68,6 +69,41 @@ def _instant(name: str, default: datetime) -> datetime:
     if moment.tzinfo is None:
         abort(400, f"{name}: give a UTC offset, for example 2026-12-01T09:00:00-05:00.")
     return moment
+
+
+@bp.post("/login")
+@csrf.exempt
+@allow(PUBLIC)
+def login() -> Reply:
+    """Sign in from a script; a cross-site page cannot send JSON without CORS, which is off."""
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict):
+        abort(400, 'Send {"username": ..., "password": ...} as application/json.')
+    errors = {
+        name: ["This field is required."]
+        for name in ("username", "password")
+        if not isinstance(body.get(name), str) or not body[name].strip()
+    }
+    if errors:
+        return {"errors": errors}, 400
+    try:
+        user = sign_in(body["username"], body["password"])
+    except SignInRefused as refused:
+        return {"error": refused.message, "status": refused.status}, refused.status
+    return {
+        "user": {
+            "username": user.username,
+            "agency": user.agency.code if user.agency else None,
+            "roles": sorted(user.roles),
+        }
+    }, 200
+
+
+@bp.post("/logout")
+@allow(SIGNED_IN)
+def logout() -> Reply:
+    sign_out()
+    return {"signed_out": True}, 200
 
 
 @bp.get("/events")
