@@ -13,14 +13,16 @@ import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from icalendar import Calendar, Event, vDuration
+from icalendar import Calendar, Event, vDDDTypes, vDuration, vInt, vText, vUri
 
 from calendars.redaction import Entry
 
 PRODID = "-//JointOps//Feeds 1.0//EN"
 #: bump when the way a feed is written changes, so that every ETag changes with it
 FORMAT_VERSION = "1"
+PRIVATE, OPAQUE = vText("PRIVATE"), vText("OPAQUE")
 
 
 @dataclass(frozen=True)
@@ -107,21 +109,26 @@ def render(entries: Sequence[Entry], settings: FeedSettings) -> bytes:
 
 
 def _vevent(entry: Entry, settings: FeedSettings) -> Event:
-    event = Event()
-    event.add("uid", uid(entry.event_id, settings))
-    event.add("dtstamp", _utc(entry.last_modified))
-    event.add("dtstart", _utc(entry.starts_at))
-    event.add("dtend", _utc(entry.ends_at))
-    event.add("sequence", entry.sequence)
-    event.add("status", entry.status)
-    event.add("summary", entry.summary)
+    # Typed values added as they are (``encode=False``): the same text as ``Event.add``
+    # infers, without inferring it for every property of every event.
+    changed = vDDDTypes(_utc(entry.last_modified))
+    values: list[tuple[str, Any]] = [
+        ("uid", vText(uid(entry.event_id, settings))),
+        ("dtstamp", changed),
+        ("dtstart", vDDDTypes(_utc(entry.starts_at))),
+        ("dtend", vDDDTypes(_utc(entry.ends_at))),
+        ("sequence", vInt(entry.sequence)),
+        ("status", vText(entry.status)),
+        ("summary", vText(entry.summary)),
+    ]
     if entry.location:
-        event.add("location", entry.location)
+        values.append(("location", vText(entry.location)))
     if entry.url:
-        event.add("url", entry.url)
-    event.add("last-modified", _utc(entry.last_modified))
-    event.add("class", "PRIVATE")
-    event.add("transp", "OPAQUE")
+        values.append(("url", vUri(entry.url)))
+    values += [("last-modified", changed), ("class", PRIVATE), ("transp", OPAQUE)]
+    event = Event()
+    for name, value in values:
+        event.add(name, value, encode=False)
     return event
 
 

@@ -8,7 +8,7 @@
     if (!body) return;
     var hour = parseInt(body.getAttribute("data-scroll-hour") || "7", 10);
     var row = body.querySelector(".tg-hour.row-" + (hour * 4 + 1));
-    if (row) body.scrollTop = row.offsetTop;
+    if (row) body.scrollTop = Math.max(0, row.offsetTop - 8);
   }
 
   // Click an empty slot of a day column to start a new event there.
@@ -87,7 +87,18 @@
     if (created) created.focus();
   }
 
+  // On a phone a week of seven columns is unreadable: open the day view instead,
+  // unless the user chose a view.
+  function phoneDayView() {
+    var grid = document.querySelector(".timegrid.days-7");
+    if (!grid || window.innerWidth >= 640 || /[?&]view=/.test(window.location.search)) return;
+    var url = new URL(window.location.href);
+    url.searchParams.set("view", "day");
+    window.location.replace(url.toString());
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    phoneDayView();
     scrollGrid(); slotClicks(); kindFields(); focusErrors(); copyButtons();
   });
 })();
