@@ -114,13 +114,19 @@ def show(event_id: int) -> Page:
     )
 
 
+def _load_editable(event_id: int, action: str) -> Event:
+    """The event if the current user may change it; 404 or 403 (audited as ``action``) if not."""
+    event, _ = load_event(event_id, need=Visibility.FULL)
+    if not editable(current_user, event) or event.is_cancelled:
+        audit.record_now(action, outcome="denied", object_type="event", object_id=event_id)
+        abort(403)
+    return event
+
+
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def edit(event_id: int) -> Page:
-    event, _ = load_event(event_id, need=Visibility.FULL)
-    if not editable(current_user, event) or event.is_cancelled:
-        audit.record_now("event.update", outcome="denied", object_type="event", object_id=event_id)
-        abort(403)
+    event = _load_editable(event_id, "event.update")
     form = (
         EventForm.for_event(current_user, event)
         if request.method == "GET"
@@ -136,10 +142,7 @@ def edit(event_id: int) -> Page:
 @bp.route("/<int:event_id>/cancel", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def cancel(event_id: int) -> Page:
-    event, _ = load_event(event_id, need=Visibility.FULL)
-    if not editable(current_user, event) or event.is_cancelled:
-        audit.record_now("event.cancel", outcome="denied", object_type="event", object_id=event_id)
-        abort(403)
+    event = _load_editable(event_id, "event.cancel")
     form = CancelForm()
     if form.validate_on_submit():
         cancel_event(event, current_user, form.reason.data.strip())
