@@ -22,7 +22,6 @@ from calendars.redaction import Entry
 PRODID = "-//JointOps//Feeds 1.0//EN"
 #: bump when the way a feed is written changes, so that every ETag changes with it
 FORMAT_VERSION = "1"
-PRIVATE, OPAQUE = vText("PRIVATE"), vText("OPAQUE")
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ def _vevent(entry: Entry, settings: FeedSettings) -> Event:
         values.append(("location", vText(entry.location)))
     if entry.url:
         values.append(("url", vUri(entry.url)))
-    values += [("last-modified", changed), ("class", PRIVATE), ("transp", OPAQUE)]
+    values += [("last-modified", changed), ("class", vText("PRIVATE")), ("transp", vText("OPAQUE"))]
     event = Event()
     for name, value in values:
         event.add(name, value, encode=False)

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from auth.directory import GROUP_MEMBERSHIP_MODES, ROLES
@@ -166,10 +167,14 @@ def _validate_ldap_groups(config: Mapping[str, Any]) -> None:
         )
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 def _validate_feeds(config: Mapping[str, Any]) -> None:
     """The feeds' window, refresh and rate limit, and the address that feed URLs start with."""
     base = config["BASE_URL"]
-    if not base.startswith(("https://", "http://")) or "?" in base or "#" in base:
+    host = urlsplit(base).hostname
+    if not base.startswith(("https://", "http://")) or not host or "?" in base or "#" in base:
         raise ConfigError(f"JOINTOPS_BASE_URL: expected http(s)://host[:port][/path], got {base!r}")
     for name in ("FEED_REFRESH_MINUTES", "FEED_FUTURE_DAYS", "FEED_RATE_PER_MINUTE"):
         if config[name] < 1:
@@ -177,6 +182,10 @@ def _validate_feeds(config: Mapping[str, Any]) -> None:
     for name in ("FEED_CANCELLED_DAYS", "FEED_PAST_DAYS"):
         if config[name] < 0:
             raise ConfigError(f"JOINTOPS_{name}: must not be negative")
+    if config.get("PRODUCTION") and base.startswith("http://") and host not in LOOPBACK:
+        raise ConfigError(
+            "JOINTOPS_BASE_URL: production feed URLs carry their token, so they need https://"
+        )
 
 
 def _load_dotenv() -> None:

@@ -140,7 +140,7 @@ def scope_choices(user: User) -> list[tuple[str, str]]:
 
 
 def describe(scope_text: str) -> str:
-    """A scope for people: "Personal", "Team", "Room: Interview Room A"."""
+    """A scope for people: "My events", "My team", "Room: Interview Room A"."""
     try:
         scope = Scope.parse(scope_text)
     except ScopeError:
@@ -148,7 +148,7 @@ def describe(scope_text: str) -> str:
     if scope.kind is FeedKind.ROOM:
         room = room_of(scope)
         return f"Room: {room.name}" if room else "Room (removed)"
-    return "Personal" if scope.kind is FeedKind.PERSONAL else "Team"
+    return "My events" if scope.kind is FeedKind.PERSONAL else "My team"
 
 
 def resolve_room_name(name: str) -> str:

@@ -1,10 +1,12 @@
 """iCal feeds: which events a feed carries, and serving it to calendar apps.
 
 The app's half of the feeds. ``auth.policy`` decides which events the token's
-owner may see at all and how much (through ``jointops.visibility``); this
-module picks a feed's candidate events with one indexed query over a bounded
-window and maps them onto ``calendars.FeedEvent``; ``calendars`` redacts and
-writes them.
+owner may see at all and how much, as for every page; this module picks a
+feed's candidate events with indexed queries over a bounded window (columns
+only: a feed of thousands of events is not worth thousands of ORM objects),
+maps them onto the policy's ``EventFacts`` exactly as ``jointops.visibility``
+does (a test holds the two mappings equal), and maps what may be seen onto
+``calendars.FeedEvent``; ``calendars`` redacts and writes it.
 
 Serving a fetch takes two short write transactions around a read:
 
@@ -366,12 +368,20 @@ def _begin_write() -> None:
 
 
 def _count_fetch(token_hash: str, now: datetime) -> tuple[int, int, bool] | None:
-    """Count a fetch in the token's minute (atomically); (id, count, revoked) or None."""
+    """Count a fetch in the token's minute (atomically); (id, count, revoked) or None.
+
+    An unknown token costs one indexed read and no write, so that guessing
+    cannot make the database take write locks.
+    """
+    token_id = db.session.scalar(select(FeedToken.id).where(FeedToken.token_hash == token_hash))
+    if token_id is None:
+        db.session.rollback()
+        return None
     minute = now.replace(second=0, microsecond=0)
     _begin_write()
     row = db.session.execute(
         update(FeedToken)
-        .where(FeedToken.token_hash == token_hash)
+        .where(FeedToken.id == token_id)
         .values(
             rate_count=case(
                 (FeedToken.rate_window_start == minute, FeedToken.rate_count + 1), else_=1

@@ -87,6 +87,15 @@
     if (created) created.focus();
   }
 
+  // Ask before a form that cannot be undone (revoking a feed) is sent.
+  function confirmForms() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (e) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) e.preventDefault();
+      });
+    });
+  }
+
   // On a phone a week of seven columns is unreadable: open the day view instead,
   // unless the user chose a view.
   function phoneDayView() {
@@ -99,6 +108,6 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     phoneDayView();
-    scrollGrid(); slotClicks(); kindFields(); focusErrors(); copyButtons();
+    scrollGrid(); slotClicks(); kindFields(); focusErrors(); copyButtons(); confirmForms();
   });
 })();

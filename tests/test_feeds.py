@@ -23,14 +23,15 @@ from sqlalchemy import select
 from auth.directory import DirectoryAgency, DirectoryUser
 from auth.policy import Visibility
 from calendars import BUSY, RESTRICTED, uid
-from jointops import feed_tokens
+from jointops import feed_tokens, feeds
 from jointops.booking import EventDraft, cancel_event, save_event
+from jointops.config import ConfigError, load_config, validate_config
 from jointops.directory import get_directory, sync_directory
 from jointops.extensions import db
 from jointops.feed_tokens import Scope
 from jointops.feeds import feed_text, settings_for
 from jointops.models import AuditEntry, Case, Event, FeedToken, Resource, User, utcnow
-from jointops.visibility import visibility
+from jointops.visibility import facts_of, visibility
 
 CANARY = "ZQXCANARY"
 WIDE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
@@ -211,6 +212,12 @@ def test_every_demo_feed_parses_and_holds_the_apps_events(app: Flask, client: Fl
             assert got.sequence == event.version - 1
         checked += len(feed)
     assert checked > 60
+
+    # The feed loads columns, not ORM objects: its facts must be those of the web's mapping.
+    for person in db.session.scalars(select(User)).all():
+        window = feeds.current_window(utcnow())
+        for row in feeds._load(person, Scope.parse("personal"), window):
+            assert row.facts() == facts_of(db.session.get(Event, row.id)), row.id
 
 
 def test_a_personal_feed_is_the_users_and_agencys_events_in_a_window(app: Flask, client) -> None:
@@ -585,7 +592,7 @@ def test_the_command_line_creates_lists_and_revokes(app: Flask, runner, client) 
     assert room_made.exit_code == 0, room_made.output
     listed = runner.invoke(args=["feed-token", "list", "--user", "advocate.vs"])
     assert listed.exit_code == 0
-    assert "Script\tPersonal" in listed.output and "Room: Interview Room A" in listed.output
+    assert "Script\tMy events" in listed.output and "Room: Interview Room A" in listed.output
     assert secret not in listed.output
     token = db.session.scalar(select(FeedToken).where(FeedToken.label == "Script"))
     assert token is not None
@@ -602,3 +609,37 @@ def test_the_command_line_creates_lists_and_revokes(app: Flask, runner, client) 
     nobody = runner.invoke(args=["feed-token", "create", "--user", "nobody", "--label", "x"])
     assert nobody.exit_code == 2
     assert runner.invoke(args=["feed-token", "revoke", "999"]).exit_code == 1
+
+
+# --- Configuration ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({"JOINTOPS_BASE_URL": "ops.example"}, "JOINTOPS_BASE_URL"),
+        ({"JOINTOPS_BASE_URL": "https://"}, "JOINTOPS_BASE_URL"),
+        ({"JOINTOPS_FEED_REFRESH_MINUTES": "0"}, "JOINTOPS_FEED_REFRESH_MINUTES"),
+        ({"JOINTOPS_FEED_RATE_PER_MINUTE": "0"}, "JOINTOPS_FEED_RATE_PER_MINUTE"),
+        ({"JOINTOPS_FEED_PAST_DAYS": "-1"}, "JOINTOPS_FEED_PAST_DAYS"),
+    ],
+)
+def test_feed_settings_are_checked(env: dict[str, str], complaint: str) -> None:
+    with pytest.raises(ConfigError, match=complaint):
+        validate_config(load_config(env))
+
+
+def test_production_feed_urls_need_https() -> None:
+    production = {
+        "JOINTOPS_ENV": "production",
+        "JOINTOPS_SECRET_KEY": "k" * 40,
+        "JOINTOPS_LDAP_URL": "ldaps://dc1.example.test",
+    }
+    with pytest.raises(ConfigError, match="https"):
+        validate_config(load_config(production | {"JOINTOPS_BASE_URL": "http://ops.example"}))
+    config = load_config(production | {"JOINTOPS_BASE_URL": "https://ops.example/jointops/"})
+    validate_config(config)
+    assert config["BASE_URL"] == "https://ops.example/jointops"
+    defaults = load_config({})
+    assert (defaults["FEED_REFRESH_MINUTES"], defaults["FEED_CANCELLED_DAYS"]) == (15, 30)
+    assert (defaults["FEED_PAST_DAYS"], defaults["FEED_FUTURE_DAYS"]) == (30, 365)
