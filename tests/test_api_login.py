@@ -21,6 +21,7 @@ def test_a_script_signs_in_and_reads_the_calendar(client) -> None:
         "agency": "HSI",
         "roles": ["supervisor"],
     }
+    assert len(reply.get_json()["csrf_token"]) > 20
     assert client.get("/api/events").status_code == 200
     assert client.post("/api/logout").status_code == 200
     assert client.get("/api/events").status_code == 401

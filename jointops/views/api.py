@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, request
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from auth.policy import Visibility, creatable_kinds
 from jointops import audit
@@ -95,7 +96,8 @@ def login() -> Reply:
             "username": user.username,
             "agency": user.agency.code if user.agency else None,
             "roles": sorted(user.roles),
-        }
+        },
+        "csrf_token": generate_csrf(),  # for X-CSRFToken on the session's later POSTs
     }, 200
 
 
