@@ -1,0 +1,398 @@
+"""US street addresses in one standard form (USPS Publication 28 style).
+
+``usaddress`` (a CRF tagger) splits the address into labelled parts; the
+parts are then written with the USPS abbreviations: street suffixes
+(Street -> ST), directionals (North -> N), unit designators (Apartment, Apt,
+Unit and # -> APT), states (Florida -> FL), five-digit ZIP codes. The normal
+form is ``"123 N MAIN ST APT 4B, WEST PALM BEACH, FL 33401"``; any part but
+the street line may be missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+
+import usaddress
+from anyascii import anyascii
+
+from deconflict._regions import US_STATES, region_code
+
+
+class AddressError(ValueError):
+    pass
+
+
+def _table(groups: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    table = {}
+    for standard, variants in groups.items():
+        table[standard] = standard
+        for v in variants:
+            table[v] = standard
+    return table
+
+
+# USPS Publication 28, appendix C1 (the suffixes met in practice).
+SUFFIXES = _table(
+    {
+        "ALY": ("ALLEY", "ALLEE", "ALLY"),
+        "ANX": ("ANNEX", "ANNX", "ANEX"),
+        "ARC": ("ARCADE",),
+        "AVE": ("AVENUE", "AV", "AVEN", "AVENU", "AVN", "AVNUE"),
+        "BYU": ("BAYOU", "BAYOO"),
+        "BCH": ("BEACH",),
+        "BND": ("BEND",),
+        "BLF": ("BLUFF", "BLUF"),
+        "BLVD": ("BOULEVARD", "BOUL", "BOULV", "BLV"),
+        "BR": ("BRANCH", "BRNCH"),
+        "BRG": ("BRIDGE", "BRDGE"),
+        "BRK": ("BROOK",),
+        "BYP": ("BYPASS", "BYPA", "BYPAS", "BYPS"),
+        "CSWY": ("CAUSEWAY", "CAUSWA"),
+        "CTR": ("CENTER", "CENTRE", "CEN", "CENT", "CENTR", "CNTER", "CNTR"),
+        "CIR": ("CIRCLE", "CIRC", "CIRCL", "CRCL", "CRCLE"),
+        "CLF": ("CLIFF",),
+        "CLB": ("CLUB",),
+        "CMN": ("COMMON",),
+        "COR": ("CORNER",),
+        "CRSE": ("COURSE",),
+        "CT": ("COURT", "CRT"),
+        "CTS": ("COURTS",),
+        "CV": ("COVE",),
+        "CRK": ("CREEK",),
+        "CRES": ("CRESCENT", "CRSENT", "CRSNT"),
+        "XING": ("CROSSING", "CRSSNG"),
+        "DL": ("DALE",),
+        "DM": ("DAM",),
+        "DR": ("DRIVE", "DRIV", "DRV"),
+        "EST": ("ESTATE",),
+        "ESTS": ("ESTATES",),
+        "EXPY": ("EXPRESSWAY", "EXP", "EXPR", "EXPRESS", "EXPW"),
+        "EXT": ("EXTENSION", "EXTN", "EXTNSN"),
+        "FLS": ("FALLS",),
+        "FRY": ("FERRY", "FRRY"),
+        "FLD": ("FIELD",),
+        "FLDS": ("FIELDS",),
+        "FLT": ("FLAT",),
+        "FRD": ("FORD",),
+        "FRST": ("FOREST", "FORESTS"),
+        "FRK": ("FORK",),
+        "FT": ("FORT", "FRT"),
+        "FWY": ("FREEWAY", "FREEWY", "FRWAY", "FRWY"),
+        "GDN": ("GARDEN", "GARDN", "GRDEN", "GRDN"),
+        "GDNS": ("GARDENS", "GRDNS"),
+        "GTWY": ("GATEWAY", "GATEWY", "GATWAY", "GTWAY"),
+        "GLN": ("GLEN",),
+        "GRN": ("GREEN",),
+        "GRV": ("GROVE", "GROV"),
+        "HBR": ("HARBOR", "HARB", "HARBR", "HRBOR"),
+        "HVN": ("HAVEN",),
+        "HTS": ("HEIGHTS", "HT"),
+        "HWY": ("HIGHWAY", "HIGHWY", "HIWAY", "HIWY", "HWAY"),
+        "HL": ("HILL",),
+        "HLS": ("HILLS",),
+        "HOLW": ("HOLLOW", "HLLW", "HOLLOWS", "HOLWS"),
+        "IS": ("ISLAND", "ISLND"),
+        "ISS": ("ISLANDS", "ISLNDS"),
+        "JCT": ("JUNCTION", "JCTION", "JCTN", "JUNCTN", "JUNCTON"),
+        "KY": ("KEY",),
+        "KYS": ("KEYS",),
+        "LK": ("LAKE",),
+        "LKS": ("LAKES",),
+        "LNDG": ("LANDING", "LNDNG"),
+        "LN": ("LANE",),
+        "LOOP": ("LOOPS",),
+        "MALL": (),
+        "MNR": ("MANOR",),
+        "MDW": ("MEADOW",),
+        "MDWS": ("MEADOWS", "MEDOWS"),
+        "ML": ("MILL",),
+        "MT": ("MOUNT", "MNT"),
+        "MTN": ("MOUNTAIN", "MNTAIN", "MNTN", "MOUNTIN", "MTIN"),
+        "OVAL": ("OVL",),
+        "OPAS": ("OVERPASS",),
+        "PARK": ("PRK", "PARKS"),
+        "PKWY": ("PARKWAY", "PARKWY", "PKWAY", "PKY", "PARKWAYS", "PKWYS"),
+        "PASS": (),
+        "PATH": ("PATHS",),
+        "PIKE": ("PIKES",),
+        "PNES": ("PINES",),
+        "PL": ("PLACE",),
+        "PLN": ("PLAIN",),
+        "PLZ": ("PLAZA", "PLZA"),
+        "PT": ("POINT",),
+        "PRT": ("PORT",),
+        "PR": ("PRAIRIE", "PRR"),
+        "RADL": ("RADIAL", "RAD", "RADIEL"),
+        "RNCH": ("RANCH", "RANCHES", "RNCHS"),
+        "RDG": ("RIDGE", "RDGE"),
+        "RIV": ("RIVER", "RVR", "RIVR"),
+        "RD": ("ROAD",),
+        "RDS": ("ROADS",),
+        "RTE": ("ROUTE",),
+        "ROW": (),
+        "RUN": (),
+        "SHR": ("SHORE",),
+        "SHRS": ("SHORES",),
+        "SPG": ("SPRING", "SPNG", "SPRNG"),
+        "SPGS": ("SPRINGS", "SPNGS", "SPRNGS"),
+        "SQ": ("SQUARE", "SQR", "SQRE", "SQU"),
+        "STA": ("STATION", "STATN", "STN"),
+        "ST": ("STREET", "STRT", "STR"),
+        "STS": ("STREETS",),
+        "SMT": ("SUMMIT", "SUMIT", "SUMITT"),
+        "TER": ("TERRACE", "TERR"),
+        "TRCE": ("TRACE", "TRACES"),
+        "TRAK": ("TRACK", "TRACKS", "TRK", "TRKS"),
+        "TRL": ("TRAIL", "TRAILS", "TRLS"),
+        "TUNL": ("TUNNEL", "TUNEL", "TUNLS", "TUNNELS", "TUNNL"),
+        "TPKE": ("TURNPIKE", "TRNPK", "TURNPK"),
+        "UN": ("UNION",),
+        "VLY": ("VALLEY", "VALLY", "VLLY"),
+        "VIA": ("VIADUCT", "VDCT", "VIADCT"),
+        "VW": ("VIEW",),
+        "VLG": ("VILLAGE", "VILL", "VILLAG", "VILLG", "VILLIAGE"),
+        "VIS": ("VISTA", "VIST", "VST", "VSTA"),
+        "WALK": ("WALKS",),
+        "WAY": ("WY",),
+        "WL": ("WELL",),
+        "WLS": ("WELLS",),
+    }
+)
+
+DIRECTIONALS = _table(
+    {
+        "N": ("NORTH", "NO"),
+        "S": ("SOUTH", "SO"),
+        "E": ("EAST",),
+        "W": ("WEST",),
+        "NE": ("NORTHEAST", "NORTH EAST", "N E"),
+        "NW": ("NORTHWEST", "NORTH WEST", "N W"),
+        "SE": ("SOUTHEAST", "SOUTH EAST", "S E"),
+        "SW": ("SOUTHWEST", "SOUTH WEST", "S W"),
+    }
+)
+
+# Unit designators. Apartment, unit and "#" name the same thing in practice
+# ("Apt 4B" on one form is "Unit 4B" or "#4B" on another), so they share one.
+UNITS = _table(
+    {
+        "APT": ("APARTMENT", "UNIT", "#", "NO", "NUMBER", "NUM"),
+        "STE": ("SUITE",),
+        "RM": ("ROOM",),
+        "FL": ("FLOOR", "FLR"),
+        "BLDG": ("BUILDING",),
+        "LOT": (),
+        "TRLR": ("TRAILER",),
+        "SPC": ("SPACE",),
+        "OFC": ("OFFICE",),
+        "DEPT": ("DEPARTMENT",),
+        "BSMT": ("BASEMENT",),
+        "PH": ("PENTHOUSE",),
+        "LOWR": ("LOWER",),
+        "UPPR": ("UPPER",),
+        "REAR": (),
+        "FRNT": ("FRONT",),
+        "SIDE": (),
+        "LBBY": ("LOBBY",),
+        "HNGR": ("HANGER", "HANGAR"),
+        "PIER": (),
+        "SLIP": (),
+        "STOP": (),
+        "KEY": (),
+    }
+)
+
+# Types written before a route number or letter: "US Highway 1", "Avenue A".
+_ROUTE_TYPES = {
+    w for w, std in SUFFIXES.items() if std in ("HWY", "RTE", "AVE", "RD", "FWY", "EXPY", "TPKE")
+}
+
+_ORDINALS = {
+    "FIRST": "1ST",
+    "SECOND": "2ND",
+    "THIRD": "3RD",
+    "FOURTH": "4TH",
+    "FIFTH": "5TH",
+    "SIXTH": "6TH",
+    "SEVENTH": "7TH",
+    "EIGHTH": "8TH",
+    "NINTH": "9TH",
+    "TENTH": "10TH",
+    "ELEVENTH": "11TH",
+    "TWELFTH": "12TH",
+}
+
+_STREET_LABELS = (
+    "AddressNumberPrefix",
+    "AddressNumber",
+    "AddressNumberSuffix",
+    "StreetNamePreModifier",
+    "StreetNamePreDirectional",
+    "StreetNamePreType",
+    "StreetName",
+    "StreetNamePostType",
+    "StreetNamePostDirectional",
+)
+_UNIT_LABELS = (
+    "OccupancyType",
+    "OccupancyIdentifier",
+    "SubaddressType",
+    "SubaddressIdentifier",
+)
+_TAIL = re.compile(r"^(?:(?P<state>[A-Z]{2})(?: |$))?(?P<zip>\d{5})?$")
+
+
+def normalize(raw: str) -> str:
+    """The standard form of ``raw``; :class:`AddressError` when it is not a street address."""
+    text = anyascii(raw).upper()
+    text = re.sub(r"#\s*", " # ", text)
+    text = re.sub(r"[^A-Z0-9#/ ,\-]+", " ", text.replace(".", " ").replace("'", ""))
+    text = " ".join(text.split())
+    if not text:
+        raise AddressError("empty value")
+    parts = _tag(text)
+
+    if "USPSBoxID" in parts:
+        street = f"PO BOX {_unit_id(parts['USPSBoxID'])}"
+    else:
+        if "AddressNumber" not in parts or "StreetName" not in parts:
+            raise AddressError("needs a house number and a street (or a PO box)")
+        if not re.search(r"\d", parts["AddressNumber"]):
+            raise AddressError(f"the house number {parts['AddressNumber']!r} has no digit")
+        street = " ".join(_street_words(parts))
+    unit = _unit(parts)
+    if unit:
+        street = f"{street} {unit}"
+
+    city = _words(parts.get("PlaceName", ""))
+    state = ""
+    if parts.get("StateName"):
+        state = region_code(parts["StateName"]) or ""
+        if state not in US_STATES:
+            # an unknown "state" is most likely the end of the city's name
+            city = f"{city} {_words(parts['StateName'])}".strip()
+            state = ""
+    zip5 = ""
+    if parts.get("ZipCode"):
+        digits = re.sub(r"\D", "", parts["ZipCode"])
+        if len(digits) not in (5, 9):
+            raise AddressError(f"ZIP code {parts['ZipCode']!r} is neither 5 nor 9 digits")
+        zip5 = digits[:5]
+    tail = " ".join(p for p in (state, zip5) if p)
+    return ", ".join(p for p in (street, city, tail) if p)
+
+
+def split(normalized: str) -> tuple[str, str, str, str]:
+    """``(street, city, state, zip)`` of a normalised address ("" where missing)."""
+    pieces = normalized.split(", ")
+    street, rest = pieces[0], pieces[1:]
+    state = zip5 = city = ""
+    if rest:
+        tail = _TAIL.match(rest[-1])
+        if tail and (tail["state"] or tail["zip"]):
+            state, zip5 = tail["state"] or "", tail["zip"] or ""
+            rest = rest[:-1]
+    if rest:
+        city = rest[0]
+    return street, city, state, zip5
+
+
+def keys(normalized: str) -> frozenset[str]:
+    """Keys under which two forms of one address meet.
+
+    The street line with the ZIP code, and the street line with the city and
+    state, so that ``"..., 33401"`` and ``"..., WEST PALM BEACH, FL"`` meet.
+    A street line with neither is indexed alone and meets only its equals.
+    """
+    street, city, state, zip5 = split(normalized)
+    found = set()
+    if zip5:
+        found.add(f"{street}|{zip5}")
+    if city and state:
+        found.add(f"{street}|{city}|{state}")
+    if not found:
+        found.add("|".join(p for p in (street, city, state) if p))
+    return frozenset(found)
+
+
+def _tag(text: str) -> dict[str, str]:
+    try:
+        tagged, _kind = usaddress.tag(text)
+        return {label: value.strip(" ,") for label, value in tagged.items()}
+    except usaddress.RepeatedLabelError as exc:
+        # Keep the first occurrence of each label; repeated ones are mostly noise
+        # ("123 Main St, Main St Plaza").
+        merged: OrderedDict[str, str] = OrderedDict()
+        for token, label in exc.parsed_string:
+            if label in merged and label not in ("PlaceName", "StreetName"):
+                continue
+            merged[label] = f"{merged.get(label, '')} {token}".strip()
+        return {label: value.strip(" ,") for label, value in merged.items()}
+
+
+def _words(value: str) -> str:
+    return " ".join(re.sub(r"[^A-Z0-9 ]+", " ", value).split())
+
+
+def _street_words(parts: dict[str, str]) -> list[str]:
+    """The street line in USPS abbreviations, decided by word position, not by tag.
+
+    The tagger is not steady on the inside of a street line (it tags "Forest"
+    in "Forest Hill Blvd" as a street type in one spelling and as a name in
+    another), so only the house number is taken from the tags; the words
+    after it are read by position: a directional first or last, the suffix
+    last, a route type ("Highway 1", "Avenue A") before a number or letter.
+    """
+    number = "".join(
+        _words(parts.get(label, "")).replace(" ", "")
+        for label in ("AddressNumberPrefix", "AddressNumber", "AddressNumberSuffix")
+    )
+    words = [w for label in _STREET_LABELS[3:] for w in _words(parts.get(label, "")).split()]
+    words = _merge_directionals(words)
+    end = len(words)
+    if end >= 3 and words[-1] in DIRECTIONALS and words[-2] in SUFFIXES:
+        words[-1] = DIRECTIONALS[words[-1]]
+        end -= 1
+    # "North St" is a street named North; "North Main", "North Main St" are Main.
+    if words and words[0] in DIRECTIONALS and (end >= 3 or (end == 2 and words[1] not in SUFFIXES)):
+        words[0] = DIRECTIONALS[words[0]]
+    if end >= 2 and words[end - 1] in SUFFIXES:
+        words[end - 1] = SUFFIXES[words[end - 1]]
+    for i, w in enumerate(words[: end - 1]):
+        following = words[i + 1]
+        if w in _ROUTE_TYPES and (following[0].isdigit() or len(following) == 1):
+            words[i] = SUFFIXES.get(w, w)
+        else:
+            words[i] = _ORDINALS.get(w, w)
+    return [number, *words]
+
+
+def _merge_directionals(words: list[str]) -> list[str]:
+    """``N W 3RD AVE`` -> ``NW 3RD AVE``: a two-letter directional written apart."""
+    if len(words) >= 3 and f"{words[0]} {words[1]}" in DIRECTIONALS:
+        return [DIRECTIONALS[f"{words[0]} {words[1]}"], *words[2:]]
+    return words
+
+
+def _unit(parts: dict[str, str]) -> str:
+    """``"Apt 4B"``, ``"#4b"``, ``"Unit 04B"`` -> ``"APT 4B"``; ``"Suite 201"`` -> ``"STE 201"``."""
+    found = []
+    for type_label, id_label in (
+        ("SubaddressType", "SubaddressIdentifier"),
+        ("OccupancyType", "OccupancyIdentifier"),
+    ):
+        kind = " ".join(parts.get(type_label, "").replace("#", " # ").split())
+        kind = re.sub(r"[^A-Z# ]+", "", kind).strip()
+        ident = _unit_id(parts.get(id_label, ""))
+        if kind or ident:
+            found.append(f"{UNITS.get(kind, kind) if kind else 'APT'} {ident}".strip())
+    return " ".join(found)
+
+
+def _unit_id(value: str) -> str:
+    words = value.split()
+    while len(words) > 1 and words[0] in ("NO", "NUM", "NUMBER", "#"):
+        words = words[1:]
+    ident = re.sub(r"[^A-Z0-9]", "", "".join(words))
+    return ident.lstrip("0") or ident

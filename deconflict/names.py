@@ -1,0 +1,368 @@
+"""Person names: blocking keys and similarity, strengthened by date of birth.
+
+Names are not identifiers: two records of one name are the same person only
+when something else agrees. So a name match alone is at most ``possible``;
+with the same (or a nearly same) date of birth it is ``probable``; with a
+different date of birth it is no match at all, however common or close the
+name. The rules are general (transliteration, nicknames, phonetic codes,
+swapped first and last names, aliases, edit-distance similarity), not a list
+of known people.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from functools import lru_cache
+from types import MappingProxyType
+
+import jellyfish
+from anyascii import anyascii
+from rapidfuzz.distance import JaroWinkler
+
+from deconflict._nicknames import relatives as _relatives
+from deconflict.match import Match, Strength
+
+# Generational suffixes: kept apart from the name, since "Sr" and "Jr" at one
+# address are two people.
+_SUFFIXES = {
+    "jr": "jr",
+    "junior": "jr",
+    "sr": "sr",
+    "senior": "sr",
+    "ii": "ii",
+    "iii": "iii",
+    "iv": "iv",
+}
+# Thresholds of the similarity score (0..1) of a whole name.
+SIMILAR = 0.85
+VERY_SIMILAR = 0.90
+# A first or last name below this is a different name, whatever the other part says
+# (relatives share a last name; a shared first name is no evidence at all).
+PART_FLOOR = 0.80
+
+
+@dataclass(frozen=True)
+class PersonName:
+    """A person as targets name them. ``aliases`` are full names or nicknames."""
+
+    first: str
+    last: str
+    aliases: tuple[str, ...] = ()
+    dob: date | None = None
+
+    def __str__(self) -> str:
+        return f"{self.first} {self.last}".strip()
+
+
+class DobRelation(Enum):
+    SAME = "same date of birth"
+    TRANSPOSED = "date of birth with day and month transposed"
+    YEAR_OFF = "date of birth one year apart"
+    DIFFERENT = "dates of birth differ"
+    UNKNOWN = "no date of birth to compare"
+
+
+def dob_relation(a: date | None, b: date | None) -> DobRelation:
+    """How two dates of birth agree, allowing the two common data-entry errors.
+
+    Day and month swapped (03/04 for 04/03, US and European order) and the
+    year one off (a typo, or an age converted to a year).
+    """
+    if a is None or b is None:
+        return DobRelation.UNKNOWN
+    if a == b:
+        return DobRelation.SAME
+    if a.year == b.year and a.month == b.day and a.day == b.month:
+        return DobRelation.TRANSPOSED
+    if (a.month, a.day) == (b.month, b.day) and abs(a.year - b.year) == 1:
+        return DobRelation.YEAR_OFF
+    return DobRelation.DIFFERENT
+
+
+@dataclass(frozen=True)
+class _Variant:
+    """One way a record names the person: its name, or one alias."""
+
+    first: tuple[str, ...]
+    last: tuple[str, ...]
+    suffix: str
+    shown: str
+    is_alias: bool
+
+
+def clean(text: str) -> str:
+    """Lower-case ASCII words: ``"José-María O'Brien"`` -> ``"jose maria obrien"``."""
+    text = anyascii(text).lower().replace("'", "").replace("`", "")
+    return " ".join(re.sub(r"[^a-z ]+", " ", text).split())
+
+
+def _split_suffix(tokens: list[str]) -> tuple[list[str], str]:
+    suffix = ""
+    kept: list[str] = []
+    for t in tokens:
+        if t in _SUFFIXES and kept:
+            suffix = _SUFFIXES[t]
+        else:
+            kept.append(t)
+    return kept, suffix
+
+
+def _variants(person: PersonName) -> tuple[_Variant, ...]:
+    return _variants_of(person.first, person.last, person.aliases)
+
+
+@lru_cache(maxsize=65536)
+def _variants_of(first: str, last: str, aliases: tuple[str, ...]) -> tuple[_Variant, ...]:
+    f_tokens, f_suffix = _split_suffix(clean(first).split())
+    l_tokens, l_suffix = _split_suffix(clean(last).split())
+    suffix = l_suffix or f_suffix
+    found: list[_Variant] = []
+    if f_tokens or l_tokens:
+        found.append(
+            _Variant(tuple(f_tokens), tuple(l_tokens), suffix, f"{first} {last}".strip(), False)
+        )
+    for alias in aliases:
+        tokens, a_suffix = _split_suffix(clean(alias).split())
+        if len(tokens) == 1:
+            # One word: a nickname ("Johnny"), used with the record's last name.
+            # (As a street name it is also compared on its own: see _monikers.)
+            found.append(_Variant(tuple(tokens), tuple(l_tokens), suffix, alias.strip(), True))
+        elif tokens:
+            found.append(
+                _Variant((tokens[0],), tuple(tokens[1:]), a_suffix or suffix, alias.strip(), True)
+            )
+    return tuple(found)
+
+
+@lru_cache(maxsize=65536)
+def _monikers(aliases: tuple[str, ...]) -> Mapping[str, str]:
+    """One-word aliases (street names such as "Snoop"), cleaned -> as written."""
+    found = {}
+    for alias in aliases:
+        tokens = clean(alias).split()
+        if len(tokens) == 1 and len(tokens[0]) > 1:
+            found[tokens[0]] = alias.strip()
+    return MappingProxyType(found)
+
+
+@lru_cache(maxsize=65536)
+def _code(name: str) -> str:
+    """A phonetic code (Metaphone) of a cleaned word: Smith, Smyth -> SM0."""
+    return jellyfish.metaphone(name) if name else ""
+
+
+def gendered_pair(a: str, b: str) -> bool:
+    """True for a masculine and a feminine form of one name: Mario/Maria, Daniel/Danielle.
+
+    Close in spelling, yet two people (siblings, even twins), so no typo rule
+    may join them. The forms: final o/a (Mario, Maria), -us/-a (Julius,
+    Julia), -ian/-ina or -ine (Christian, Christina), and a feminine ending
+    added (Paul+a, Daniel+le, Louis+e, Antoine+tte).
+    """
+    if a == b or len(a) < 3 or len(b) < 3:
+        return False
+    if a[:-1] == b[:-1] and {a[-1], b[-1]} == {"a", "o"}:
+        return True
+    for x, y in ((a, b), (b, a)):
+        if x.endswith("us") and y == x[:-2] + "a":
+            return True
+        if x.endswith("ian") and y in (x[:-2] + "na", x[:-2] + "ne"):
+            return True
+    short, long_ = sorted((a, b), key=len)
+    if len(short) < 4:
+        return False  # Ann, Anne and Anna are spellings of one name
+    if any(long_ == short + end for end in _GENDER_ENDINGS):
+        return True
+    return short[-1] in "aeo" and any(long_ == short[:-1] + end for end in _GENDER_ENDINGS)
+
+
+_GENDER_ENDINGS = ("a", "e", "le", "lle", "ne", "ine", "ina", "ette", "tte")
+
+
+@dataclass(frozen=True)
+class _PartScore:
+    score: float
+    note: str = ""
+
+
+def _word_similarity(a: str, b: str) -> float:
+    """Jaro-Winkler, raised to 0.9 for one sound spelled two ways (Mohammed/Muhammad)."""
+    sim = JaroWinkler.similarity(a, b)
+    if len(a) > 2 and len(b) > 2 and _code(a) == _code(b):
+        sim = max(sim, 0.9)
+    return sim
+
+
+def _first_score(a: tuple[str, ...], b: tuple[str, ...]) -> _PartScore:
+    if not a or not b:
+        return _PartScore(0.0)
+    x, y = a[0], b[0]
+    if a == b:
+        return _PartScore(1.0)
+    if x == y:
+        return _PartScore(0.97)  # one has a middle name the other lacks
+    if gendered_pair(x, y):
+        return _PartScore(0.0)
+    if len(x) == 1 or len(y) == 1:
+        return _PartScore(0.8, "initial") if x[0] == y[0] else _PartScore(0.0)
+    if y in _relatives(x) or x in _relatives(y):
+        return _PartScore(0.95, "nickname")
+    if set(a) & set(b):
+        return _PartScore(0.9, "middle name")  # "Van Anh" / "Anh", "Juan Carlos" / "Carlos"
+    return _PartScore(_word_similarity(x, y))
+
+
+def _last_score(a: tuple[str, ...], b: tuple[str, ...]) -> _PartScore:
+    if not a or not b:
+        return _PartScore(0.0)
+    if a == b or "".join(a) == "".join(b):
+        return _PartScore(1.0)  # also "De la Cruz" / "Delacruz"
+    if set(a) <= set(b) or set(b) <= set(a):
+        return _PartScore(0.95, "one of two last names")  # "Garcia" / "Garcia Lopez"
+    best = _word_similarity("".join(a), "".join(b))
+    for x in a:
+        for y in b:
+            best = max(best, _word_similarity(x, y) - 0.05)
+    return _PartScore(best)
+
+
+@dataclass(frozen=True)
+class NameSimilarity:
+    """The best way two people's names agree: score 0..1 and how."""
+
+    score: float
+    left: str
+    right: str
+    alias: bool
+    notes: tuple[str, ...]
+
+
+def _pair_similarity(a: _Variant, b: _Variant) -> NameSimilarity | None:
+    if a.suffix and b.suffix and a.suffix != b.suffix:
+        return None  # Sr and Jr
+    best: NameSimilarity | None = None
+    for swapped in (False, True):
+        b_first, b_last = (b.last, b.first) if swapped else (b.first, b.last)
+        f = _first_score(a.first, b_first)
+        ln = _last_score(a.last, b_last)
+        if f.score < PART_FLOOR or ln.score < PART_FLOOR:
+            continue
+        # The last name weighs more: it is longer and rarer than a first name.
+        score = 0.4 * f.score + 0.6 * ln.score - (0.02 if swapped else 0.0)
+        notes = tuple(n for n in (f.note, ln.note) if n)
+        if swapped:
+            notes += ("first and last names swapped",)
+        if best is None or score > best.score:
+            best = NameSimilarity(score, a.shown, b.shown, a.is_alias or b.is_alias, notes)
+    return best
+
+
+# A one-word street name shared by two records: telling, but many carry "Red" or "Tiny".
+MONIKER_SCORE = 0.88
+
+
+def name_similarity(a: PersonName, b: PersonName) -> NameSimilarity | None:
+    """The best agreement between any name or alias of ``a`` and any of ``b``."""
+    best: NameSimilarity | None = None
+    for va in _variants(a):
+        for vb in _variants(b):
+            sim = _pair_similarity(va, vb)
+            if sim is not None and (best is None or sim.score > best.score):
+                best = sim
+    ma, mb = _monikers(a.aliases), _monikers(b.aliases)
+    for word in sorted(ma.keys() & mb.keys()):
+        if best is None or MONIKER_SCORE > best.score:
+            best = NameSimilarity(MONIKER_SCORE, ma[word], mb[word], True, ("on both records",))
+    return best
+
+
+_MARK_FOLD = str.maketrans("aeiouyjcqvwz", "aaaaaaakkffs")
+
+
+def _mark(name: str) -> str:
+    """The first sound of a cleaned name, coarsely, for blocking.
+
+    Vowels, Y and J are one (Yevgeny, Evgeny, Jevgenij; Yusuf, Jusuf), as
+    are C, K and Q (Christina, Kristina), F, V, W and PH (Filip, Philip), S and Z.
+    """
+    if name.startswith("ph"):
+        return "F"
+    return name[:1].translate(_MARK_FOLD).upper()
+
+
+def _variant_keys(v: _Variant) -> set[str]:
+    """Keys of one name: (sound of one part, first sound of the other), both ways round.
+
+    Each part stands for itself and its nickname relations, so that Nacho
+    Gnzalez (a nickname and a typo that changes the last name's sound)
+    still meets Ignacio Gonzalez through NX (Nacho) and G.
+    """
+    keys = set()
+    for one, other in ((v.first, v.last), (v.last, v.first)):
+        if not one or not other:
+            continue
+        codes = {_code(t) for t in one} | {_code("".join(one))}
+        codes |= {_code(n) for n in _relatives(one[0])}
+        marks = {_mark(other[0])} | {_mark(n) for n in _relatives(other[0])}
+        keys |= {f"name:{code}:{mark}" for code in codes if code for mark in marks}
+    return keys
+
+
+def name_keys(person: PersonName) -> frozenset[str]:
+    """Blocking keys of a person, each ``"name:..."``.
+
+    Each key pairs the Metaphone code of one name part (each word of it, and
+    all of it) with the first sound of the other part (of the name and of its
+    nicknames), for the name as given and swapped, and for each alias; and
+    ``"name:alias:..."`` for a one-word alias. :func:`compare_names` matches
+    only people who share a key, so the app's index misses no match.
+    """
+    return _keys_of(person.first, person.last, person.aliases)
+
+
+@lru_cache(maxsize=65536)
+def _keys_of(first: str, last: str, aliases: tuple[str, ...]) -> frozenset[str]:
+    keys = {k for v in _variants_of(first, last, aliases) for k in _variant_keys(v)}
+    keys |= {f"name:alias:{word}" for word in _monikers(aliases)}
+    return frozenset(keys)
+
+
+def compare_names(a: PersonName, b: PersonName) -> Match | None:
+    """A match of two people by name and date of birth, or ``None``.
+
+    ``probable`` for a similar name with the same date of birth (or, for a
+    very similar name, one with day and month transposed or a year off);
+    ``possible`` for a similar name where a date of birth is missing; no
+    match when the dates of birth differ, however close or common the name.
+    """
+    if not (name_keys(a) & name_keys(b)):
+        return None
+    sim = name_similarity(a, b)
+    if sim is None or sim.score < SIMILAR:
+        return None
+    dob = dob_relation(a.dob, b.dob)
+    if dob is DobRelation.DIFFERENT:
+        return None
+    if dob is DobRelation.SAME:
+        score, strength = 0.5 + 0.5 * sim.score, Strength.PROBABLE
+    elif dob is DobRelation.UNKNOWN:
+        score, strength = 0.7 * sim.score, Strength.POSSIBLE
+    elif sim.score >= VERY_SIMILAR:
+        score, strength = 0.4 + 0.5 * sim.score, Strength.PROBABLE
+    else:
+        score, strength = 0.6 * sim.score, Strength.POSSIBLE
+    return Match("target", round(score, 3), strength, (_reason(sim, dob),))
+
+
+def _reason(sim: NameSimilarity, dob: DobRelation) -> str:
+    """``"name Jon Smyth ~ John Smith (nickname), same date of birth"``."""
+    word = "alias" if sim.alias else "name"
+    same = clean(sim.left) == clean(sim.right)
+    text = f"{word} {sim.left}" if same else f"{word} {sim.left} ~ {sim.right}"
+    if sim.notes:
+        text += f" ({', '.join(sim.notes)})"
+    return f"{text}, {dob.value}"

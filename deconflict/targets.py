@@ -1,0 +1,156 @@
+"""Target deconfliction: two agencies' records of (maybe) one subject.
+
+Identifiers that name one person or one thing (phone, e-mail, handle, VIN,
+plate) match ``exact``; places that several people share (an address, a
+business) only ``possible`` on their own. A name adds its own match
+(:func:`deconflict.names.compare_names`); two independent pieces of
+evidence that each make a ``possible`` match together make a ``probable``
+one, unless the dates of birth say they are two people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from deconflict.identifiers import Identifier, IdentifierKind, exact_keys, identifier_keys
+from deconflict.match import STRENGTH_ORDER, Match, Strength, same_case
+from deconflict.names import DobRelation, PersonName, compare_names, dob_relation, name_keys
+
+
+@dataclass(frozen=True)
+class TargetRecord:
+    """An agency's target as the rules see it; businesses are identifiers of kind BUSINESS."""
+
+    ref: str
+    agency: str
+    case: str | None
+    person: PersonName | None
+    identifiers: tuple[Identifier, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    strength: Strength
+    score: float
+    reason: str
+
+
+def target_keys(record: TargetRecord) -> frozenset[str]:
+    """The keys the app indexes a target under: exact keys of its identifiers and its name keys."""
+    keys = identifier_keys(record.identifiers)
+    if record.person is not None:
+        keys |= name_keys(record.person)
+    return keys
+
+
+def compare_targets(a: TargetRecord, b: TargetRecord) -> Match | None:
+    """One match with every reason why ``a`` and ``b`` may be one subject, or ``None``.
+
+    Two ``possible`` pieces of evidence together make a ``probable`` match,
+    except where the records name two people: different dates of birth, or
+    names that do not match (a couple at one home and one family business).
+    """
+    if same_case(a.agency, a.case, b.agency, b.case) or (a.agency, a.ref) == (b.agency, b.ref):
+        return None
+    evidence = list(_identifier_evidence(a.identifiers, b.identifiers))
+    dob = DobRelation.UNKNOWN
+    names_differ = False
+    if a.person is not None and b.person is not None:
+        dob = dob_relation(a.person.dob, b.person.dob)
+        name = compare_names(a.person, b.person)
+        if name is not None:
+            evidence.append(_Evidence(name.strength, name.score, name.reasons[0]))
+        else:
+            names_differ = bool(name_keys(a.person) and name_keys(b.person))
+    if not evidence:
+        return None
+
+    evidence.sort(key=lambda e: (-STRENGTH_ORDER[e.strength], -e.score))
+    strength = evidence[0].strength
+    two_people = names_differ or dob is DobRelation.DIFFERENT
+    if strength is Strength.POSSIBLE and len(evidence) >= 2 and not two_people:
+        strength = Strength.PROBABLE
+    reasons = [e.reason for e in evidence]
+    if dob is DobRelation.DIFFERENT:
+        reasons.append(DobRelation.DIFFERENT.value)
+    return Match("target", round(_combined(e.score for e in evidence), 3), strength, tuple(reasons))
+
+
+def _combined(scores: Iterable[float]) -> float:
+    """Independent evidence adds up as a noisy-or: 1 - product of (1 - score)."""
+    doubt = 1.0
+    for s in scores:
+        doubt *= 1.0 - s
+    return min(1.0, 1.0 - doubt)
+
+
+_LABELS = {
+    IdentifierKind.PHONE: "phone",
+    IdentifierKind.EMAIL: "e-mail",
+    IdentifierKind.PLATE: "plate",
+    IdentifierKind.VIN: "VIN",
+    IdentifierKind.ADDRESS: "address",
+    IdentifierKind.HANDLE: "handle",
+    IdentifierKind.BUSINESS: "business",
+}
+# Kinds that several unrelated people may share (a family home, a workplace).
+_SHARED_KINDS = {IdentifierKind.ADDRESS, IdentifierKind.BUSINESS}
+_EXACT_SCORE = {
+    IdentifierKind.VIN: 0.99,
+    IdentifierKind.PHONE: 0.97,
+    IdentifierKind.EMAIL: 0.97,
+    IdentifierKind.HANDLE: 0.95,
+    IdentifierKind.PLATE: 0.95,
+    IdentifierKind.ADDRESS: 0.5,
+    IdentifierKind.BUSINESS: 0.5,
+}
+
+
+def _identifier_evidence(
+    left: tuple[Identifier, ...], right: tuple[Identifier, ...]
+) -> Iterable[_Evidence]:
+    """One piece of evidence per pair of identifiers that share a key (the best key)."""
+    seen: set[tuple[IdentifierKind, str, str]] = set()
+    right_keys = [(j, exact_keys(j.kind, j.value)) for j in right]
+    for i in left:
+        i_keys = exact_keys(i.kind, i.value)
+        for j, j_keys in right_keys:
+            if i.kind != j.kind or (i.kind, i.value, j.value) in seen:
+                continue
+            shared = i_keys & j_keys
+            if shared:
+                seen.add((i.kind, i.value, j.value))
+                yield _evidence(i, j, shared)
+
+
+def _evidence(i: Identifier, j: Identifier, shared: frozenset[str]) -> _Evidence:
+    label = _LABELS[i.kind]
+    full = f"{i.kind}:{i.value}"
+    if i.kind is IdentifierKind.PLATE and full not in shared:
+        return _Evidence(
+            Strength.PROBABLE,
+            0.8,
+            f"plate {i.value} ~ {j.value} (O/0 and I/1 read alike)",
+        )
+    if i.kind is IdentifierKind.PHONE and full not in shared:
+        line = i.value.split(";", 1)[0]
+        if ";" in i.value and ";" in j.value:
+            return _Evidence(
+                Strength.POSSIBLE, 0.5, f"phone line {line} matches, extensions differ"
+            )
+        return _Evidence(
+            Strength.PROBABLE, 0.85, f"phone {line} matches (extension given on one side only)"
+        )
+    if i.kind is IdentifierKind.ADDRESS and i.value != j.value:
+        street = i.value.split(", ", 1)[0]
+        return _Evidence(
+            Strength.POSSIBLE, 0.45, f"address {street} matches (same city or ZIP code)"
+        )
+    if i.kind is IdentifierKind.BUSINESS and i.value != j.value:
+        names = sorted(k.split(":", 1)[1] for k in shared)
+        return _Evidence(
+            Strength.POSSIBLE, 0.45, f"business {' / '.join(names)} matches (trade name)"
+        )
+    strength = Strength.POSSIBLE if i.kind in _SHARED_KINDS else Strength.EXACT
+    return _Evidence(strength, _EXACT_SCORE[i.kind], f"{label} {i.value} matches")
