@@ -16,6 +16,8 @@ them decides visibility on its own. The rules follow DESIGN.md:
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 LAW_ENFORCEMENT_KINDS = frozenset({"local", "state", "federal"})
@@ -95,3 +97,101 @@ def may_edit(viewer: Viewer, event: EventFacts) -> bool:
     if viewer.user_id == event.lead_id:
         return True
     return viewer.agency_code == event.owner_agency_code and may_create(viewer, event.kind)
+
+
+# --- targets and deconfliction alerts -------------------------------------------------
+#
+# Targets are criminal intelligence (28 CFR Part 23): an agency's targets are seen by
+# that agency's law-enforcement and prosecution staff, never by advocates and never by a
+# victim-service agency. An alert between two items is seen side by side: each party
+# sees its own item and only a pointer to the other (agency, point of contact, why it
+# matched). The deconfliction officer mediates and sees both sides; the caller audits
+# every such view.
+
+ADVOCATE = "advocate"
+DECONFLICTION_OFFICER = "deconfliction_officer"
+TARGET_AGENCY_KINDS = LAW_ENFORCEMENT_KINDS | {"prosecution"}
+TARGET_EDITORS = frozenset({"investigator", "supervisor"})
+ALERT_RESOLVERS = frozenset({"supervisor", DECONFLICTION_OFFICER})
+#: Replaces the other party's own values in a match explanation shown to one side.
+REDACTED = "[their record]"
+
+
+def may_see_targets(viewer: Viewer, agency_code: str | None) -> bool:
+    """The agency's own staff, except advocates (who never see targets)."""
+    return (
+        agency_code is not None
+        and viewer.agency_code == agency_code
+        and viewer.agency_kind in TARGET_AGENCY_KINDS
+        and ADVOCATE not in viewer.roles
+    )
+
+
+def may_edit_targets(viewer: Viewer, agency_code: str | None) -> bool:
+    """Investigators and supervisors enter and re-validate their agency's targets."""
+    return may_see_targets(viewer, agency_code) and bool(viewer.roles & TARGET_EDITORS)
+
+
+@dataclass(frozen=True)
+class AlertParty:
+    """One side of an alert: its agency and, for an operation, the event's facts."""
+
+    item_type: str  # "event" | "target"
+    agency_code: str
+    event: EventFacts | None = None
+
+
+def party_visible(viewer: Viewer, party: AlertParty) -> bool:
+    """Whether the viewer sees this side's item by their own right (as its owners see it)."""
+    if party.item_type == "target":
+        return may_see_targets(viewer, party.agency_code)
+    return party.event is not None and event_visibility(viewer, party.event) is Visibility.FULL
+
+
+def sees_both_sides(viewer: Viewer) -> bool:
+    """Deconfliction officers see both sides of every alert (each view audited by the caller)."""
+    return DECONFLICTION_OFFICER in viewer.roles
+
+
+def alert_sides(viewer: Viewer, a: AlertParty, b: AlertParty) -> tuple[bool, bool]:
+    """Which sides of an alert the viewer sees in full; (False, False): not the alert at all."""
+    if sees_both_sides(viewer):
+        return True, True
+    return party_visible(viewer, a), party_visible(viewer, b)
+
+
+def may_acknowledge(viewer: Viewer, party: AlertParty) -> bool:
+    """A side is acknowledged by someone of its own agency who sees its item."""
+    return viewer.agency_code == party.agency_code and party_visible(viewer, party)
+
+
+def may_resolve(viewer: Viewer, a: AlertParty, b: AlertParty) -> bool:
+    """A deconfliction officer, or a supervisor of one of the two parties."""
+    if sees_both_sides(viewer):
+        return True
+    return "supervisor" in viewer.roles and any(
+        viewer.agency_code == p.agency_code and party_visible(viewer, p) for p in (a, b)
+    )
+
+
+def pointer_explanation(text: str, own: Iterable[str], theirs: Iterable[str]) -> str:
+    """Why two items matched, as one side may read it.
+
+    A reason may quote the other record ("name Jon Smyth ~ John Smith"); every
+    value of the other side that this side does not hold itself is replaced,
+    so that what crosses is the fact of the match, not the other case's data.
+    """
+    mine = {v.strip().casefold() for v in own if v and v.strip()}
+    hidden = sorted(
+        {
+            v.strip()
+            for v in theirs
+            if v and len(v.strip()) > 1 and v.strip().casefold() not in mine
+        },
+        key=len,
+        reverse=True,
+    )
+    if not hidden:
+        return text
+    pattern = "|".join(re.escape(v) for v in hidden)  # longest first, one pass
+    return re.sub(rf"(?<!\w)(?:{pattern})(?!\w)", REDACTED, text, flags=re.IGNORECASE)

@@ -35,6 +35,8 @@ from jointops.transactions import begin_write
 from jointops.visibility import visibility
 
 EXCLUSION_VIOLATION = "23P01"
+#: The longest an event may last: the form refuses longer, deconfliction's index range relies on it.
+MAX_DURATION = timedelta(days=14)
 
 
 @dataclass
@@ -133,7 +135,18 @@ def save_event(
     except BaseException:
         db.session.rollback()
         raise
+    _deconflict(event, actor)
     return event
+
+
+def _deconflict(event: Event, actor: User) -> None:
+    """Check the saved event against other agencies' operations; raise or close its alerts.
+
+    After the commit, in a transaction of its own (``jointops.deconfliction``).
+    """
+    from jointops.deconfliction import sync_event  # it imports this module
+
+    sync_event(event, actor)
 
 
 def cancel_event(event: Event, actor: User, reason: str) -> None:
@@ -148,6 +161,7 @@ def cancel_event(event: Event, actor: User, reason: str) -> None:
         "event.cancel", object_type="event", object_id=event.id, actor=actor, reason=reason
     )
     db.session.commit()
+    _deconflict(event, actor)  # a cancelled operation closes its open alerts
 
 
 def booking_warnings(draft: EventDraft, actor: User, event: Event | None) -> list[BookingWarning]:

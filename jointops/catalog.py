@@ -87,3 +87,37 @@ def subtype(kind: str, code: str) -> Subtype | None:
 def subtype_label(kind: str, code: str) -> str:
     found = subtype(kind, code)
     return found.label if found else code.replace("_", " ").capitalize()
+
+
+# --- targets and deconfliction alerts ----------------------------------------------------
+
+IDENTIFIER_LABELS = {
+    "phone": "Phone",
+    "email": "E-mail",
+    "plate": "Plate",
+    "vin": "VIN",
+    "address": "Address",
+    "handle": "Handle",
+    "business": "Business",
+}
+
+ALERT_KIND_LABELS = {"event": "Operation", "target": "Target"}
+
+ALERT_STATUS_LABELS = {
+    "open": "Open",
+    "acknowledged": "Acknowledged",
+    "resolved": "Resolved",
+    "closed": "Closed",
+}
+
+STRENGTH_LABELS = {"exact": "Exact", "probable": "Probable", "possible": "Possible"}
+#: For sorting: the surest first.
+STRENGTH_RANK = {"exact": 0, "probable": 1, "possible": 2}
+
+OUTCOME_LABELS = {
+    "proceed": "Proceed as planned",
+    "joint_operation": "Joint operation",
+    "postponed": "Postponed",
+    "cancelled": "Cancelled",
+    "no_conflict": "No conflict",
+}

@@ -13,6 +13,10 @@ def init_app(app: Flask) -> None:
     from jointops.feed_cli import feed_token_group
 
     app.cli.add_command(feed_token_group)
+    from jointops.deconflict_cli import alerts_command, import_targets_command
+
+    app.cli.add_command(import_targets_command)
+    app.cli.add_command(alerts_command)
 
 
 @click.command("seed-demo")

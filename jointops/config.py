@@ -68,6 +68,8 @@ def load_config(
         "TIMEZONE": get("TIMEZONE", "America/New_York"),
         "CLIENT_CODE_PATTERN": get("CLIENT_CODE_PATTERN", r"^[A-Z]{2,6}-[0-9]{3,8}$"),
         "REPEAT_INTERVIEW_DAYS": int(get("REPEAT_INTERVIEW_DAYS", "7")),
+        # event deconfliction: windows widened by this much on each side (radii: jointops.catalog)
+        "DECONFLICT_BUFFER_MINUTES": int(get("DECONFLICT_BUFFER_MINUTES", "60")),
         # iCal feeds (see jointops/feeds.py)
         "BASE_URL": get("BASE_URL", "http://127.0.0.1:8000").strip().rstrip("/"),
         "FEED_REFRESH_MINUTES": int(get("FEED_REFRESH_MINUTES", "15")),
@@ -119,6 +121,8 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise ConfigError("JOINTOPS_LOCKOUT_*: lock after at most 5 failures for at least 10 min")
     if not 0 < config["SESSION_IDLE_MINUTES"] <= 30 or not 0 < config["SESSION_MAX_HOURS"] <= 12:
         raise ConfigError("JOINTOPS_SESSION_*: at most 30 minutes idle and 12 hours in all")
+    if not 0 <= config["DECONFLICT_BUFFER_MINUTES"] <= 24 * 60:
+        raise ConfigError("JOINTOPS_DECONFLICT_BUFFER_MINUTES: between 0 and 1440 minutes")
     _validate_ldap_groups(config)
     _validate_feeds(config)
     if not config.get("PRODUCTION"):

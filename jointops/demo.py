@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from jointops.booking import EventDraft, save_event
 from jointops.directory import sync_directory
 from jointops.extensions import db
-from jointops.models import Agency, Case, Event, Resource, User
+from jointops.models import Agency, Alert, Case, Event, Resource, User
 from jointops.officetime import local_to_utc, today_local
 
 RESOURCES = [
@@ -195,6 +195,20 @@ EVENTS = [
         where=("Palm Beach Lakes Blvd & I-95, West Palm Beach, FL", 26.7262, -80.0846),
         resources=["Pole Camera Kit"],
     ),
+    # 300 m from HSI's recruiter meet in an overlapping window: the demo's operation conflict
+    DemoEvent(
+        2,
+        "19:30",
+        2,
+        "WPBPD",
+        "investigator.wpbpd",
+        "operation",
+        "search_warrant",
+        "Motel room warrant, Palm Beach Lakes Blvd",
+        status="planned",
+        case="WPB-26-03311",
+        where=("1800 Palm Beach Lakes Blvd, West Palm Beach, FL", 26.7289, -80.0846),
+    ),
     DemoEvent(
         2,
         "13:00",
@@ -289,10 +303,107 @@ def seed_demo(*, reset: bool = False) -> str:
         save_event(
             _draft(spec, today, agencies, users, resources, cases), users[spec.lead], confirmed=True
         )
+    targets = _seed_targets(cases)
+    alerts = db.session.scalar(select(func.count()).select_from(Alert))
     return (
         f"Seeded {report.agencies} agencies, {len(users)} users, {len(resources)} resources, "
-        f"{len(cases)} cases and {len(EVENTS)} events around {today:%d %b %Y}."
+        f"{len(cases)} cases, {len(EVENTS)} events and {targets} targets around "
+        f"{today:%d %b %Y}; {alerts} deconfliction alerts."
     )
+
+
+#: (case number, reference, first, last, aliases, dob, identifiers by form field, justification);
+#: PB-T-001 and FBI-1182-07 share a phone: the demo's target hit.
+TARGETS: list[tuple[str, str, str, str, str, str, dict[str, str], str]] = [
+    (
+        "PB-2026-0417",
+        "PB-T-001",
+        "Mei",
+        "Zhao",
+        "Auntie May",
+        "1979-04-12",
+        {
+            "phones": "+1 561 555 0190",
+            "businesses": "Riverside Wellness Spa LLC",
+            "addresses": "4700 Okeechobee Blvd, West Palm Beach, FL 33409",
+        },
+        "Manager of Riverside Wellness Spa; surveillance and two victim statements say she "
+        "recruits and houses workers held in debt bondage.",
+    ),
+    (
+        "PB-2026-0417",
+        "PB-T-002",
+        "Carlos",
+        "Benitez",
+        "",
+        "1985-11-02",
+        {"plates": "FL:JTX4471"},
+        "Drives workers between the spa and an apartment on Military Trail (surveillance logs "
+        "of three weeks).",
+    ),
+    (
+        "MM-305A-1182",
+        "FBI-1182-07",
+        "",
+        "",
+        "",
+        "",
+        {
+            "phones": "(561) 555-0190",
+            "handles": "instagram:@vip.relax.pb",
+            "emails": "vip.relax.pb@gmail.com",
+        },
+        "Number and accounts post online ads offering commercial sex with persons who appear "
+        "to be minors (subpoena returns pending).",
+    ),
+    (
+        "MI-26-0093",
+        "HSI-0093-1",
+        "Ramón",
+        "Esquivel",
+        "Moncho",
+        "1971-09-30",
+        {"businesses": "Esquivel Farm Labor Services Inc", "plates": "FL:LBR442"},
+        "Registered farm labour contractor; workers report confiscated passports and wage "
+        "deductions for housing they cannot leave.",
+    ),
+    (
+        "WPB-26-03311",
+        "WPB-T-12",
+        "Darnell",
+        "Hughes",
+        "D-Money",
+        "1994-06-18",
+        {"handles": "instagram:@dhughes_561", "phones": "561-555-0177"},
+        "Seen placing two juveniles at motels on Broadway; phone tied to the ads by a "
+        "confidential source.",
+    ),
+]
+
+
+def _seed_targets(cases: dict[str, Case]) -> int:
+    """A few targets per agency, entered as their case leads would, then deconflicted."""
+    from jointops.targets import deconflict_targets, draft_from_values, parse_dob, store_targets
+
+    stored = 0
+    for number, ref, first, last, aliases, dob, identifiers, justification in TARGETS:
+        case = cases[number]
+        draft = draft_from_values(
+            case_id=case.id,
+            ref=ref,
+            first_name=first,
+            last_name=last,
+            aliases=aliases,
+            dob=parse_dob(dob),
+            justification=justification,
+            identifiers=identifiers,
+        )
+        lead = case.lead
+        if lead is None:
+            continue
+        deconflict_targets(store_targets([draft], lead, via="demo"), lead)
+        stored += 1
+    return stored
 
 
 def _seed_resources(agencies: dict[str, Agency]) -> dict[str, Resource]:

@@ -7,7 +7,7 @@ no code ever compares a local time with a stored one.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -15,6 +15,7 @@ from sqlalchemy import (
     DDL,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -29,6 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from deconflict.identifiers import IdentifierKind
 from jointops.extensions import db
 
 
@@ -200,6 +202,10 @@ class Event(db.Model):
         CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
         Index("ix_events_window", "starts_at", "ends_at"),
         Index("ix_events_agency_window", "owner_agency_id", "starts_at"),
+        # deconfliction's candidate query: operations by start, by place, and their widest radius
+        Index("ix_events_kind_start", "kind", "starts_at"),
+        Index("ix_events_location", "latitude", "longitude"),
+        Index("ix_events_kind_radius", "kind", "radius_m"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -379,3 +385,181 @@ class FeedToken(db.Model):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+# --- targets and deconfliction -------------------------------------------------------
+
+
+class Target(db.Model):
+    """A subject of an agency's case, held under 28 CFR Part 23.
+
+    ``justification`` states the reasonable suspicion; the record is valid
+    from ``validated_at`` until ``expires_at`` (at most five years later),
+    and only a re-validation with a reason extends it.
+    """
+
+    __tablename__ = "targets"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "ref"),
+        CheckConstraint("expires_at > validated_at", name="expires_after_validation"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    ref: Mapped[str] = mapped_column(String(64))
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    aliases: Mapped[list[str]] = mapped_column(db.JSON, default=list)
+    dob: Mapped[date | None] = mapped_column(Date)
+    submitter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    justification: Mapped[str] = mapped_column(Text)
+    validated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    revalidation_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    agency: Mapped[Agency] = relationship()
+    case: Mapped[Case] = relationship()
+    submitter: Mapped[User] = relationship()
+    identifiers: Mapped[list[TargetIdentifier]] = relationship(
+        back_populates="target",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="TargetIdentifier.id",
+    )
+    keys: Mapped[list[TargetKey]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at <= (now or utcnow())
+
+    def __repr__(self) -> str:
+        return f"<Target {self.ref}>"
+
+
+class TargetIdentifier(db.Model):
+    """One identifier as typed (``raw``) and in its normal form (``normalized``)."""
+
+    __tablename__ = "target_identifiers"
+    __table_args__ = (CheckConstraint(_in("kind", IdentifierKind), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    raw: Mapped[str] = mapped_column(String(300))
+    normalized: Mapped[str] = mapped_column(String(300))
+
+    target: Mapped[Target] = relationship(back_populates="identifiers")
+
+
+class TargetKey(db.Model):
+    """A blocking key of a target (``deconflict.targets.target_keys``): how hits are found."""
+
+    __tablename__ = "target_keys"
+    __table_args__ = (Index("ix_target_keys_key", "key"),)
+
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("targets.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+
+
+class AlertKind(enum.StrEnum):
+    EVENT = "event"
+    TARGET = "target"
+
+
+class AlertStatus(enum.StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class AlertOutcome(enum.StrEnum):
+    PROCEED = "proceed"
+    JOINT_OPERATION = "joint_operation"
+    POSTPONED = "postponed"
+    CANCELLED = "cancelled"
+    NO_CONFLICT = "no_conflict"
+
+
+class Alert(db.Model):
+    """A deconfliction hit between two items of two agencies (or of two cases).
+
+    The pair is stored ordered (``a`` < ``b`` by type, then id), so that one
+    pair has one row whichever item was saved last. ``starts_at`` is the
+    earlier start of two operations: the review page's urgency.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("item_a_type", "item_a_id", "item_b_type", "item_b_id"),
+        Index("ix_alerts_item_b", "item_b_type", "item_b_id"),
+        Index("ix_alerts_status_start", "status", "starts_at"),
+        CheckConstraint(_in("kind", AlertKind), name="kind"),
+        CheckConstraint(_in("status", AlertStatus), name="status"),
+        CheckConstraint(f"outcome IS NULL OR {_in('outcome', AlertOutcome)}", name="outcome"),
+        CheckConstraint("strength IN ('exact', 'probable', 'possible')", name="strength"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float] = mapped_column(Float)
+    strength: Mapped[str] = mapped_column(String(16))
+    explanation: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=AlertStatus.OPEN.value)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    item_a_type: Mapped[str] = mapped_column(String(16))
+    item_a_id: Mapped[int] = mapped_column(Integer)
+    item_b_type: Mapped[str] = mapped_column(String(16))
+    item_b_id: Mapped[int] = mapped_column(Integer)
+    agency_a_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    agency_b_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    acked_a_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acked_a_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acked_b_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acked_b_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_reason: Mapped[str] = mapped_column(String(200), default="")
+
+    agency_a: Mapped[Agency] = relationship(foreign_keys=[agency_a_id], lazy="joined")
+    agency_b: Mapped[Agency] = relationship(foreign_keys=[agency_b_id], lazy="joined")
+    acked_a_by: Mapped[User | None] = relationship(foreign_keys=[acked_a_by_id])
+    acked_b_by: Mapped[User | None] = relationship(foreign_keys=[acked_b_by_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+
+    @property
+    def is_active(self) -> bool:
+        """Open or acknowledged: still waiting for a resolution."""
+        return self.status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
+    def __repr__(self) -> str:
+        return f"<Alert {self.id} {self.kind} {self.status}>"
+
+
+class Notification(db.Model):
+    """A line in a user's inbox about an alert; the header's badge counts the unread ones."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    alert: Mapped[Alert] = relationship()

@@ -57,7 +57,8 @@
   }
 
   function focusErrors() {
-    var summary = document.getElementById("error-summary") || document.getElementById("warnings");
+    var summary = document.getElementById("error-summary") || document.getElementById("warnings") ||
+      document.getElementById("precheck");
     if (summary) summary.focus();
   }
 

@@ -8,18 +8,20 @@ from flask import Flask, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from auth.policy import may_see_targets
 from jointops import catalog
 from jointops.directory import uses_demo_directory
 from jointops.officetime import office_zone, today_local
 from jointops.permissions import PUBLIC
-from jointops.visibility import shared_resources
+from jointops.visibility import shared_resources, viewer_of
 
 
 def init_app(app: Flask) -> None:
-    from jointops.views import admin, api, events, feeds, login, schedule
+    from jointops.views import admin, alerts, api, events, feeds, login, schedule, targets
 
-    for module in (login, schedule, events, api, admin, feeds):
+    for module in (login, schedule, events, api, admin, feeds, alerts, targets):
         app.register_blueprint(module.bp)
+    app.context_processor(alerts.inbox_context)
     app.view_functions["static"].access = (PUBLIC,)  # type: ignore[attr-defined]
     app.context_processor(_page_context)
     for code in (400, 403, 404, 405, 409, 503):
@@ -38,6 +40,10 @@ def _page_context() -> dict[str, Any]:
         "tz_name": office_zone().key,
         "today": today_local(),
         "me": current_user if current_user.is_authenticated else None,
+        "sees_targets": lambda: (
+            current_user.is_authenticated
+            and may_see_targets(viewer_of(current_user), getattr(current_user.agency, "code", None))
+        ),
         "shared_resources": lambda event: shared_resources(current_user, event),
     }
 

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from auth.policy import Visibility, creatable_kinds
 from jointops import audit
+from jointops.alerts import alerts_for_item
 from jointops.booking import (
     BookingConflict,
     BookingWarning,
@@ -17,6 +18,7 @@ from jointops.booking import (
     cancel_event,
     save_event,
 )
+from jointops.deconfliction import precheck_event
 from jointops.extensions import db
 from jointops.forms import LOCAL_FORMAT, CancelForm, EventForm
 from jointops.models import Event
@@ -61,6 +63,37 @@ def _submit(form: EventForm, event: Event | None) -> tuple[Event | None, list[Bo
         return None, []
 
 
+def _precheck(form: EventForm, event: Event | None) -> Page:
+    """ "Deconflict this plan": what saving would match, as pointers; nothing is saved."""
+    if not form.validate_on_submit():
+        return _render_form(form, event, [])
+    draft = form.to_draft()
+    if event is not None:
+        draft.owner_agency_id = event.owner_agency_id
+    pointers = precheck_event(draft, current_user, event.id if event else None)
+    return render_template(
+        "event_form.html",
+        form=form,
+        event=event,
+        warnings=[],
+        prechecked=True,
+        pointers=pointers,
+    )
+
+
+def _saved(event: Event) -> Response:
+    flash(f"Saved “{event.title}”.", "success")
+    active = [v for v in alerts_for_item("event", event.id, current_user) if v.alert.is_active]
+    if active:
+        flash(
+            f"Deconfliction: this operation conflicts with {len(active)} operation"
+            f"{'' if len(active) == 1 else 's'} of another agency or case. "
+            "Call the point of contact shown below before going ahead.",
+            "error",
+        )
+    return redirect(url_for("events.show", event_id=event.id))
+
+
 def _render_form(form: EventForm, event: Event | None, warnings: list[BookingWarning]) -> Page:
     status = 200
     if request.method == "POST":
@@ -81,10 +114,11 @@ def create() -> Page:
     form = EventForm(current_user)
     if request.method == "GET":
         _prefill(form, kinds)
+    elif "precheck" in request.form:
+        return _precheck(form, None)
     saved, warnings = _submit(form, None)
     if saved is not None:
-        flash(f"Saved “{saved.title}”.", "success")
-        return redirect(url_for("events.show", event_id=saved.id))
+        return _saved(saved)
     return _render_form(form, None, warnings)
 
 
@@ -106,11 +140,13 @@ def _prefill(form: EventForm, kinds: list[str]) -> None:
 def show(event_id: int) -> Page:
     event, seen = load_event(event_id)
     audit.record_now("event.view", object_type="event", object_id=event.id, level=seen.name.lower())
+    full = seen is Visibility.FULL
     return render_template(
         "event.html",
         event=event,
-        full=seen is Visibility.FULL,
+        full=full,
         can_edit=editable(current_user, event) and not event.is_cancelled,
+        alerts=alerts_for_item("event", event.id, current_user) if full else [],
     )
 
 
@@ -132,10 +168,11 @@ def edit(event_id: int) -> Page:
         if request.method == "GET"
         else EventForm(current_user)
     )
+    if request.method == "POST" and "precheck" in request.form:
+        return _precheck(form, event)
     saved, warnings = _submit(form, event)
     if saved is not None:
-        flash(f"Saved “{saved.title}”.", "success")
-        return redirect(url_for("events.show", event_id=saved.id))
+        return _saved(saved)
     return _render_form(form, event, warnings)
 
 

@@ -1,0 +1,529 @@
+"""Deconfliction in the app: rows onto ``deconflict`` records, indexed candidates, alerts.
+
+The rules live in ``deconflict/``; this module only asks them about the few
+rows that can possibly match, found through indexes, never by reading a whole
+table:
+
+* an operation: other operations whose start lies in the widened window
+  (``ix_events_kind_start``; no operation lasts longer than the form allows,
+  which bounds the range) and whose place lies in the search box;
+* a target: other targets that share one of its blocking keys
+  (``ix_target_keys_key``), not expired.
+
+Items of one agency's one case never conflict. A hit is upserted as one alert
+per pair (saving an item again updates that alert, never adds one); an alert
+whose items no longer match is closed. Everything runs after the item's own
+transaction has committed, in a write transaction of its own, so that saving
+is never held up by, nor rolled back with, deconfliction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from auth.policy import pointer_explanation
+from deconflict.events import EventRules, OperationRecord, compare_operations, search_area
+from deconflict.identifiers import Identifier, IdentifierKind
+from deconflict.match import Match
+from deconflict.names import PersonName
+from deconflict.targets import TargetRecord, compare_targets, target_keys
+from deconflict.windows import Window
+from jointops import audit
+from jointops.alerts import (
+    Contact,
+    Item,
+    ItemKey,
+    contact_of,
+    item_keys,
+    item_values,
+    load_items,
+    notify,
+)
+from jointops.booking import MAX_DURATION
+from jointops.catalog import SUBTYPES
+from jointops.extensions import db
+from jointops.models import (
+    Agency,
+    Alert,
+    AlertStatus,
+    Event,
+    EventStatus,
+    Target,
+    TargetKey,
+    User,
+    utcnow,
+)
+from jointops.transactions import begin_write
+
+if TYPE_CHECKING:
+    from jointops.booking import EventDraft
+    from jointops.targets import TargetDraft
+
+EVENT: Literal["event"] = "event"
+TARGET: Literal["target"] = "target"
+
+
+# --- rows onto records -------------------------------------------------------------------
+
+
+def event_rules() -> EventRules:
+    """The buffer from the configuration; the radius of each kind of operation from the catalog."""
+    return EventRules(
+        buffer=timedelta(minutes=current_app.config["DECONFLICT_BUFFER_MINUTES"]),
+        radius_m={s.code: s.radius_m for s in SUBTYPES["operation"]},
+    )
+
+
+def operation_record(item: Event | EventDraft, ref: str, agency: str) -> OperationRecord | None:
+    """An operation with a place, not cancelled; ``None`` for anything else."""
+    if (
+        item.kind != "operation"
+        or item.status == EventStatus.CANCELLED
+        or item.latitude is None
+        or item.longitude is None
+    ):
+        return None
+    return OperationRecord(
+        ref=ref,
+        agency=agency,
+        case=str(item.case_id) if item.case_id is not None else None,
+        subtype=item.subtype,
+        window=Window(item.starts_at, item.ends_at),
+        latitude=item.latitude,
+        longitude=item.longitude,
+        radius_m=item.radius_m,
+    )
+
+
+def person_of(item: Target | TargetDraft) -> PersonName | None:
+    if not (item.first_name or item.last_name or item.aliases):
+        return None
+    return PersonName(
+        first=item.first_name or "",
+        last=item.last_name or "",
+        aliases=tuple(item.aliases or ()),
+        dob=item.dob,
+    )
+
+
+def target_record(target: Target, agency: str = "") -> TargetRecord:
+    """The rules' view of a stored target (``agency`` matters only when comparing)."""
+    return TargetRecord(
+        ref=target.ref,
+        agency=agency,
+        case=str(target.case_id),
+        person=person_of(target),
+        identifiers=tuple(
+            Identifier(IdentifierKind(i.kind), i.normalized) for i in target.identifiers
+        ),
+    )
+
+
+def draft_target_record(draft: TargetDraft, agency: str) -> TargetRecord:
+    return TargetRecord(
+        ref=draft.ref or "draft",
+        agency=agency,
+        case=str(draft.case_id),
+        person=person_of(draft),
+        identifiers=tuple(
+            Identifier(IdentifierKind(kind), value) for kind, _raw, value in draft.identifiers
+        ),
+    )
+
+
+# --- candidates through indexes ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One other item that matches, and how."""
+
+    other: Item
+    match: Match
+
+
+def _widest_radius(rules: EventRules) -> int:
+    """The largest radius any operation may have: one step down ``ix_events_kind_radius``."""
+    stored = db.session.scalar(select(func.max(Event.radius_m)).where(Event.kind == "operation"))
+    return max(stored or 0, rules.default_radius_m, *rules.radius_m.values())
+
+
+def operation_candidates(
+    record: OperationRecord, *, exclude_id: int | None, agency_id: int, case_id: int | None
+) -> list[Event]:
+    """Operations that may conflict with ``record``: by start time, place and status."""
+    rules = event_rules()
+    area = search_area(record, rules, _widest_radius(rules))
+    query = (
+        select(Event)
+        .where(
+            Event.kind == "operation",
+            Event.starts_at < area.starts_before,
+            # ends_at > ends_after and no operation lasts longer than MAX_DURATION
+            Event.starts_at > area.ends_after - MAX_DURATION,
+            Event.ends_at > area.ends_after,
+            Event.latitude.between(area.min_lat, area.max_lat),
+            Event.longitude.between(area.min_lon, area.max_lon),
+            Event.status != EventStatus.CANCELLED.value,
+        )
+        .options(joinedload(Event.owner_agency))
+    )
+    if exclude_id is not None:
+        query = query.where(Event.id != exclude_id)
+    if case_id is not None:
+        query = query.where(
+            or_(
+                Event.owner_agency_id != agency_id,
+                Event.case_id.is_(None),
+                Event.case_id != case_id,
+            )
+        )
+    return list(db.session.scalars(query))
+
+
+def event_hits(
+    item: Event | EventDraft, *, event_id: int | None, agency: Agency
+) -> list[Hit] | None:
+    """The operations ``item`` conflicts with; ``None`` when it is not deconflicted at all."""
+    record = operation_record(item, str(event_id or "draft"), agency.code)
+    if record is None:
+        return None
+    rules = event_rules()
+    hits = []
+    candidates = operation_candidates(
+        record, exclude_id=event_id, agency_id=agency.id, case_id=item.case_id
+    )
+    for other in candidates:
+        other_record = operation_record(other, str(other.id), other.owner_agency.code)
+        if other_record is None:
+            continue
+        match = compare_operations(record, other_record, rules)
+        if match is not None:
+            hits.append(Hit(other, match))
+    return hits
+
+
+def target_candidates(
+    keys: frozenset[str], *, exclude_id: int | None, agency_id: int, case_id: int
+) -> list[Target]:
+    """Live targets sharing a blocking key, except those of the same agency's same case."""
+    if not keys:
+        return []
+    sharing = select(TargetKey.target_id).where(TargetKey.key.in_(sorted(keys)))
+    query = (
+        select(Target)
+        .where(
+            Target.id.in_(sharing),
+            Target.expires_at > utcnow(),
+            or_(Target.agency_id != agency_id, Target.case_id != case_id),
+        )
+        .options(selectinload(Target.identifiers), joinedload(Target.agency))
+    )
+    if exclude_id is not None:
+        query = query.where(Target.id != exclude_id)
+    return list(db.session.scalars(query))
+
+
+def target_hits(
+    record: TargetRecord, *, target_id: int | None, agency_id: int, case_id: int
+) -> list[Hit]:
+    """The live targets of other agencies or cases that ``record`` matches."""
+    hits = []
+    candidates = target_candidates(
+        target_keys(record), exclude_id=target_id, agency_id=agency_id, case_id=case_id
+    )
+    for other in candidates:
+        match = compare_targets(record, target_record(other, other.agency.code))
+        if match is not None:
+            hits.append(Hit(other, match))
+    return hits
+
+
+# --- alerts ------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncReport:
+    """What saving one item did to its alerts."""
+
+    raised: list[Alert] = field(default_factory=list)
+    changed: list[Alert] = field(default_factory=list)
+    closed: list[Alert] = field(default_factory=list)
+
+
+def _ordered(one: ItemKey, two: ItemKey) -> tuple[ItemKey, ItemKey]:
+    return (one, two) if one <= two else (two, one)
+
+
+def _agency_id(item: Item) -> int:
+    return item.owner_agency_id if isinstance(item, Event) else item.agency_id
+
+
+def _alerts_of(item_type: str, item_id: int) -> dict[tuple[ItemKey, ItemKey], Alert]:
+    rows = db.session.scalars(
+        select(Alert).where(
+            or_(
+                and_(Alert.item_a_type == item_type, Alert.item_a_id == item_id),
+                and_(Alert.item_b_type == item_type, Alert.item_b_id == item_id),
+            )
+        )
+    )
+    return {item_keys(a): a for a in rows}
+
+
+def _starts_at(kind: str, items: Sequence[Item]) -> datetime | None:
+    """The earlier start of two operations: how urgent their alert is."""
+    if kind != EVENT:
+        return None
+    return min(i.starts_at for i in items if isinstance(i, Event))
+
+
+def _new_alert(
+    pair: tuple[ItemKey, ItemKey], items: dict[ItemKey, Item], match: Match, kind: str
+) -> tuple[Alert, bool]:
+    """Insert the pair's alert; if another writer just did, return theirs (``False``)."""
+    (a_type, a_id), (b_type, b_id) = pair
+    now = utcnow()
+    alert = Alert(
+        kind=kind,
+        score=match.score,
+        strength=str(match.strength),
+        explanation=match.explanation,
+        status=AlertStatus.OPEN.value,
+        item_a_type=a_type,
+        item_a_id=a_id,
+        item_b_type=b_type,
+        item_b_id=b_id,
+        agency_a_id=_agency_id(items[pair[0]]),
+        agency_b_id=_agency_id(items[pair[1]]),
+        starts_at=_starts_at(kind, [items[pair[0]], items[pair[1]]]),
+        raised_at=now,
+        updated_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(alert)
+    except IntegrityError:  # PostgreSQL: the other item's save raised it a moment ago
+        existing = db.session.scalar(
+            select(Alert).where(
+                Alert.item_a_type == a_type,
+                Alert.item_a_id == a_id,
+                Alert.item_b_type == b_type,
+                Alert.item_b_id == b_id,
+            )
+        )
+        if existing is None:  # pragma: no cover - the constraint named another row
+            raise
+        return existing, False
+    return alert, True
+
+
+def _reopen(alert: Alert, reason: str) -> dict[str, Any]:
+    """Back to open, acknowledgements cleared; returns what it was, for the audit."""
+    before = {
+        "status": alert.status,
+        "outcome": alert.outcome,
+        "resolution_note": alert.resolution_note,
+    }
+    alert.status = AlertStatus.OPEN.value
+    alert.acked_a_at = alert.acked_a_by_id = None
+    alert.acked_b_at = alert.acked_b_by_id = None
+    alert.outcome = None
+    alert.resolution_note = ""
+    alert.resolved_by_id = None
+    alert.resolved_at = None
+    alert.closed_at = None
+    alert.closed_reason = ""
+    return before | {"reason": reason}
+
+
+def _sync(
+    item_type: Literal["event", "target"],
+    item: Item,
+    hits: list[Hit] | None,
+    actor: User | None,
+    closing_reason: str,
+) -> SyncReport:
+    """Upsert one alert per hit, close the item's alerts that no longer match; commits."""
+    report = SyncReport()
+    own_key: ItemKey = (item_type, item.id)
+    existing = _alerts_of(item_type, item.id)
+    if not hits and not any(a.is_active for a in existing.values()):
+        db.session.commit()
+        return report
+    items: dict[ItemKey, Item] = load_items(existing.values())
+    items[own_key] = item
+    now = utcnow()
+    for hit in hits or []:
+        other_key: ItemKey = (item_type, hit.other.id)
+        items[other_key] = hit.other
+        pair = _ordered(own_key, other_key)
+        match = hit.match
+        alert = existing.pop(pair, None)
+        created = False
+        if alert is None:
+            alert, created = _new_alert(pair, items, match, item_type)
+        if created:
+            audit.record(
+                "alert.raise",
+                object_type="alert",
+                object_id=alert.id,
+                actor=actor,
+                kind=item_type,
+                items=[f"{t}:{i}" for t, i in pair],
+                strength=alert.strength,
+            )
+            notify(alert, items, "raised")
+            report.raised.append(alert)
+            continue
+        changed = (alert.explanation, alert.strength) != (match.explanation, str(match.strength))
+        alert.score = match.score
+        alert.starts_at = _starts_at(item_type, [items[pair[0]], items[pair[1]]])
+        alert.agency_a_id = _agency_id(items[pair[0]])
+        alert.agency_b_id = _agency_id(items[pair[1]])
+        if alert.status == AlertStatus.CLOSED or changed:
+            change = "reopened" if alert.status == AlertStatus.CLOSED else "changed"
+            before = _reopen(alert, "matches again" if change == "reopened" else "match changed")
+            alert.explanation, alert.strength = match.explanation, str(match.strength)
+            alert.updated_at = now
+            if change == "reopened":
+                alert.raised_at = now
+            audit.record(
+                f"alert.{'reopen' if change == 'reopened' else 'update'}",
+                object_type="alert",
+                object_id=alert.id,
+                actor=actor,
+                explanation=alert.explanation,
+                before=before,
+            )
+            notify(alert, items, change)
+            report.changed.append(alert)
+    for alert in existing.values():
+        if not alert.is_active:
+            continue  # a resolved alert keeps its resolution; a closed one stays closed
+        alert.status = AlertStatus.CLOSED.value
+        alert.closed_at = alert.updated_at = now
+        alert.closed_reason = closing_reason
+        audit.record(
+            "alert.close",
+            object_type="alert",
+            object_id=alert.id,
+            actor=actor,
+            reason=closing_reason,
+        )
+        notify(alert, items, "closed")
+        report.closed.append(alert)
+    db.session.commit()
+    return report
+
+
+def sync_event(event: Event, actor: User | None) -> SyncReport:
+    """Deconflict a saved (or cancelled) event: raise, update and close its alerts."""
+    begin_write()
+    event = db.session.get(Event, event.id, populate_existing=True) or event
+    hits = event_hits(event, event_id=event.id, agency=event.owner_agency)
+    if event.status == EventStatus.CANCELLED:
+        reason = "the operation was cancelled"
+    elif event.kind != "operation":
+        reason = "it is no longer an operation"
+    else:
+        reason = "the operations no longer conflict (place, time or case changed)"
+    return _sync(EVENT, event, hits, actor, reason)
+
+
+def sync_target(target: Target, actor: User | None) -> SyncReport:
+    """Deconflict a saved target: raise, update and close its alerts."""
+    begin_write()
+    target = db.session.get(Target, target.id, populate_existing=True) or target
+    if target.is_expired():
+        hits: list[Hit] = []
+        reason = "the target's validation expired"
+    else:
+        record = target_record(target, target.agency.code)
+        hits = target_hits(
+            record, target_id=target.id, agency_id=target.agency_id, case_id=target.case_id
+        )
+        reason = "the targets no longer match"
+    return _sync(TARGET, target, hits, actor, reason)
+
+
+# --- the pre-check -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """What a pre-check shows of a hit: the other agency, who to call and why; nothing more."""
+
+    agency: Agency
+    contact: Contact | None
+    strength: str
+    score: float
+    explanation: str
+
+
+def _pointers(hits: list[Hit], own_values: list[str]) -> list[Pointer]:
+    pointers = []
+    for hit in sorted(hits, key=lambda h: -h.match.score):
+        other = hit.other
+        agency = other.owner_agency if isinstance(other, Event) else other.agency
+        pointers.append(
+            Pointer(
+                agency=agency,
+                contact=contact_of(other, agency.id),
+                strength=str(hit.match.strength),
+                score=hit.match.score,
+                explanation=pointer_explanation(
+                    hit.match.explanation, own_values, item_values(other)
+                ),
+            )
+        )
+    return pointers
+
+
+def precheck_event(draft: EventDraft, actor: User, event_id: int | None) -> list[Pointer] | None:
+    """What saving this plan would match, as pointers; stores nothing but the audit entry.
+
+    ``None`` when the plan is not something deconflicted (not an operation).
+    """
+    agency = db.session.get_one(Agency, draft.owner_agency_id)
+    hits = event_hits(draft, event_id=event_id, agency=agency)
+    if hits is None:
+        return None
+    _audit_precheck(EVENT, actor, event_id, hits)
+    return _pointers(hits, [draft.title, draft.location_address or ""])
+
+
+def precheck_target(draft: TargetDraft, actor: User, target_id: int | None) -> list[Pointer]:
+    """What saving this target would match, as pointers; stores nothing but the audit entry."""
+    agency = actor.agency
+    if agency is None:
+        return []
+    hits = target_hits(
+        draft_target_record(draft, agency.code),
+        target_id=target_id,
+        agency_id=agency.id,
+        case_id=draft.case_id,
+    )
+    _audit_precheck(TARGET, actor, target_id, hits)
+    own = [draft.ref, draft.first_name, draft.last_name, *draft.aliases]
+    own += [v for _kind, raw, norm in draft.identifiers for v in (raw, norm)]
+    return _pointers(hits, own)
+
+
+def _audit_precheck(kind: str, actor: User, item_id: int | None, hits: list[Hit]) -> None:
+    """A pre-check reveals who else works a place or a subject: it is audited like a view."""
+    audit.record_now(
+        "deconflict.precheck",
+        object_type=kind,
+        object_id=item_id or "",
+        actor=actor,
+        hits=[f"{kind}:{h.other.id}" for h in hits],
+    )
