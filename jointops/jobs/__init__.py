@@ -1,0 +1,1 @@
+"""Background jobs: plain functions run by the one elected scheduler (see ``jointops.scheduler``)."""
