@@ -1,1 +1,1 @@
-"""Background jobs: plain functions run by the one elected scheduler (see ``jointops.scheduler``)."""
+"""Background jobs: plain functions, run by the one elected scheduler (``jointops.scheduler``)."""
