@@ -53,6 +53,7 @@ from jointops.models import (
     UserRole,
     utcnow,
 )
+from jointops.notify import notify as notify_user
 from jointops.transactions import begin_write
 from jointops.visibility import facts_of, viewer_of
 
@@ -78,8 +79,9 @@ def load_items(alerts: Iterable[Alert]) -> dict[ItemKey, Item]:
     """Both items of every alert, in two queries whatever the number of alerts."""
     wanted: dict[str, set[int]] = {"event": set(), "target": set()}
     for alert in alerts:
-        wanted[alert.item_a_type].add(alert.item_a_id)
-        wanted[alert.item_b_type].add(alert.item_b_id)
+        for item_type, item_id in item_keys(alert):
+            if item_id is not None:  # None: purged under the retention rule
+                wanted[item_type].add(item_id)
     found: dict[ItemKey, Item] = {}
     if wanted["event"]:
         events = db.session.scalars(
@@ -106,7 +108,8 @@ def load_items(alerts: Iterable[Alert]) -> dict[ItemKey, Item]:
 
 
 def item_keys(alert: Alert) -> tuple[ItemKey, ItemKey]:
-    return (alert.item_a_type, alert.item_a_id), (alert.item_b_type, alert.item_b_id)
+    """Both items' (type, id); the id is None once the item was purged (a tombstone)."""
+    return (alert.item_a_type, alert.item_a_id), (alert.item_b_type, alert.item_b_id)  # type: ignore[return-value]
 
 
 def party_of(alert: Alert, side: str, item: Item | None) -> AlertParty:
@@ -172,8 +175,10 @@ def item_label(item_type: str, item: Item | None) -> str:
     return f"{ALERT_KIND_LABELS.get(item_type, item_type).lower()} (no longer available)"
 
 
-def item_ref(item_type: str, item_id: int, item: Item | None) -> str | int:
+def item_ref(item_type: str, item_id: int | None, item: Item | None) -> str | int:
     """The reference scripts use: the event id for operations, the ``target_ref`` for targets."""
+    if item_id is None:
+        return "purged"
     if item_type == "target":
         return item.ref if isinstance(item, Target) else f"#{item_id}"
     return item_id
@@ -185,7 +190,7 @@ class Side:
 
     key: str  # "a" | "b"
     item_type: str
-    item_id: int
+    item_id: int | None  # None: purged
     agency: Agency
     item: Item | None
     #: the viewer sees this item: their own side, or a deconfliction officer's view
@@ -582,19 +587,7 @@ def notify(alert: Alert, items: dict[ItemKey, Item], change: str) -> int:
     item_a, item_b = items.get(key_a), items.get(key_b)
     party_a, party_b = party_of(alert, "a", item_a), party_of(alert, "b", item_b)
     ids = involved_user_ids(item_a) | involved_user_ids(item_b)
-    agency_ids = {alert.agency_a_id, alert.agency_b_id}
-    supervisors = (
-        select(UserRole.user_id)
-        .join(User)
-        .where(UserRole.role == "supervisor", User.agency_id.in_(agency_ids))
-    )
-    officers = select(UserRole.user_id).where(UserRole.role == "deconfliction_officer")
-    users = db.session.scalars(
-        select(User).where(
-            User.active.is_(True),
-            or_(User.id.in_(ids), User.id.in_(supervisors), User.id.in_(officers)),
-        )
-    ).all()
+    users = overseers(alert, also=ids)
     now = utcnow()
     sent = 0
     for user in users:
@@ -609,16 +602,44 @@ def notify(alert: Alert, items: dict[ItemKey, Item], change: str) -> int:
             if own_b and not own_a
             else None
         )
-        db.session.add(
-            Notification(
-                user_id=user.id,
-                alert_id=alert.id,
-                text=_notice(alert, change, other),
-                created_at=now,
-            )
+        notify_user(
+            user,
+            "alert",
+            _notice(alert, change, other),
+            alert_link(alert),
+            alert_id=alert.id,
+            now=now,
         )
         sent += 1
     return sent
+
+
+def alert_link(alert: Alert) -> str:
+    return f"/alerts/{alert.id}"
+
+
+def overseers(alert: Alert, also: Iterable[int] = ()) -> list[User]:
+    """The active supervisors of both agencies and the office's deconfliction officers (the
+    watch centre mediates every hit, whichever agency employs them), with the users ``also``."""
+    supervisors = (
+        select(UserRole.user_id)
+        .join(User)
+        .where(
+            UserRole.role == "supervisor",
+            User.agency_id.in_({alert.agency_a_id, alert.agency_b_id}),
+        )
+    )
+    officers = select(UserRole.user_id).where(UserRole.role == "deconfliction_officer")
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                or_(User.id.in_(set(also)), User.id.in_(supervisors), User.id.in_(officers)),
+            )
+            .order_by(User.id)
+        )
+    )
 
 
 def unread_count(user: User) -> int:

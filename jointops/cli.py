@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(import_targets_command)
     app.cli.add_command(alerts_command)
+    app.cli.add_command(scheduler_command)
 
 
 @click.command("seed-demo")
@@ -41,6 +42,26 @@ def sync_directory_command() -> None:
         f"{len(report.deactivated)} deactivated"
         + (f": {', '.join(report.deactivated)}" if report.deactivated else "")
     )
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the background jobs in the foreground (competes for the same lease as the workers)."""
+    import signal
+
+    from flask import current_app
+
+    from jointops.scheduler import SchedulerRunner
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["SCHEDULER"] == "off":
+        raise click.ClickException("JOINTOPS_SCHEDULER=off: this deployment runs no jobs")
+    runner = SchedulerRunner(app)
+    signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+    click.echo(f"scheduler {runner.holder}: competing for the lease (Ctrl-C stops)")
+    runner.run_forever()
+    click.echo(f"scheduler {runner.holder}: stopped")
 
 
 def _create_app() -> Flask:

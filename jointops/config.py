@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +46,29 @@ def _json(name: str, value: str) -> Any:
         raise ConfigError(f"{PREFIX}{name}: not valid JSON ({exc})") from exc
 
 
+def _number(name: str, get: Callable[[str, str], str], default: str) -> float:
+    value = get(name, default)
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name}: not a number ({value!r})") from exc
+
+
+def _int(name: str, get: Callable[[str, str], str], default: str) -> int:
+    value = get(name, default)
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name}: not a whole number ({value!r})") from exc
+
+
+def _int_list(name: str, value: str) -> list[int]:
+    try:
+        return [int(part) for part in value.split(",") if part.strip()]
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name}: comma-separated whole numbers ({value!r})") from exc
+
+
 def load_config(
     environ: Mapping[str, str] | None = None, instance_path: str = ""
 ) -> dict[str, Any]:
@@ -77,6 +100,30 @@ def load_config(
         "FEED_PAST_DAYS": int(get("FEED_PAST_DAYS", "30")),
         "FEED_FUTURE_DAYS": int(get("FEED_FUTURE_DAYS", "365")),
         "FEED_RATE_PER_MINUTE": int(get("FEED_RATE_PER_MINUTE", "30")),
+        # jobs and notifications (see jointops/jobs/ and jointops/notify.py); *_EVERY_MINUTES
+        # is how often a job runs (the scheduler reads them through the job registry)
+        "ESCALATION_EVERY_MINUTES": _int("ESCALATION_EVERY_MINUTES", get, "5"),
+        "ESCALATE_AFTER_MINUTES": _int("ESCALATE_AFTER_MINUTES", get, "15"),
+        "ESCALATE_BEFORE_START_HOURS": _int("ESCALATE_BEFORE_START_HOURS", get, "12"),
+        "ESCALATION_REPEAT_MINUTES": _int("ESCALATION_REPEAT_MINUTES", get, "60"),
+        "REMINDER_EVERY_MINUTES": _int("REMINDER_EVERY_MINUTES", get, "5"),
+        "REMINDER_OFFSETS_MINUTES": _int_list(
+            "REMINDER_OFFSETS_MINUTES", get("REMINDER_OFFSETS_MINUTES", "1440,60")
+        ),
+        "DIRECTORY_SYNC_EVERY_MINUTES": _int("DIRECTORY_SYNC_EVERY_MINUTES", get, "15"),
+        "AUDIT_RETENTION_DAYS": _int("AUDIT_RETENTION_DAYS", get, "365"),
+        "EXPIRY_WARNING_DAYS": _int("EXPIRY_WARNING_DAYS", get, "30"),
+        "MAIL_EVERY_MINUTES": _int("MAIL_EVERY_MINUTES", get, "1"),
+        "SMTP_HOST": get("SMTP_HOST").strip(),
+        "SMTP_PORT": _int("SMTP_PORT", get, "587"),
+        "SMTP_STARTTLS": _strict_bool(get("SMTP_STARTTLS", "true")),
+        "SMTP_USERNAME": get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": get("SMTP_PASSWORD") or None,
+        "SMTP_SENDER": get("SMTP_SENDER").strip(),
+        "SMTP_TIMEOUT": float(get("SMTP_TIMEOUT", "10")),
+        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", get, "8"),
+        "MAIL_RETRY_SECONDS": _int("MAIL_RETRY_SECONDS", get, "60"),
+        "EMAIL_POLICY": _json("EMAIL_POLICY", get("EMAIL_POLICY", "{}")),
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -108,6 +155,12 @@ def load_config(
         "LDAP_START_TLS": _bool(get("LDAP_START_TLS", "false")),
         "LDAP_CA_FILE": get("LDAP_CA_FILE") or None,
         "LDAP_TIMEOUT": float(get("LDAP_TIMEOUT", "5")),
+        # background jobs (see jointops/scheduler.py): who competes for the lease, and timings
+        "SCHEDULER": get("SCHEDULER", "auto").strip().lower(),
+        "SCHEDULER_LEASE_SECONDS": _number("SCHEDULER_LEASE_SECONDS", get, "30"),
+        "SCHEDULER_MISFIRE_GRACE_SECONDS": _number("SCHEDULER_MISFIRE_GRACE_SECONDS", get, "300"),
+        # test-only: adds a 1-second "heartbeat" job that records its runs and does nothing else
+        "SCHEDULER_TEST_JOB": _bool(get("SCHEDULER_TEST_JOB", "false")),
     }
 
 
@@ -125,6 +178,9 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise ConfigError("JOINTOPS_DECONFLICT_BUFFER_MINUTES: between 0 and 1440 minutes")
     _validate_ldap_groups(config)
     _validate_feeds(config)
+    _validate_scheduler(config)
+    _validate_jobs(config)
+    _validate_mail(config)
     if not config.get("PRODUCTION"):
         return
     if config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY) or len(config["SECRET_KEY"]) < 32:
@@ -189,6 +245,93 @@ def _validate_feeds(config: Mapping[str, Any]) -> None:
     if config.get("PRODUCTION") and base.startswith("http://") and host not in LOOPBACK:
         raise ConfigError(
             "JOINTOPS_BASE_URL: production feed URLs carry their token, so they need https://"
+        )
+
+
+SCHEDULER_MODES = ("auto", "off", "only")
+
+
+def _validate_scheduler(config: Mapping[str, Any]) -> None:
+    """Who competes for the scheduler lease, how long it lasts, how late a job may start."""
+    mode = config.get("SCHEDULER", "auto")
+    if mode not in SCHEDULER_MODES:
+        raise ConfigError(
+            f"JOINTOPS_SCHEDULER: {mode!r} is not one of {', '.join(SCHEDULER_MODES)} "
+            "(auto: gunicorn workers compete for the lease; only: dedicated `jointops scheduler` "
+            "processes only; off: no jobs)"
+        )
+    if not 1 <= config.get("SCHEDULER_LEASE_SECONDS", 30) <= 3600:
+        raise ConfigError("JOINTOPS_SCHEDULER_LEASE_SECONDS: between 1 and 3600 seconds")
+    if not 1 <= config.get("SCHEDULER_MISFIRE_GRACE_SECONDS", 300) <= 86400:
+        raise ConfigError("JOINTOPS_SCHEDULER_MISFIRE_GRACE_SECONDS: between 1 and 86400 seconds")
+
+
+#: notification categories a user may also get by e-mail (labels: jointops.notify)
+EMAIL_CATEGORIES = ("alert", "escalation", "reminder", "retention")
+
+
+def _validate_jobs(config: Mapping[str, Any]) -> None:
+    """Job intervals, escalation timings, reminder offsets and retention periods."""
+    for name in (
+        "ESCALATION_EVERY_MINUTES",
+        "REMINDER_EVERY_MINUTES",
+        "DIRECTORY_SYNC_EVERY_MINUTES",
+        "MAIL_EVERY_MINUTES",
+        "ESCALATION_REPEAT_MINUTES",
+    ):
+        if not 1 <= config[name] <= 24 * 60:
+            raise ConfigError(f"JOINTOPS_{name}: between 1 and 1440 minutes")
+    if config["ESCALATE_AFTER_MINUTES"] < 1 or config["ESCALATE_BEFORE_START_HOURS"] < 0:
+        raise ConfigError(
+            "JOINTOPS_ESCALATE_*: at least 1 minute after raising, 0 or more hours before start"
+        )
+    offsets = config["REMINDER_OFFSETS_MINUTES"]
+    if not offsets or not all(0 < o <= 30 * 24 * 60 for o in offsets):
+        raise ConfigError(
+            "JOINTOPS_REMINDER_OFFSETS_MINUTES: one or more offsets between 1 minute and 30 days"
+        )
+    if config["AUDIT_RETENTION_DAYS"] < 365:
+        raise ConfigError("JOINTOPS_AUDIT_RETENTION_DAYS: audit entries are kept at least 365 days")
+    if not 1 <= config["EXPIRY_WARNING_DAYS"] <= 365:
+        raise ConfigError("JOINTOPS_EXPIRY_WARNING_DAYS: between 1 and 365 days")
+
+
+def _validate_mail(config: Mapping[str, Any]) -> None:
+    """SMTP settings (no host: e-mail is off) and the agencies' e-mail policy."""
+    policy = config["EMAIL_POLICY"]
+    if not isinstance(policy, dict) or not all(
+        isinstance(code, str) and isinstance(allowed, list) for code, allowed in policy.items()
+    ):
+        raise ConfigError(
+            'JOINTOPS_EMAIL_POLICY: a JSON object {"<agency code>": ["<category>", ...]}'
+        )
+    unknown = sorted(
+        {str(c) for allowed in policy.values() for c in allowed} - set(EMAIL_CATEGORIES)
+    )
+    if unknown:
+        raise ConfigError(
+            f"JOINTOPS_EMAIL_POLICY: unknown categories {unknown}; "
+            f"categories are {', '.join(EMAIL_CATEGORIES)}"
+        )
+    if not isinstance(config["SMTP_STARTTLS"], bool):
+        raise ConfigError(
+            f"JOINTOPS_SMTP_STARTTLS: {config['SMTP_STARTTLS']!r} is not true or false"
+        )
+    if config["MAIL_MAX_ATTEMPTS"] < 1 or config["MAIL_RETRY_SECONDS"] < 1:
+        raise ConfigError("JOINTOPS_MAIL_MAX_ATTEMPTS and _RETRY_SECONDS: at least 1")
+    host = config["SMTP_HOST"]
+    if not host:
+        return
+    if not 0 < config["SMTP_PORT"] < 65536:
+        raise ConfigError(f"JOINTOPS_SMTP_PORT: {config['SMTP_PORT']} is not a port")
+    if "@" not in config["SMTP_SENDER"]:
+        raise ConfigError("JOINTOPS_SMTP_SENDER: e-mail needs a sender address")
+    if bool(config["SMTP_USERNAME"]) != bool(config["SMTP_PASSWORD"]):
+        raise ConfigError("JOINTOPS_SMTP_USERNAME and _PASSWORD: give both or neither")
+    if config.get("PRODUCTION") and not config["SMTP_STARTTLS"] and host not in LOOPBACK:
+        raise ConfigError(
+            "JOINTOPS_SMTP_STARTTLS: production refuses to send e-mail unencrypted to "
+            f"{host} (set JOINTOPS_SMTP_STARTTLS=true)"
         )
 
 

@@ -474,3 +474,12 @@ class ResolveForm(FlaskForm):
         if not self.outcome.data:
             self.outcome.errors = [*self.outcome.errors, "Choose an outcome."]
         return ok and not any(f.errors for f in self)
+
+
+class NotificationSettingsForm(FlaskForm):
+    """Which categories of notifications the user also gets by e-mail (``jointops.notify``)."""
+
+    email_alert = BooleanField("Deconfliction alerts")
+    email_escalation = BooleanField("Escalations of unacknowledged alerts")
+    email_reminder = BooleanField("Reminders of your events")
+    email_retention = BooleanField("Warnings that your agency's targets are about to expire")

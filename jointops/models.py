@@ -518,9 +518,11 @@ class Alert(db.Model):
     resolution_note: Mapped[str] = mapped_column(Text, default="")
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     item_a_type: Mapped[str] = mapped_column(String(16))
-    item_a_id: Mapped[int] = mapped_column(Integer)
+    #: NULL once the item was purged under the retention rule (a tombstone: the alert's
+    #: history stays, the reference goes)
+    item_a_id: Mapped[int | None] = mapped_column(Integer)
     item_b_type: Mapped[str] = mapped_column(String(16))
-    item_b_id: Mapped[int] = mapped_column(Integer)
+    item_b_id: Mapped[int | None] = mapped_column(Integer)
     agency_a_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     agency_b_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     acked_a_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -550,16 +552,153 @@ class Alert(db.Model):
 
 
 class Notification(db.Model):
-    """A line in a user's inbox about an alert; the header's badge counts the unread ones."""
+    """A line in a user's inbox; the header's badge counts the unread ones.
+
+    Written only by ``jointops.notify.notify``. ``category`` is one of
+    ``jointops.notify.CATEGORIES``; ``link`` is the page it leads to (a path);
+    ``alert_id`` is set for lines about an alert (opening the alert marks them read).
+    """
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    alert_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), index=True
+    )
+    category: Mapped[str] = mapped_column(String(16), default="alert", server_default="alert")
+    link: Mapped[str | None] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    alert: Mapped[Alert] = relationship()
+    alert: Mapped[Alert | None] = relationship()
+
+
+# --- background jobs -------------------------------------------------------------------
+
+
+class SchedulerLease(db.Model):
+    """Who runs the background jobs: one row per lease, held until ``expires_at``.
+
+    A process takes the lease when it is free or expired and renews it while it
+    lives; see ``jointops.lease``.
+    """
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    renewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class JobRun(db.Model):
+    """One run of a background job; the (job, scheduled time) pair is claimed once only."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        UniqueConstraint("job_id", "scheduled_for", name="uq_job_runs_slot"),
+        Index("ix_job_runs_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(64))
+    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime())
+    holder: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: running, success or failure
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    error: Mapped[str] = mapped_column(Text, default="")
+    figures: Mapped[dict[str, Any]] = mapped_column(db.JSON, default=dict)
+
+
+# --- notifications by e-mail, and what the jobs remember ---------------------------------
+
+
+class NotificationPreference(db.Model):
+    """A user's choice to get one category of notifications by e-mail too (no row: yes).
+
+    The agency's policy (``JOINTOPS_EMAIL_POLICY``) still decides; see ``jointops.notify``.
+    """
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OutboxEmail(db.Model):
+    """One e-mail to send: requests and jobs only insert these; the mail job sends them.
+
+    A failed send is retried with backoff until ``JOINTOPS_MAIL_MAX_ATTEMPTS``,
+    then given up (``gave_up_at``, logged and audited); nothing is dropped silently.
+    """
+
+    __tablename__ = "outbox_emails"
+    __table_args__ = (Index("ix_outbox_emails_due", "sent_at", "gave_up_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    recipient: Mapped[str] = mapped_column(String(254))
+    category: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    gave_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AlertEscalation(db.Model):
+    """How often, and when last, one side's missing acknowledgement was escalated."""
+
+    __tablename__ = "alert_escalations"
+    __table_args__ = (CheckConstraint("side IN ('a', 'b')", name="side"),)
+
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    side: Mapped[str] = mapped_column(String(1), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    first_escalated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_escalated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EventReminder(db.Model):
+    """A reminder sent: one per event, user, offset and start time (a moved event re-arms)."""
+
+    __tablename__ = "event_reminders"
+    __table_args__ = (UniqueConstraint("event_id", "user_id", "offset_minutes", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    offset_minutes: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ExpiryWarning(db.Model):
+    """The supervisors were warned that a target expires at ``expires_at`` (re-validation
+    moves the expiry, and with it re-arms the warning)."""
+
+    __tablename__ = "target_expiry_warnings"
+
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("targets.id", ondelete="CASCADE"), primary_key=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    warned_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -50,6 +50,8 @@ def base_config(url: str) -> dict[str, Any]:
         "TIMEZONE": "America/New_York",
         # tests sign in several roles at once, some as the same user
         "SESSIONS_PER_USER": 5,
+        # create_app never starts the scheduler; this keeps any helper from doing so either
+        "SCHEDULER": "off",
     }
 
 

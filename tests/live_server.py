@@ -86,6 +86,8 @@ class LiveServer:
                 "JOINTOPS_DATABASE_URL": self.database_url,
                 "JOINTOPS_SECRET_KEY": SECRET_KEY,
                 "JOINTOPS_TIMEZONE": self.timezone,
+                # no background jobs unless a test asks (LIVE_SERVER_ENV)
+                "JOINTOPS_SCHEDULER": "off",
                 "PYTHONUNBUFFERED": "1",
             }
         )

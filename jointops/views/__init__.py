@@ -17,9 +17,9 @@ from jointops.visibility import shared_resources, viewer_of
 
 
 def init_app(app: Flask) -> None:
-    from jointops.views import admin, alerts, api, events, feeds, login, schedule, targets
+    from jointops.views import admin, alerts, api, events, feeds, login, schedule, settings, targets
 
-    for module in (login, schedule, events, api, admin, feeds, alerts, targets):
+    for module in (login, schedule, events, api, admin, feeds, alerts, targets, settings):
         app.register_blueprint(module.bp)
     app.context_processor(alerts.inbox_context)
     app.view_functions["static"].access = (PUBLIC,)  # type: ignore[attr-defined]

@@ -1,8 +1,8 @@
-"""Administration: users as the directory gave them, their locks and live sessions."""
+"""Administration: users as the directory gave them, their locks and live sessions; jobs."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -68,3 +68,21 @@ def end_sessions(user_id: int) -> Response:
     db.session.commit()
     flash(f"Ended {ended} session{'s' if ended != 1 else ''} of {user.username}.", "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.get("/jobs")
+@allow("admin")
+def jobs() -> str:
+    """Who runs the background jobs, when each runs next, and how the last runs went."""
+    from jointops import lease, scheduler
+
+    now = utcnow()
+    row = lease.current()
+    return render_template(
+        "admin_jobs.html",
+        lease=row,
+        leading=lease.is_held(row, now),
+        mode=current_app.config["SCHEDULER"],
+        upcoming=scheduler.next_run_times(current_app.config, now),
+        runs=scheduler.last_runs(50),
+    )
