@@ -94,6 +94,8 @@ def load_config(
         # event deconfliction: windows widened by this much on each side (radii: jointops.catalog)
         "DECONFLICT_BUFFER_MINUTES": int(get("DECONFLICT_BUFFER_MINUTES", "60")),
         # iCal feeds (see jointops/feeds.py)
+        # how many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none trusted)
+        "PROXY_HOPS": int(get("PROXY_HOPS", "0")),
         "BASE_URL": get("BASE_URL", "http://127.0.0.1:8000").strip().rstrip("/"),
         "FEED_REFRESH_MINUTES": int(get("FEED_REFRESH_MINUTES", "15")),
         "FEED_CANCELLED_DAYS": int(get("FEED_CANCELLED_DAYS", "30")),

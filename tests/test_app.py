@@ -140,3 +140,21 @@ def test_csrf_is_enforced_when_enabled(app: Flask) -> None:
     response = client.post("/login", data={"username": "advocate.vs", "password": "demo-password"})
     assert response.status_code == 400
     assert "Reload the page" in response.get_data(as_text=True)
+
+
+def test_behind_a_proxy_the_client_address_is_audited(database_url: str) -> None:
+    from jointops import create_app
+    from tests.conftest import base_config
+
+    app = create_app(base_config(database_url) | {"PROXY_HOPS": 1})
+    with app.app_context():
+        app.test_client().post(
+            "/login",
+            data={"username": "advocate.vs", "password": "demo-password"},
+            headers={"X-Forwarded-For": "203.0.113.7"},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        )
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "login"))
+        assert entry is not None and entry.remote_addr == "203.0.113.7"
+        db.session.remove()
+        db.engine.dispose()
