@@ -11,81 +11,18 @@ then with one. Screenshots go to ``test-artifacts/screenshots/``.
 from __future__ import annotations
 
 import re
-import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import need
-from tests.live_server import DEMO_PASSWORD, ROOT, LiveServer
+from tests.browser import PHONE, sign_in
+from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-DESKTOP = {"width": 1400, "height": 900}
-PHONE = {"width": 390, "height": 844}
 #: HSI's side, which WPBPD must never see
 HSI_SECRETS = ("Recruiter meet", "Palm Beach Lakes Blvd & I-95", "Pole Camera Kit")
-
-
-@pytest.fixture(scope="module")
-def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    workdir = tmp_path_factory.mktemp("browser-alerts")
-    database = workdir / "jointops.sqlite3"
-    shutil.copyfile(sqlite_template, database)
-    live = LiveServer(f"sqlite:///{database}", workdir / "gunicorn.log", workers=2)
-    with live:
-        yield live
-    print(f"--- tail of {live.log_path} ---\n{live.log_tail()}", file=sys.stderr)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need(CHROMIUM.exists(), f"{CHROMIUM} not installed (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def new_page(browser: Any) -> Iterator[Any]:
-    contexts = []
-
-    def make(viewport: dict[str, int] = DESKTOP) -> Any:
-        context = browser.new_context(viewport=viewport, locale="en-US")
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture(scope="module")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
-
-
-def sign_in(page: Any, server: LiveServer, username: str) -> None:
-    page.goto(f"{server.url}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/calendar"))
 
 
 def assert_no_hsi_details(page: Any) -> None:

@@ -7,9 +7,6 @@ leaves full-page screenshots in ``test-artifacts/screenshots/`` to look at.
 from __future__ import annotations
 
 import re
-import shutil
-import sys
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,79 +14,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import need
-from tests.live_server import DEMO_PASSWORD, ROOT, TIMEZONE, LiveServer
+from tests.browser import PHONE, sign_in
+from tests.live_server import TIMEZONE, LiveServer
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-gpu",
-]
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-DESKTOP = {"width": 1400, "height": 900}
-PHONE = {"width": 390, "height": 844}
 USER = "investigator.pbso"
-
-
-@pytest.fixture(scope="module")
-def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One gunicorn over one copy of the seeded SQLite database for the whole module."""
-    workdir = tmp_path_factory.mktemp("browser")
-    database = workdir / "jointops.sqlite3"
-    shutil.copyfile(sqlite_template, database)
-    live = LiveServer(f"sqlite:///{database}", workdir / "gunicorn.log", workers=2)
-    with live:
-        yield live
-    print(f"--- tail of {live.log_path} ---\n{live.log_tail()}", file=sys.stderr)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need(CHROMIUM.exists(), f"{CHROMIUM} not installed (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def new_page(browser: Any) -> Iterator[Any]:
-    """``new_page(viewport)``: a page in a fresh context (its own cookies)."""
-    contexts = []
-
-    def make(viewport: dict[str, int] = DESKTOP) -> Any:
-        context = browser.new_context(viewport=viewport, locale="en-US")
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture(scope="module")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
-
-
-def sign_in(page: Any, server: LiveServer, username: str = USER) -> None:
-    page.goto(f"{server.url}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/calendar"))
 
 
 def tomorrow() -> date:
@@ -117,7 +47,7 @@ def test_new_operation_appears_in_its_day_and_hours(
     from playwright.sync_api import expect
 
     page = new_page()
-    sign_in(page, server)
+    sign_in(page, server, USER)
     page.get_by_role("link", name="+ New event").click()
     page.wait_for_url(re.compile(r"/events/new$"))
     page.screenshot(path=screenshots / "event-form-empty.png", full_page=True)
@@ -146,7 +76,7 @@ def test_new_operation_appears_in_its_day_and_hours(
     page.screenshot(path=screenshots / "month.png", full_page=True)
 
     phone = new_page(PHONE)
-    sign_in(phone, server)
+    sign_in(phone, server, USER)
     phone.goto(f"{server.url}/calendar?view=week&date={day.isoformat()}")
     expect(
         phone.locator(f'.tg-day[data-date="{day.isoformat()}"] a.ev', has_text=title)
@@ -160,7 +90,7 @@ def test_form_error_is_shown_next_to_the_field_and_keeps_what_was_typed(
     from playwright.sync_api import expect
 
     page = new_page()
-    sign_in(page, server)
+    sign_in(page, server, USER)
     page.goto(f"{server.url}/events/new")
     day, title = tomorrow(), "Browser test: ends before it starts"
     fill_operation(page, title, day, "11:00", "09:00")
