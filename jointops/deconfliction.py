@@ -5,7 +5,7 @@ rows that can possibly match, found through indexes, never by reading a whole
 table:
 
 * an operation: other operations whose start lies in the widened window
-  (``ix_events_kind_start``; no operation lasts longer than the form allows,
+  (``ix_events_kind_start_place``; no operation lasts longer than the form allows,
   which bounds the range) and whose place lies in the search box;
 * a target: other targets that share one of its blocking keys
   (``ix_target_keys_key``), not expired.

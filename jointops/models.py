@@ -203,7 +203,8 @@ class Event(db.Model):
         Index("ix_events_window", "starts_at", "ends_at"),
         Index("ix_events_agency_window", "owner_agency_id", "starts_at"),
         # deconfliction's candidate query: operations by start, by place, and their widest radius
-        Index("ix_events_kind_start", "kind", "starts_at"),
+        # the candidate query of event deconfliction reads place from the index, not the rows
+        Index("ix_events_kind_start_place", "kind", "starts_at", "latitude", "longitude"),
         Index("ix_events_location", "latitude", "longitude"),
         Index("ix_events_kind_radius", "kind", "radius_m"),
     )
