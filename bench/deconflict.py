@@ -33,9 +33,7 @@ import random
 import statistics
 import string
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,11 +43,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchlib import database, figures, postgres_server  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, or_, select  # noqa: E402
 from sqlalchemy.orm import joinedload, selectinload  # noqa: E402
@@ -812,20 +810,6 @@ def full_scans() -> Iterator[None]:
 # --- timing ----------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def figures(samples: list[float]) -> dict[str, float]:
-    return {
-        "median": round(statistics.median(samples), 2),
-        "p95": round(percentile(samples, 0.95), 2),
-        "max": round(max(samples), 2),
-    }
-
-
 def timed(action: Callable[[], Any]) -> tuple[float, Any]:
     """Milliseconds of one check, in a session of its own (as one request has)."""
     start = time.perf_counter()
@@ -872,8 +856,8 @@ def candidates(targets: list[NewTarget], operations: list[NewOperation]) -> dict
         )
     db.session.remove()
     return {
-        "target_candidates": figures([float(n) for n in per_target]),
-        "operation_candidates": figures([float(n) for n in per_operation]),
+        "target_candidates": figures([float(n) for n in per_target], with_max=True),
+        "operation_candidates": figures([float(n) for n in per_operation], with_max=True),
     }
 
 
@@ -917,10 +901,10 @@ def measure(
             )
 
     return {
-        "target_check_ms": figures(target_ms),
-        "operation_check_ms": figures(operation_ms),
-        "baseline_full_scan_target_ms": figures(base_target_ms),
-        "baseline_full_scan_operation_ms": figures(base_operation_ms),
+        "target_check_ms": figures(target_ms, with_max=True),
+        "operation_check_ms": figures(operation_ms, with_max=True),
+        "baseline_full_scan_target_ms": figures(base_target_ms, with_max=True),
+        "baseline_full_scan_operation_ms": figures(base_operation_ms, with_max=True),
         "target_speedup": round(
             statistics.median(base_target_ms) / statistics.median(target_ms), 1
         ),
@@ -935,33 +919,6 @@ def measure(
 
 
 # --- one backend -----------------------------------------------------------------------------
-
-
-def postgres_server() -> str:
-    return os.environ.get("JOINTOPS_BENCH_POSTGRES_URL") or os.environ.get(
-        "JOINTOPS_TEST_POSTGRES_URL", ""
-    )
-
-
-@contextmanager
-def database(backend: str) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="jointops-bench-") as folder:
-            yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        return
-    server = postgres_server()
-    if not server:
-        raise SystemExit("--backend postgresql needs JOINTOPS_BENCH_POSTGRES_URL")
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
-    name = f"jointops_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:

@@ -18,25 +18,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchlib import database, figures  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from icalendar import Calendar  # noqa: E402
 from sqlalchemy import select  # noqa: E402
@@ -58,19 +52,6 @@ from jointops.models import (  # noqa: E402
 ROOMS = ["Interview Room A", "Interview Room B", "Soft Interview Room", "Conference Room"]
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def figures(samples: list[float]) -> dict[str, float]:
-    return {
-        "median": round(statistics.median(samples), 2),
-        "p95": round(percentile(samples, 0.95), 2),
-    }
-
-
 def timed(action: Callable[[], Any], runs: int) -> list[float]:
     samples = []
     for _ in range(runs):
@@ -78,29 +59,6 @@ def timed(action: Callable[[], Any], runs: int) -> list[float]:
         action()
         samples.append((time.perf_counter() - start) * 1000)
     return samples
-
-
-@contextmanager
-def database(backend: str) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="jointops-bench-") as folder:
-            yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        return
-    server = os.environ.get("JOINTOPS_BENCH_POSTGRES_URL") or os.environ.get(
-        "JOINTOPS_TEST_POSTGRES_URL"
-    )
-    if not server:
-        raise SystemExit("--backend postgresql needs JOINTOPS_BENCH_POSTGRES_URL")
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
-    name = f"jointops_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def seed(count: int, rng: random.Random) -> User:
