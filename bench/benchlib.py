@@ -37,6 +37,39 @@ def postgres_server() -> str:
     )
 
 
+def kept_database(backend: str, name: str, folder: Path) -> tuple[str, bool]:
+    """The URL of a database kept between runs (``folder/name.sqlite3`` or PostgreSQL's
+    ``name``), created empty if missing; and whether it was there already."""
+    if backend == "sqlite":
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.sqlite3"
+        return f"sqlite:///{path}", path.exists()
+    server = postgres_server()
+    if not server:
+        raise SystemExit("--backend postgresql needs JOINTOPS_BENCH_POSTGRES_URL")
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    with admin.connect() as conn:
+        existed = bool(
+            conn.exec_driver_sql(
+                "SELECT 1 FROM pg_database WHERE datname = %(name)s", {"name": name}
+            ).scalar()
+        )
+        if not existed:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return make_url(server).set(database=name).render_as_string(hide_password=False), existed
+
+
+def drop_kept_database(backend: str, name: str, folder: Path) -> None:
+    if backend == "sqlite":
+        (folder / f"{name}.sqlite3").unlink(missing_ok=True)
+        return
+    admin = sa.create_engine(postgres_server(), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
 @contextmanager
 def database(backend: str) -> Iterator[str]:
     """The URL of an empty database that is dropped afterwards (a temp file on SQLite)."""

@@ -27,8 +27,10 @@ Prints one JSON line per backend (progress goes to stderr):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import pickle
 import random
 import statistics
 import string
@@ -47,14 +49,20 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchlib import database, figures, postgres_server  # noqa: E402
+from benchlib import (  # noqa: E402
+    database,
+    drop_kept_database,
+    figures,
+    kept_database,
+    postgres_server,
+)  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, or_, select  # noqa: E402
-from sqlalchemy.orm import joinedload, selectinload  # noqa: E402
+from sqlalchemy.orm import joinedload  # noqa: E402
 
 from deconflict.events import search_area  # noqa: E402
 from deconflict.identifiers import InvalidIdentifier, normalize, vin_check_digit  # noqa: E402
-from deconflict.targets import target_keys  # noqa: E402
+from deconflict.targets import target_keys, target_probe_keys  # noqa: E402
 from jointops import create_app, deconfliction  # noqa: E402
 from jointops.booking import MAX_DURATION, EventDraft  # noqa: E402
 from jointops.catalog import SUBTYPES  # noqa: E402
@@ -78,6 +86,7 @@ from jointops.models import (  # noqa: E402
     User,
     utcnow,
 )
+from jointops.target_index import rebuild_keys  # noqa: E402
 from jointops.targets import TargetDraft  # noqa: E402
 
 # --- synthetic people ----------------------------------------------------------------------
@@ -776,23 +785,23 @@ def full_scan_operation_candidates(
 
 def full_scan_target_candidates(
     keys: frozenset[str], *, exclude_id: int | None, agency_id: int, case_id: int
-) -> list[Target]:
+) -> dict[int, Any]:
     """``target_candidates`` reading every key and every target."""
     if not keys:
-        return []
+        return {}
     sharing = select(TargetKey.target_id + 0).where((TargetKey.key + "").in_(sorted(keys)))
     query = (
-        select(Target)
+        select(*deconfliction.RECORD_COLUMNS)
+        .join(Agency, Agency.id + 0 == Target.agency_id + 0)
         .where(
             (Target.id + 0).in_(sharing),
             func.coalesce(Target.expires_at, Target.expires_at) > utcnow(),
             or_(Target.agency_id + 0 != agency_id, Target.case_id + 0 != case_id),
         )
-        .options(selectinload(Target.identifiers), joinedload(Target.agency))
     )
     if exclude_id is not None:
         query = query.where(Target.id + 0 != exclude_id)
-    return list(db.session.scalars(query))
+    return deconfliction.candidate_records(query)
 
 
 @contextmanager
@@ -835,7 +844,10 @@ def candidates(targets: list[NewTarget], operations: list[NewOperation]) -> dict
     per_target = [
         len(
             deconfliction.target_candidates(
-                target_keys(t.record), exclude_id=None, agency_id=t.agency_id, case_id=t.case_id
+                target_probe_keys(t.record),
+                exclude_id=None,
+                agency_id=t.agency_id,
+                case_id=t.case_id,
             )
         )
         for t in targets
@@ -921,31 +933,98 @@ def measure(
 # --- one backend -----------------------------------------------------------------------------
 
 
+@dataclass
+class Built:
+    """What building the data left behind for the measurements (kept beside a kept database)."""
+
+    directory: Directory
+    people: People
+    stored: list[Stored]
+    counts: tuple[int, int, int]  # targets, identifiers, keys
+    build_s: float
+    rules: str  # the fingerprint of deconflict/ the keys were computed with
+
+
+def _rules_fingerprint() -> str:
+    """Changes whenever the code that computes blocking keys does."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "deconflict").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+RULES = _rules_fingerprint()  # of the code this process imported
+
+
+def build(backend: str, args: argparse.Namespace) -> Built:
+    started = time.perf_counter()
+    directory = seed_directory()
+    people = People(random.Random(args.seed))  # the same data on every backend
+    progress(f"[{backend}] loading {args.targets:,} identifiers, {args.events:,} events")
+    counts = load_targets(directory, people, args.targets)
+    stored = load_events(directory, people, args.events)
+    finish_load(backend)
+    return Built(directory, people, stored, counts, time.perf_counter() - started, RULES)
+
+
+@contextmanager
+def bench_database(backend: str, args: argparse.Namespace) -> Iterator[tuple[str, Path | None]]:
+    """A throw-away database, or with ``--keep`` one kept (and its ``Built`` file) for reuse."""
+    if args.keep is None:
+        with database(backend) as url:
+            yield url, None
+        return
+    name = f"jointops_bench_deconflict_{args.targets}_{args.events}_{args.seed}"
+    state = args.keep / f"{name}.{backend}.pickle"
+    url, existed = kept_database(backend, name, args.keep)
+    if existed and not state.exists():  # a build that did not finish
+        drop_kept_database(backend, name, args.keep)
+        url, _ = kept_database(backend, name, args.keep)
+    yield url, state
+
+
+def prepared(backend: str, args: argparse.Namespace, state: Path | None) -> Built:
+    """Build the data, or take a kept build, with its keys recomputed if the rules changed."""
+    upgrade()
+    if state is None or not state.exists():
+        built = build(backend, args)
+        if state is not None:
+            state.write_bytes(pickle.dumps(built))
+        return built
+    built = pickle.loads(state.read_bytes())  # noqa: S301 - this bench wrote it
+    progress(f"[{backend}] reusing the database kept in {args.keep}")
+    if built.rules != RULES:
+        started = time.perf_counter()
+        with db.engine.begin() as conn:
+            keys = rebuild_keys(conn)
+        finish_load(backend)
+        took = time.perf_counter() - started
+        progress(f"[{backend}] rules changed: {keys:,} keys rebuilt in {took:.0f} s")
+        built.counts = (built.counts[0], built.counts[1], keys)
+        built.rules = RULES
+        state.write_bytes(pickle.dumps(built))
+    return built
+
+
 def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    rng = random.Random(args.seed)  # the same data on every backend
-    with database(backend) as url:
+    with bench_database(backend, args) as (url, state):
         app = create_app(
             {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key", "TESTING": True}
         )
         with app.app_context():
-            started = time.perf_counter()
-            upgrade()
-            directory = seed_directory()
-            people = People(rng)
-            progress(f"[{backend}] loading {args.targets:,} identifiers, {args.events:,} events")
-            n_targets, n_identifiers, n_keys = load_targets(directory, people, args.targets)
-            stored = load_events(directory, people, args.events)
-            finish_load(backend)
-            build_s = time.perf_counter() - started
-            progress(f"[{backend}] built in {build_s:.0f} s; measuring")
-            targets = new_targets(directory, people, args.runs)
-            operations = new_operations(directory, people, stored, args.runs)
+            built = prepared(backend, args, state)
+            progress(f"[{backend}] built in {built.build_s:.0f} s; measuring")
+            people = built.people
+            people.rng = random.Random(args.seed + 1)  # the same new items, kept or not
+            targets = new_targets(built.directory, people, args.runs)
+            operations = new_operations(built.directory, people, built.stored, args.runs)
             counts = candidates(targets, operations)
             load = os.getloadavg()[0]
             result = measure(targets, operations, min(args.baseline_runs, args.runs))
             load = max(load, os.getloadavg()[0])
             db.session.remove()
             db.engine.dispose()
+    n_targets, n_identifiers, n_keys = built.counts
     return {
         "bench": "deconflict",
         "backend": backend,
@@ -955,7 +1034,7 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "events": args.events,
         "runs": args.runs,
         "baseline_runs": min(args.baseline_runs, args.runs),
-        "build_s": round(build_s, 1),
+        "build_s": round(built.build_s, 1),
         **result,
         **counts,
         # other work on the machine slows every figure: the higher 1-minute load average seen
@@ -976,6 +1055,13 @@ def main() -> None:
         help="default: both when a PostgreSQL URL is set, else sqlite",
     )
     parser.add_argument("--seed", type=int, default=5546)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the built databases (SQLite files in DIR, PostgreSQL databases) and reuse "
+        "them on the next run with the same sizes and seed; keys are rebuilt if the rules changed",
+    )
     args = parser.parse_args()
     backend = args.backend or ("both" if postgres_server() else "sqlite")
     for name in ("sqlite", "postgresql") if backend == "both" else (backend,):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 from functools import lru_cache
@@ -294,41 +294,133 @@ def _mark(name: str) -> str:
     return name[:1].translate(_MARK_FOLD).upper()
 
 
-def _variant_keys(v: _Variant) -> set[str]:
-    """Keys of one name: (sound of one part, first sound of the other), both ways round.
+def _own_codes(part: tuple[str, ...]) -> set[str]:
+    """Metaphone codes of a name part: each word and all of it."""
+    return ({_code(t) for t in part} | {_code("".join(part))}) - {""}
 
-    Each part stands for itself and its nickname relations, so that Nacho
-    Gnzalez (a nickname and a typo that changes the last name's sound)
-    still meets Ignacio Gonzalez through NX (Nacho) and G.
+
+def _first_codes(part: tuple[str, ...]) -> set[str]:
+    """Codes of a part in a first name's place, where nicknames count: its own and its
+    first word's nicknames' (Bob stands for Robert)."""
+    return _own_codes(part) | ({_code(n) for n in _relatives(part[0])} - {""})
+
+
+def _views(part: tuple[str, ...]) -> set[str]:
+    """A part as sound and as spelling: its codes and each word's first and last two letters.
+
+    One typo (a letter dropped, added, wrong or two swapped) in a word of
+    five letters or more leaves its first two or its last two letters as
+    they were; so two spellings a typo apart share a view.
     """
-    keys = set()
-    for one, other in ((v.first, v.last), (v.last, v.first)):
-        if not one or not other:
-            continue
-        codes = {_code(t) for t in one} | {_code("".join(one))}
-        codes |= {_code(n) for n in _relatives(one[0])}
-        marks = {_mark(other[0])} | {_mark(n) for n in _relatives(other[0])}
-        keys |= {f"name:{code}:{mark}" for code in codes if code for mark in marks}
-    return keys
+    views = {f"c{code}" for code in _own_codes(part)}
+    for word in part:
+        views |= {f"p{word[:2]}", f"s{word[-2:]}"}
+    return views
+
+
+@dataclass
+class _Atoms:
+    """How one person's names can meet another's, before dates of birth are considered.
+
+    Names are compared both ways round (first with first, or first with
+    last), so atoms are made from each part with the other. A part is
+    compared as a first name with nicknames and initials, as a last name by
+    spelling and sound (``_first_score``, ``_last_score``).
+
+    ``broad``: a sound (or a nickname's) with the first sound of the other
+    part, so that Nacho Gnzalez (a nickname and a typo that changes the last
+    name's sound) still meets Ignacio Gonzalez through NX (Nacho) and G.
+    Common names make broad blocks large; the keys join them with dates of
+    birth. ``tight``: one part's sound with the other's sound or spelling
+    (a view): Jon Smyth and John Smith meet through JN and SM0, Jon Smiht and
+    John Smith through JN and "sm". ``nicknamed``: the sounds of a part's
+    nicknames with the other's sound, looked up (not stored) so that Bob
+    Smith finds Robert Smith. ``initial``: an initial with the other part's
+    sound (J Smith); ``lettered``: the same from a full name (John Smith),
+    which an initial must meet.
+    """
+
+    broad: set[str] = field(default_factory=set)
+    tight: set[str] = field(default_factory=set)
+    nicknamed: set[str] = field(default_factory=set)
+    initial: set[str] = field(default_factory=set)
+    lettered: set[str] = field(default_factory=set)
+
+    def add(self, first: tuple[str, ...], last: tuple[str, ...]) -> None:
+        """The atoms of ``first`` compared as a first name with ``last`` as a last name."""
+        marks = {_mark(last[0])} | {_mark(n) for n in _relatives(last[0])}
+        self.broad |= {f"{code}:{mark}" for code in _first_codes(first) for mark in marks}
+        letter = first[0][0]
+        last_codes = {f"c{code}" for code in _own_codes(last)}
+        if len(first[0]) == 1:
+            self.initial |= {f"{c}:{letter}" for c in last_codes}
+            return
+        self.lettered |= {f"{c}:{letter}" for c in last_codes}
+        self.tight |= {f"{code}:{view}" for code in _own_codes(first) for view in _views(last)}
+        self.nicknamed |= {f"{code}:{c}" for code in _first_codes(first) for c in last_codes}
+
+
+def dob_keys(dob: date) -> tuple[str, str]:
+    """Two keys such that dates of birth :func:`dob_relation` does not call different share one.
+
+    Month and day unordered (day and month transposed, the same year), with
+    the year and the year after (the same month and day, a year apart).
+    """
+    low, high = sorted((dob.month, dob.day))
+    return f"{low:02d}{high:02d}{dob.year}", f"{low:02d}{high:02d}{dob.year + 1}"
 
 
 def name_keys(person: PersonName) -> frozenset[str]:
-    """Blocking keys of a person, each ``"name:..."``.
+    """The blocking keys a person is stored under, each ``"name:..."``.
 
-    Each key pairs the Metaphone code of one name part (each word of it, and
-    all of it) with the first sound of the other part (of the name and of its
-    nicknames), for the name as given and swapped, and for each alias; and
-    ``"name:alias:..."`` for a one-word alias. :func:`compare_names` matches
-    only people who share a key, so the app's index misses no match.
+    Names alone are weak evidence, so most people who share a name sound are
+    told apart by their dates of birth: a person with one is stored under its
+    broad atoms joined with its date keys (few share both). Pairs where a
+    date is missing meet through tighter atoms, marked ``dob`` or ``nodob``
+    so that a look-up asks only for what can match.
+    :func:`name_probe_keys` lists the keys a person looks up; two people can
+    match by name only when one's probe keys meet the other's keys
+    (:func:`names_blocked`, symmetric), so the app's index misses no match.
     """
-    return _keys_of(person.first, person.last, person.aliases)
+    return _keys_of(person.first, person.last, person.aliases, person.dob)[0]
+
+
+def name_probe_keys(person: PersonName) -> frozenset[str]:
+    """The keys to look up to find everyone :func:`compare_names` may match with ``person``."""
+    return _keys_of(person.first, person.last, person.aliases, person.dob)[1]
+
+
+def names_blocked(a: PersonName, b: PersonName) -> bool:
+    """True when the index puts ``a`` and ``b`` in one block."""
+    return not name_probe_keys(a).isdisjoint(name_keys(b))
 
 
 @lru_cache(maxsize=65536)
-def _keys_of(first: str, last: str, aliases: tuple[str, ...]) -> frozenset[str]:
-    keys = {k for v in _variants_of(first, last, aliases) for k in _variant_keys(v)}
-    keys |= {f"name:alias:{word}" for word in _monikers(aliases)}
-    return frozenset(keys)
+def _keys_of(
+    first: str, last: str, aliases: tuple[str, ...], dob: date | None
+) -> tuple[frozenset[str], frozenset[str]]:
+    """(stored keys, probe keys)."""
+    atoms = _Atoms()
+    for v in _variants_of(first, last, aliases):
+        if v.first and v.last:
+            atoms.add(v.first, v.last)
+            atoms.add(v.last, v.first)
+    monikers = {f"alias:{word}" for word in _monikers(aliases)}
+    broad, tight = atoms.broad | monikers, atoms.tight | monikers
+    if not (broad or atoms.initial):
+        return frozenset(), frozenset()
+    dated = {f"name:{a}:{k}" for a in broad for k in dob_keys(dob)} if dob is not None else set()
+    own = "dob" if dob is not None else "nodob"
+    stored = dated | {f"name:{own}:{a}" for a in tight}
+    stored |= {f"name:{own}:i:{a}" for a in atoms.initial}
+    stored |= {f"name:{own}:l:{a}" for a in atoms.lettered}
+    probe = set(dated)
+    # Someone with a date of birth is found by name alone only by those without one.
+    for flag in ("nodob",) if dob is not None else ("nodob", "dob"):
+        probe |= {f"name:{flag}:{a}" for a in tight | atoms.nicknamed}
+        probe |= {f"name:{flag}:l:{a}" for a in atoms.initial}
+        probe |= {f"name:{flag}:i:{a}" for a in atoms.initial | atoms.lettered}
+    return frozenset(stored), frozenset(probe)
 
 
 def compare_names(a: PersonName, b: PersonName) -> Match | None:
@@ -339,7 +431,7 @@ def compare_names(a: PersonName, b: PersonName) -> Match | None:
     ``possible`` for a similar name where a date of birth is missing; no
     match when the dates of birth differ, however close or common the name.
     """
-    if not (name_keys(a) & name_keys(b)):
+    if not names_blocked(a, b):
         return None
     sim = name_similarity(a, b)
     if sim is None or sim.score < SIMILAR:

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 from deconflict.identifiers import Identifier, IdentifierKind, exact_keys, identifier_keys
 from deconflict.match import STRENGTH_ORDER, Match, Strength, same_case
-from deconflict.names import DobRelation, PersonName, compare_names, dob_relation, name_keys
+from deconflict.names import (
+    DobRelation,
+    PersonName,
+    compare_names,
+    dob_relation,
+    name_keys,
+    name_probe_keys,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,15 @@ def target_keys(record: TargetRecord) -> frozenset[str]:
     keys = identifier_keys(record.identifiers)
     if record.person is not None:
         keys |= name_keys(record.person)
+    return keys
+
+
+def target_probe_keys(record: TargetRecord) -> frozenset[str]:
+    """The keys to look up for the targets ``record`` may match: every match of
+    :func:`compare_targets` shares one of them with the other target's :func:`target_keys`."""
+    keys = identifier_keys(record.identifiers)
+    if record.person is not None:
+        keys |= name_probe_keys(record.person)
     return keys
 
 

@@ -25,16 +25,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from auth.policy import pointer_explanation
 from deconflict.events import EventRules, OperationRecord, compare_operations, search_area
 from deconflict.identifiers import Identifier, IdentifierKind
 from deconflict.match import Match
 from deconflict.names import PersonName
-from deconflict.targets import TargetRecord, compare_targets, target_keys
+from deconflict.targets import TargetRecord, compare_targets, target_probe_keys
 from deconflict.windows import Window
 from jointops import audit
 from jointops.alerts import (
@@ -57,10 +57,12 @@ from jointops.models import (
     Event,
     EventStatus,
     Target,
+    TargetIdentifier,
     TargetKey,
     User,
     utcnow,
 )
+from jointops.target_index import person_name
 from jointops.transactions import begin_write
 
 if TYPE_CHECKING:
@@ -104,14 +106,7 @@ def operation_record(item: Event | EventDraft, ref: str, agency: str) -> Operati
 
 
 def person_of(item: Target | TargetDraft) -> PersonName | None:
-    if not (item.first_name or item.last_name or item.aliases):
-        return None
-    return PersonName(
-        first=item.first_name or "",
-        last=item.last_name or "",
-        aliases=tuple(item.aliases or ()),
-        dob=item.dob,
-    )
+    return person_name(item.first_name, item.last_name, item.aliases, item.dob)
 
 
 def target_record(target: Target, agency: str = "") -> TargetRecord:
@@ -211,40 +206,93 @@ def event_hits(
     return hits
 
 
-def target_candidates(
+def target_candidate_query(
     keys: frozenset[str], *, exclude_id: int | None, agency_id: int, case_id: int
-) -> list[Target]:
-    """Live targets sharing a blocking key, except those of the same agency's same case."""
-    if not keys:
-        return []
+) -> Select[Any]:
+    """Live targets sharing a blocking key, except those of the same agency's same case: the
+    columns the rules read, as plain rows (a check reads many; it loads objects only for hits)."""
     sharing = select(TargetKey.target_id).where(TargetKey.key.in_(sorted(keys)))
     query = (
-        select(Target)
+        select(*RECORD_COLUMNS)
+        .join(Agency, Agency.id == Target.agency_id)
         .where(
             Target.id.in_(sharing),
             Target.expires_at > utcnow(),
             or_(Target.agency_id != agency_id, Target.case_id != case_id),
         )
-        .options(selectinload(Target.identifiers), joinedload(Target.agency))
     )
     if exclude_id is not None:
         query = query.where(Target.id != exclude_id)
-    return list(db.session.scalars(query))
+    return query
+
+
+RECORD_COLUMNS = (
+    Target.id,
+    Target.ref,
+    Target.case_id,
+    Target.first_name,
+    Target.last_name,
+    Target.aliases,
+    Target.dob,
+    Agency.code,
+)
+
+
+def candidate_records(query: Select[Any]) -> dict[int, TargetRecord]:
+    """The rules' records of the targets ``query`` selects (``RECORD_COLUMNS``), by id."""
+    rows = db.session.execute(query).all()
+    if not rows:
+        return {}
+    found: dict[int, list[Identifier]] = {r.id: [] for r in rows}
+    for target_id, kind, value in db.session.execute(
+        select(TargetIdentifier.target_id, TargetIdentifier.kind, TargetIdentifier.normalized)
+        .where(TargetIdentifier.target_id.in_(found))
+        .order_by(TargetIdentifier.target_id, TargetIdentifier.id)
+    ):
+        found[target_id].append(Identifier(IdentifierKind(kind), value))
+    return {
+        r.id: TargetRecord(
+            ref=r.ref,
+            agency=r.code,
+            case=str(r.case_id),
+            person=person_name(r.first_name, r.last_name, r.aliases, r.dob),
+            identifiers=tuple(found[r.id]),
+        )
+        for r in rows
+    }
+
+
+def target_candidates(
+    keys: frozenset[str], *, exclude_id: int | None, agency_id: int, case_id: int
+) -> dict[int, TargetRecord]:
+    if not keys:
+        return {}
+    return candidate_records(
+        target_candidate_query(keys, exclude_id=exclude_id, agency_id=agency_id, case_id=case_id)
+    )
 
 
 def target_hits(
     record: TargetRecord, *, target_id: int | None, agency_id: int, case_id: int
 ) -> list[Hit]:
     """The live targets of other agencies or cases that ``record`` matches."""
-    hits = []
+    matches = {}
     candidates = target_candidates(
-        target_keys(record), exclude_id=target_id, agency_id=agency_id, case_id=case_id
+        target_probe_keys(record), exclude_id=target_id, agency_id=agency_id, case_id=case_id
     )
-    for other in candidates:
-        match = compare_targets(record, target_record(other, other.agency.code))
+    for other_id, other in candidates.items():
+        match = compare_targets(record, other)
         if match is not None:
-            hits.append(Hit(other, match))
-    return hits
+            matches[other_id] = match
+    if not matches:
+        return []
+    others = db.session.scalars(
+        select(Target)
+        .where(Target.id.in_(matches))
+        .options(joinedload(Target.agency))
+        .order_by(Target.id)
+    )
+    return [Hit(other, matches[other.id]) for other in others]
 
 
 # --- alerts ------------------------------------------------------------------------------

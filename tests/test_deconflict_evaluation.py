@@ -22,7 +22,7 @@ import pytest
 from deconflict.identifiers import Identifier
 from deconflict.match import Strength
 from deconflict.names import PersonName
-from deconflict.targets import TargetRecord, compare_targets, target_keys
+from deconflict.targets import TargetRecord, compare_targets, target_keys, target_probe_keys
 
 DATA = Path(__file__).parent / "data"
 PAIRS = DATA / "target_pairs.jsonl"
@@ -64,7 +64,7 @@ def outcomes() -> list[Outcome]:
                 pair,
                 match is not None and match.strength in (Strength.EXACT, Strength.PROBABLE),
                 f"{match.strength} {match.score}: {match.explanation}" if match else "no match",
-                bool(target_keys(a) & target_keys(b)),
+                bool(target_probe_keys(a) & target_keys(b)),
             )
         )
     return found

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import pytest
 
 from deconflict.match import Strength
 from deconflict.names import (
+    SIMILAR,
     DobRelation,
     PersonName,
     clean,
     compare_names,
+    dob_keys,
     dob_relation,
     gendered_pair,
     name_keys,
+    name_probe_keys,
+    name_similarity,
+    names_blocked,
 )
 
 DOB = date(1985, 3, 14)
@@ -27,7 +33,7 @@ def person(first: str, last: str, dob: date | None = DOB, *aliases: str) -> Pers
 def strength(a: PersonName, b: PersonName) -> Strength | None:
     match = compare_names(a, b)
     if match is not None:
-        assert name_keys(a) & name_keys(b), "a match outside every shared block"
+        assert names_blocked(a, b), "a match outside every shared block"
         assert compare_names(b, a) is not None, "matching is symmetric"
     return None if match is None else match.strength
 
@@ -266,19 +272,125 @@ def test_gendered_pairs(a: str, b: str, expected: bool) -> None:
 
 
 def test_name_keys_are_prefixed_and_meet_across_variants() -> None:
-    keys = name_keys(person("Jon", "Smyth"))
-    assert keys and all(k.startswith("name:") for k in keys)
-    for other in [
-        person("John", "Smith"),
-        person("Smith", "John"),
-        person("Jonathan", "Smith"),
-        person("X", "Y", None, "Johnny Smith"),
-    ]:
-        assert keys & name_keys(other), other
-    assert not keys & name_keys(person("Maria", "Lopez"))
-    assert name_keys(person("A", "B", None, "Smoke")) & name_keys(person("C", "D", None, "smoke"))
+    jon = person("Jon", "Smyth")
+    assert name_keys(jon) and all(k.startswith("name:") for k in name_keys(jon))
+    assert name_probe_keys(jon) and all(k.startswith("name:") for k in name_probe_keys(jon))
+    for dob in (DOB, None):
+        for other in [
+            person("John", "Smith", dob),
+            person("Smith", "John", dob),
+            person("Jonathan", "Smith", dob),
+            person("X", "Y", dob, "Johnny Smith"),
+            person("J", "Smith", dob),
+        ]:
+            assert names_blocked(jon, other) and names_blocked(other, jon), (other, dob)
+    assert not names_blocked(jon, person("Maria", "Lopez"))
+    smoke = person("A", "B", None, "Smoke")
+    assert names_blocked(smoke, person("C", "D", None, "smoke"))
+    assert names_blocked(smoke, person("C", "D", DOB, "smoke"))
+
+
+@pytest.mark.parametrize(
+    ("other", "blocked"),
+    [
+        (date(1985, 3, 14), True),  # the same day
+        (date(1985, 14 % 12, 3), False),  # another day altogether
+        (date(1984, 3, 14), True),  # a year apart
+        (date(1986, 3, 14), True),
+        (date(1987, 3, 14), False),
+        (date(1985, 3, 15), False),
+        (None, True),  # unknown: the name alone decides
+    ],
+)
+def test_dates_of_birth_split_the_name_blocks(other: date | None, blocked: bool) -> None:
+    """People of one name sound are in one block only if their dates could be one person's."""
+    a, b = person("Maria", "Garcia"), person("Mariah", "Garcia", other)
+    assert names_blocked(a, b) is blocked
+    assert names_blocked(b, a) is blocked
+    if not blocked:
+        assert compare_names(a, b) is None  # nothing the index hides could have matched
+
+
+def test_transposed_dates_share_a_key() -> None:
+    assert set(dob_keys(date(1990, 4, 3))) & set(dob_keys(date(1990, 3, 4)))
+    assert not set(dob_keys(date(1990, 4, 3))) & set(dob_keys(date(1991, 3, 4))[1:])
+
+
+def test_without_a_date_of_birth_both_name_parts_must_sound_alike() -> None:
+    """Unknown dates leave only the name: a broad block would hand over every J. Anybody."""
+    dated, undated = person("Nacho", "Gnzalez"), person("Nacho", "Gnzalez", None)
+    assert names_blocked(dated, person("Ignacio", "Gonzalez"))  # dated: a first sound suffices
+    assert not names_blocked(undated, person("Ignacio", "Gonzalez", None))
+    assert not names_blocked(undated, person("Ignacio", "Gonzalez"))
+    assert not names_blocked(person("John", "Smith", None), person("John", "Sanchez", None))
+    assert names_blocked(person("John", "Smith", None), person("Johnny", "Smyth", None))
+    # an initial meets every full name it may stand for, and only those
+    assert names_blocked(person("J", "Smith", None), person("Jon", "Smith", None))
+    assert not names_blocked(person("J", "Smith", None), person("Maria", "Smith", None))
+    assert names_blocked(person("J", "Smith", None), person("J", "Smith", None))
+    assert names_blocked(person("Smith", "J", None), person("Jon", "Smith", None))
+    # a dated record is found by an undated one, and the other way round
+    assert names_blocked(person("John", "Smith", None), person("Jon", "Smith"))
+    assert names_blocked(person("Jon", "Smith"), person("John", "Smith", None))
+    # two dated records never meet through the undated keys
+    assert not name_probe_keys(person("Jon", "Smith")) & {
+        k for k in name_keys(person("Jon", "Smith", date(1970, 1, 2))) if ":dob:" in k
+    }
 
 
 def test_empty_names_match_nothing() -> None:
     assert compare_names(person("", ""), person("", "")) is None
     assert name_keys(person("", "")) == frozenset()
+
+
+def _typo(rng: random.Random, word: str) -> str:
+    if len(word) < 4:
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    return rng.choice(
+        [
+            word[:i] + word[i + 1 :],  # a letter dropped
+            word[:i] + word[i + 1] + word[i] + word[i + 2 :],  # two letters swapped
+            word[:i] + rng.choice("aeioulnrst") + word[i + 1 :],  # one letter wrong
+        ]
+    )
+
+
+def test_no_match_hides_outside_the_blocks() -> None:
+    """Random variants of names (typos, nicknames, initials, swapped parts; dates the same,
+    transposed, a year off or missing): every pair whose names are similar enough to match
+    and whose dates do not tell them apart is in one block, so the index hands it over."""
+    rng = random.Random(4711)
+    firsts = "Robert Jonathan Maria Ignacio Aleksandr|Nguyen Van|Jose Li Christopher Tamika"
+    lasts = "Smith Gonzalez|Garcia Lopez|De la Cruz|Petrov Tran O'Brien Hernandez Toussaint"
+    dobs = [date(1980, 4, 3), date(1980, 3, 4), date(1981, 4, 3), date(1979, 4, 3), None]
+    nicknames = {"Robert": "Bob", "Jonathan": "Jon", "Ignacio": "Nacho", "Aleksandr": "Sasha"}
+    checked = {True: 0, False: 0}
+    for _ in range(4000):
+        first = rng.choice(firsts.replace(" ", "|").replace("Nguyen|Van", "Nguyen Van").split("|"))
+        last = rng.choice(
+            lasts.replace(" ", "|").replace("Garcia|Lopez", "Garcia Lopez").split("|")
+        )
+        last = last.replace("De|la|Cruz", "De la Cruz")
+        a = PersonName(first, last, (), rng.choice(dobs))
+        f, ln = first, last
+        roll = rng.random()
+        if roll < 0.3:
+            f = _typo(rng, f)
+        elif roll < 0.6:
+            ln = _typo(rng, ln)
+        elif roll < 0.7:
+            f = f[0]
+        elif roll < 0.8:
+            f = nicknames.get(f, f)
+        if rng.random() < 0.2:
+            f, ln = ln, f
+        b = PersonName(f, ln, (), rng.choice(dobs))
+        sim = name_similarity(a, b)
+        if sim is None or sim.score < SIMILAR:
+            continue
+        if dob_relation(a.dob, b.dob) is DobRelation.DIFFERENT:
+            continue
+        assert names_blocked(a, b) and names_blocked(b, a), (a, b)
+        checked[a.dob is not None and b.dob is not None] += 1
+    assert checked[True] > 500 and checked[False] > 500  # both kinds of block are exercised

@@ -9,7 +9,7 @@ import pytest
 from deconflict.identifiers import Identifier, exact_keys
 from deconflict.match import Match, Strength
 from deconflict.names import PersonName, name_keys
-from deconflict.targets import TargetRecord, compare_targets, target_keys
+from deconflict.targets import TargetRecord, compare_targets, target_keys, target_probe_keys
 
 DOB = date(1985, 3, 14)
 
@@ -33,7 +33,8 @@ def target(
 def compare(a: TargetRecord, b: TargetRecord) -> Match | None:
     match = compare_targets(a, b)
     if match is not None:
-        assert target_keys(a) & target_keys(b), "a match the app's index would never find"
+        assert target_probe_keys(a) & target_keys(b), "a match the app's index would never find"
+        assert target_probe_keys(b) & target_keys(a), "blocking is symmetric"
         other = compare_targets(b, a)
         assert other is not None and other.strength is match.strength, "matching is symmetric"
     return match
