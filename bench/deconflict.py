@@ -58,9 +58,8 @@ from benchlib import (  # noqa: E402
 )  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, or_, select  # noqa: E402
-from sqlalchemy.orm import joinedload  # noqa: E402
 
-from deconflict.events import search_area  # noqa: E402
+from deconflict.events import grid_cell, search_area  # noqa: E402
 from deconflict.identifiers import InvalidIdentifier, normalize, vin_check_digit  # noqa: E402
 from deconflict.targets import target_keys, target_probe_keys  # noqa: E402
 from jointops import create_app, deconfliction  # noqa: E402
@@ -626,6 +625,7 @@ def load_events(
                     "latitude": round(lat, 6),
                     "longitude": round(lon, 6),
                     "radius_m": radius,
+                    "grid_cell": grid_cell(round(lat, 6), round(lon, 6)),
                     "status": status,
                     "sensitivity": r.choices(["normal", "restricted", "covert"], [80, 12, 8])[0],
                     "client_code": None,
@@ -748,7 +748,7 @@ def new_operations(
 
 def full_scan_operation_candidates(
     record: Any, *, exclude_id: int | None, agency_id: int, case_id: int | None
-) -> list[Event]:
+) -> dict[int, Any]:
     """``operation_candidates`` with every indexed column wrapped, so each row is read."""
     rules = deconfliction.event_rules()
     stored = db.session.scalar(
@@ -758,7 +758,8 @@ def full_scan_operation_candidates(
     area = search_area(record, rules, widest)
     starts = func.coalesce(Event.starts_at, Event.starts_at)
     query = (
-        select(Event)
+        select(*deconfliction.EVENT_COLUMNS)
+        .join(Agency, Agency.id + 0 == Event.owner_agency_id + 0)
         .where(
             Event.kind + "" == "operation",
             starts < area.starts_before,
@@ -768,7 +769,6 @@ def full_scan_operation_candidates(
             (Event.longitude + 0).between(area.min_lon, area.max_lon),
             Event.status + "" != EventStatus.CANCELLED.value,
         )
-        .options(joinedload(Event.owner_agency))
     )
     if exclude_id is not None:
         query = query.where(Event.id + 0 != exclude_id)
@@ -780,7 +780,7 @@ def full_scan_operation_candidates(
                 Event.case_id + 0 != case_id,
             )
         )
-    return list(db.session.scalars(query))
+    return deconfliction.candidate_operations(query)
 
 
 def full_scan_target_candidates(

@@ -104,6 +104,32 @@ class SearchArea:
         )
 
 
+#: The side of a cell of the grid that indexes places, in degrees (2.2 km north-south).
+GRID_DEGREES = 0.02
+_GRID_ROWS, _GRID_COLUMNS = round(180 / GRID_DEGREES), round(360 / GRID_DEGREES)
+
+
+def grid_cell(latitude: float, longitude: float) -> int:
+    """The number of the grid cell a place lies in: row * 100,000 + column.
+
+    Monotonic in each coordinate, so the cells a box touches are every
+    combination of the rows and columns of its corners (:func:`grid_cells`).
+    """
+    row = min(int((latitude + 90.0) / GRID_DEGREES), _GRID_ROWS - 1)
+    column = min(int((longitude + 180.0) / GRID_DEGREES), _GRID_COLUMNS - 1)
+    return row * 100_000 + column
+
+
+def grid_cells(area: SearchArea, limit: int) -> list[int] | None:
+    """The cells the area's box touches; ``None`` when there are more than ``limit``."""
+    low, high = grid_cell(area.min_lat, area.min_lon), grid_cell(area.max_lat, area.max_lon)
+    rows = range(low // 100_000, high // 100_000 + 1)
+    columns = range(low % 100_000, high % 100_000 + 1)
+    if len(rows) * len(columns) > limit:
+        return None
+    return [r * 100_000 + c for r in rows for c in columns]
+
+
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in metres (haversine on the mean-radius sphere).
 

@@ -30,7 +30,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from auth.policy import pointer_explanation
-from deconflict.events import EventRules, OperationRecord, compare_operations, search_area
+from deconflict.events import (
+    EventRules,
+    OperationRecord,
+    compare_operations,
+    grid_cells,
+    search_area,
+)
 from deconflict.identifiers import Identifier, IdentifierKind
 from deconflict.match import Match
 from deconflict.names import PersonName
@@ -151,14 +157,32 @@ def _widest_radius(rules: EventRules) -> int:
     return max(stored or 0, rules.default_radius_m, *rules.radius_m.values())
 
 
-def operation_candidates(
+#: A search touching more grid cells than this reads operations by start time alone.
+MAX_GRID_CELLS = 100
+
+EVENT_COLUMNS = (
+    Event.id,
+    Event.subtype,
+    Event.case_id,
+    Event.starts_at,
+    Event.ends_at,
+    Event.latitude,
+    Event.longitude,
+    Event.radius_m,
+    Agency.code,
+)
+
+
+def operation_candidate_query(
     record: OperationRecord, *, exclude_id: int | None, agency_id: int, case_id: int | None
-) -> list[Event]:
-    """Operations that may conflict with ``record``: by start time, place and status."""
+) -> Select[Any]:
+    """Operations that may conflict with ``record``, by grid cell, start time, place and status:
+    the columns the rules read (``EVENT_COLUMNS``), as plain rows."""
     rules = event_rules()
     area = search_area(record, rules, _widest_radius(rules))
     query = (
-        select(Event)
+        select(*EVENT_COLUMNS)
+        .join(Agency, Agency.id == Event.owner_agency_id)
         .where(
             Event.kind == "operation",
             Event.starts_at < area.starts_before,
@@ -169,8 +193,10 @@ def operation_candidates(
             Event.longitude.between(area.min_lon, area.max_lon),
             Event.status != EventStatus.CANCELLED.value,
         )
-        .options(joinedload(Event.owner_agency))
     )
+    cells = grid_cells(area, MAX_GRID_CELLS)
+    if cells is not None:
+        query = query.where(Event.grid_cell.in_(cells))
     if exclude_id is not None:
         query = query.where(Event.id != exclude_id)
     if case_id is not None:
@@ -181,7 +207,45 @@ def operation_candidates(
                 Event.case_id != case_id,
             )
         )
-    return list(db.session.scalars(query))
+    return query
+
+
+def candidate_operations(query: Select[Any]) -> dict[int, OperationRecord]:
+    """The rules' records of the operations ``query`` selects (``EVENT_COLUMNS``), by id."""
+    return {
+        r.id: OperationRecord(
+            ref=str(r.id),
+            agency=r.code,
+            case=str(r.case_id) if r.case_id is not None else None,
+            subtype=r.subtype,
+            window=Window(r.starts_at, r.ends_at),
+            latitude=r.latitude,
+            longitude=r.longitude,
+            radius_m=r.radius_m,
+        )
+        for r in db.session.execute(query)
+    }
+
+
+def operation_candidates(
+    record: OperationRecord, *, exclude_id: int | None, agency_id: int, case_id: int | None
+) -> dict[int, OperationRecord]:
+    return candidate_operations(
+        operation_candidate_query(
+            record, exclude_id=exclude_id, agency_id=agency_id, case_id=case_id
+        )
+    )
+
+
+def _hits(model: type[Event] | type[Target], matches: dict[int, Match]) -> list[Hit]:
+    """The matched items as objects (alerts and pointers need them), in id order."""
+    if not matches:
+        return []
+    agency = Event.owner_agency if model is Event else Target.agency
+    others = db.session.scalars(
+        select(model).where(model.id.in_(matches)).options(joinedload(agency)).order_by(model.id)
+    )
+    return [Hit(other, matches[other.id]) for other in others]
 
 
 def event_hits(
@@ -192,18 +256,15 @@ def event_hits(
     if record is None:
         return None
     rules = event_rules()
-    hits = []
+    matches = {}
     candidates = operation_candidates(
         record, exclude_id=event_id, agency_id=agency.id, case_id=item.case_id
     )
-    for other in candidates:
-        other_record = operation_record(other, str(other.id), other.owner_agency.code)
-        if other_record is None:
-            continue
-        match = compare_operations(record, other_record, rules)
+    for other_id, other in candidates.items():
+        match = compare_operations(record, other, rules)
         if match is not None:
-            hits.append(Hit(other, match))
-    return hits
+            matches[other_id] = match
+    return _hits(Event, matches)
 
 
 def target_candidate_query(
@@ -284,15 +345,7 @@ def target_hits(
         match = compare_targets(record, other)
         if match is not None:
             matches[other_id] = match
-    if not matches:
-        return []
-    others = db.session.scalars(
-        select(Target)
-        .where(Target.id.in_(matches))
-        .options(joinedload(Target.agency))
-        .order_by(Target.id)
-    )
-    return [Hit(other, matches[other.id]) for other in others]
+    return _hits(Target, matches)
 
 
 # --- alerts ------------------------------------------------------------------------------

@@ -26,10 +26,12 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from deconflict.events import grid_cell
 from deconflict.identifiers import IdentifierKind
 from jointops.extensions import db
 
@@ -202,8 +204,17 @@ class Event(db.Model):
         CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
         Index("ix_events_window", "starts_at", "ends_at"),
         Index("ix_events_agency_window", "owner_agency_id", "starts_at"),
-        # deconfliction's candidate query: operations by start, by place, and their widest radius
-        # the candidate query of event deconfliction reads place from the index, not the rows
+        # deconfliction's candidate query: operations by grid cell and start (or, for a search
+        # too wide for the grid, by start alone), with the place and window in the index
+        Index(
+            "ix_events_kind_cell_start",
+            "kind",
+            "grid_cell",
+            "starts_at",
+            "ends_at",
+            "latitude",
+            "longitude",
+        ),
         Index("ix_events_kind_start_place", "kind", "starts_at", "latitude", "longitude"),
         Index("ix_events_location", "latitude", "longitude"),
         Index("ix_events_kind_radius", "kind", "radius_m"),
@@ -222,6 +233,8 @@ class Event(db.Model):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     radius_m: Mapped[int | None] = mapped_column(Integer)
+    #: ``deconflict.events.grid_cell`` of the place, kept by ``_place_grid_cell``
+    grid_cell: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=EventStatus.PLANNED.value)
     sensitivity: Mapped[str] = mapped_column(String(16), default=Sensitivity.NORMAL.value)
     client_code: Mapped[str | None] = mapped_column(String(32), index=True)
@@ -255,6 +268,16 @@ class Event(db.Model):
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.kind}/{self.subtype}>"
+
+
+@sa_event.listens_for(Event, "before_insert")
+@sa_event.listens_for(Event, "before_update")
+def _place_grid_cell(_mapper: Any, _connection: Any, event: Event) -> None:
+    """Whatever changed the place, the grid cell follows it."""
+    if event.latitude is None or event.longitude is None:
+        event.grid_cell = None
+    else:
+        event.grid_cell = grid_cell(event.latitude, event.longitude)
 
 
 class Participant(db.Model):

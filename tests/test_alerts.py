@@ -518,7 +518,21 @@ def test_candidates_come_from_indexes_never_a_scan(app: Flask, login: Login, bac
             scans = [d for d in details if d.startswith("SCAN") and "INDEX" not in d]
             assert not scans, (statement, details)
             assert any("USING INDEX" in d or "USING COVERING INDEX" in d for d in details)
+            if "events.latitude BETWEEN" in statement:  # by grid cell, not the fortnight's starts
+                assert any("ix_events_kind_cell_start" in d for d in details), details
     assert len(alerts_of("event", fbi_id)) == 1
+
+
+def test_an_events_grid_cell_follows_its_place(app: Flask, login: Login) -> None:
+    from deconflict.events import grid_cell
+
+    client = login("investigator.pbso")
+    data = operation(far_day(16))
+    event_id = save_operation(client, data)
+    assert db.session.get_one(Event, event_id).grid_cell == grid_cell(26.6, -80.2)
+    save_operation(client, data | {"latitude": "26.7000", "longitude": "-80.0500"}, event_id)
+    db.session.expire_all()
+    assert db.session.get_one(Event, event_id).grid_cell == grid_cell(26.7, -80.05)
 
 
 def test_a_pair_raised_by_two_saves_at_once_is_stored_once(app: Flask, login: Login) -> None:

@@ -14,6 +14,8 @@ from deconflict.events import (
     OperationRecord,
     compare_operations,
     distance_m,
+    grid_cell,
+    grid_cells,
     search_area,
 )
 from deconflict.match import Strength
@@ -262,3 +264,38 @@ def test_search_area_contains_every_operation_that_conflicts(buffer_min: int) ->
                 conflicts += 1
                 assert area.contains(b), (a, b, area)
     assert conflicts > 500  # the test would prove nothing without many conflicts
+
+
+def test_the_grid_cells_of_a_search_hold_every_operation_it_may_find() -> None:
+    """The app narrows the search to the area's grid cells: none of its places may lie outside."""
+    rng = random.Random(20261130)
+    rules = EventRules()
+    gridded = 0
+    for a in random_ops(rng, 300):
+        area = search_area(a, rules, 1500)
+        cells = grid_cells(area, limit=100)
+        if cells is None:  # near a pole or the antimeridian the box spans many longitudes
+            assert abs(a.latitude) > 80 or abs(a.longitude) > 179, a
+            continue
+        gridded += 1
+        assert 1 <= len(cells) <= 100
+        for _ in range(50):
+            lat = rng.uniform(area.min_lat, area.max_lat)
+            lon = rng.uniform(area.min_lon, area.max_lon)
+            assert grid_cell(lat, lon) in cells
+        for lat, lon in [
+            (area.min_lat, area.min_lon),
+            (area.max_lat, area.max_lon),
+            (area.min_lat, area.max_lon),
+        ]:
+            assert grid_cell(lat, lon) in cells
+    assert gridded > 150
+
+
+def test_a_search_too_wide_for_the_grid_gets_no_cells() -> None:
+    wide = search_area(op("a", at=(26.6, -80.1)), RULES, max_radius_m=50_000)
+    assert grid_cells(wide, limit=100) is None
+    everywhere = search_area(op("a", at=(89.999, 10.0)), RULES, 1500)
+    assert grid_cells(everywhere, limit=100) is None
+    assert grid_cell(90.0, 180.0) == grid_cell(89.99, 179.99)  # the last row and column
+    assert grid_cell(-90.0, -180.0) == 0
