@@ -306,15 +306,18 @@ def _first_codes(part: tuple[str, ...]) -> set[str]:
 
 
 def _views(part: tuple[str, ...]) -> set[str]:
-    """A part as sound and as spelling: its codes and each word's first and last two letters.
+    """A part as sound and as spelling: its codes, and each word with at most one letter left out.
 
-    One typo (a letter dropped, added, wrong or two swapped) in a word of
-    five letters or more leaves its first two or its last two letters as
-    they were; so two spellings a typo apart share a view.
+    Two spellings one typo apart (a letter dropped, added or wrong, or two
+    letters swapped) leave one letter out to the same string (Smith and
+    Smiht: "smth"), so they share a view; a word of three letters or fewer
+    stands only for itself, lest one letter stand for every name.
     """
     views = {f"c{code}" for code in _own_codes(part)}
-    for word in part:
-        views |= {f"p{word[:2]}", f"s{word[-2:]}"}
+    for word in {*part, "".join(part)}:  # each word, and all as one (Garcia Lopez, GarciaLopez)
+        views.add(f"w{word}")
+        if len(word) > 3:
+            views |= {f"w{word[:i]}{word[i + 1 :]}" for i in range(len(word))}
     return views
 
 
@@ -333,7 +336,7 @@ class _Atoms:
     Common names make broad blocks large; the keys join them with dates of
     birth. ``tight``: one part's sound with the other's sound or spelling
     (a view): Jon Smyth and John Smith meet through JN and SM0, Jon Smiht and
-    John Smith through JN and "sm". ``nicknamed``: the sounds of a part's
+    John Smith through JN and "smth". ``nicknamed``: the sounds of a part's
     nicknames with the other's sound, looked up (not stored) so that Bob
     Smith finds Robert Smith. ``initial``: an initial with the other part's
     sound (J Smith); ``lettered``: the same from a full name (John Smith),
