@@ -748,7 +748,7 @@ def new_operations(
 
 def full_scan_operation_candidates(
     record: Any, *, exclude_id: int | None, agency_id: int, case_id: int | None
-) -> dict[int, Any]:
+) -> list[Any]:
     """``operation_candidates`` with every indexed column wrapped, so each row is read."""
     rules = deconfliction.event_rules()
     stored = db.session.scalar(
@@ -785,10 +785,10 @@ def full_scan_operation_candidates(
 
 def full_scan_target_candidates(
     keys: frozenset[str], *, exclude_id: int | None, agency_id: int, case_id: int
-) -> dict[int, Any]:
+) -> list[Any]:
     """``target_candidates`` reading every key and every target."""
     if not keys:
-        return {}
+        return []
     sharing = select(TargetKey.target_id + 0).where((TargetKey.key + "").in_(sorted(keys)))
     query = (
         select(*deconfliction.RECORD_COLUMNS)
@@ -830,13 +830,13 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
 
 def check_target(item: NewTarget) -> list[int]:
     hits = target_hits(item.record, target_id=None, agency_id=item.agency_id, case_id=item.case_id)
-    return sorted(h.other.id for h in hits)
+    return sorted(h.key[1] for h in hits)
 
 
 def check_operation(item: NewOperation) -> list[int]:
     agency = db.session.get_one(Agency, item.draft.owner_agency_id)  # as the pre-check does
     hits = event_hits(item.draft, event_id=None, agency=agency)
-    return sorted(h.other.id for h in hits or [])
+    return sorted(h.key[1] for h in hits or [])
 
 
 def candidates(targets: list[NewTarget], operations: list[NewOperation]) -> dict[str, Any]:

@@ -77,11 +77,19 @@ class AlertActionRefused(Exception):
 
 def load_items(alerts: Iterable[Alert]) -> dict[ItemKey, Item]:
     """Both items of every alert, in two queries whatever the number of alerts."""
-    wanted: dict[str, set[int]] = {"event": set(), "target": set()}
+    wanted: set[ItemKey] = set()
     for alert in alerts:
         for item_type, item_id in item_keys(alert):
             if item_id is not None:  # None: purged under the retention rule
-                wanted[item_type].add(item_id)
+                wanted.add((item_type, item_id))
+    return load_keys(wanted)
+
+
+def load_keys(keys: Iterable[ItemKey]) -> dict[ItemKey, Item]:
+    """The items of these keys, with what alerts and notifications read of them."""
+    wanted: dict[str, set[int]] = {"event": set(), "target": set()}
+    for item_type, item_id in keys:
+        wanted[item_type].add(item_id)
     found: dict[ItemKey, Item] = {}
     if wanted["event"]:
         events = db.session.scalars(

@@ -19,15 +19,13 @@ is never held up by, nor rolled back with, deconfliction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from auth.policy import pointer_explanation
 from deconflict.events import (
@@ -51,6 +49,7 @@ from jointops.alerts import (
     item_keys,
     item_values,
     load_items,
+    load_keys,
     notify,
 )
 from jointops.booking import MAX_DURATION
@@ -145,10 +144,29 @@ def draft_target_record(draft: TargetDraft, agency: str) -> TargetRecord:
 
 @dataclass(frozen=True)
 class Hit:
-    """One other item that matches, and how."""
+    """One other item that matches, and how.
 
-    other: Item
+    Only what an alert stores of the other item: a check reads hundreds of
+    rows for a common name, and objects are loaded (``load_keys``) only for
+    the alerts and pointers that show them.
+    """
+
+    key: ItemKey
+    agency_id: int
+    starts_at: datetime | None  # an operation's start: how urgent its alert is
     match: Match
+
+
+R = TypeVar("R", OperationRecord, TargetRecord)
+
+
+@dataclass(frozen=True)
+class Candidate(Generic[R]):
+    """An item an index hands to the rules: its id and agency, and the rules' record of it."""
+
+    id: int
+    agency_id: int
+    record: R
 
 
 def _widest_radius(rules: EventRules) -> int:
@@ -162,6 +180,7 @@ MAX_GRID_CELLS = 100
 
 EVENT_COLUMNS = (
     Event.id,
+    Event.owner_agency_id,
     Event.subtype,
     Event.case_id,
     Event.starts_at,
@@ -210,42 +229,35 @@ def operation_candidate_query(
     return query
 
 
-def candidate_operations(query: Select[Any]) -> dict[int, OperationRecord]:
-    """The rules' records of the operations ``query`` selects (``EVENT_COLUMNS``), by id."""
-    return {
-        r.id: OperationRecord(
-            ref=str(r.id),
-            agency=r.code,
-            case=str(r.case_id) if r.case_id is not None else None,
-            subtype=r.subtype,
-            window=Window(r.starts_at, r.ends_at),
-            latitude=r.latitude,
-            longitude=r.longitude,
-            radius_m=r.radius_m,
+def candidate_operations(query: Select[Any]) -> list[Candidate[OperationRecord]]:
+    """The rules' records of the operations ``query`` selects (``EVENT_COLUMNS``)."""
+    return [
+        Candidate(
+            r.id,
+            r.owner_agency_id,
+            OperationRecord(
+                ref=str(r.id),
+                agency=r.code,
+                case=str(r.case_id) if r.case_id is not None else None,
+                subtype=r.subtype,
+                window=Window(r.starts_at, r.ends_at),
+                latitude=r.latitude,
+                longitude=r.longitude,
+                radius_m=r.radius_m,
+            ),
         )
         for r in db.session.execute(query)
-    }
+    ]
 
 
 def operation_candidates(
     record: OperationRecord, *, exclude_id: int | None, agency_id: int, case_id: int | None
-) -> dict[int, OperationRecord]:
+) -> list[Candidate[OperationRecord]]:
     return candidate_operations(
         operation_candidate_query(
             record, exclude_id=exclude_id, agency_id=agency_id, case_id=case_id
         )
     )
-
-
-def _hits(model: type[Event] | type[Target], matches: dict[int, Match]) -> list[Hit]:
-    """The matched items as objects (alerts and pointers need them), in id order."""
-    if not matches:
-        return []
-    agency = Event.owner_agency if model is Event else Target.agency
-    others = db.session.scalars(
-        select(model).where(model.id.in_(matches)).options(joinedload(agency)).order_by(model.id)
-    )
-    return [Hit(other, matches[other.id]) for other in others]
 
 
 def event_hits(
@@ -256,15 +268,15 @@ def event_hits(
     if record is None:
         return None
     rules = event_rules()
-    matches = {}
+    hits = []
     candidates = operation_candidates(
         record, exclude_id=event_id, agency_id=agency.id, case_id=item.case_id
     )
-    for other_id, other in candidates.items():
-        match = compare_operations(record, other, rules)
+    for other in candidates:
+        match = compare_operations(record, other.record, rules)
         if match is not None:
-            matches[other_id] = match
-    return _hits(Event, matches)
+            hits.append(Hit((EVENT, other.id), other.agency_id, other.record.window.start, match))
+    return hits
 
 
 def target_candidate_query(
@@ -289,6 +301,7 @@ def target_candidate_query(
 
 RECORD_COLUMNS = (
     Target.id,
+    Target.agency_id,
     Target.ref,
     Target.case_id,
     Target.first_name,
@@ -299,11 +312,11 @@ RECORD_COLUMNS = (
 )
 
 
-def candidate_records(query: Select[Any]) -> dict[int, TargetRecord]:
-    """The rules' records of the targets ``query`` selects (``RECORD_COLUMNS``), by id."""
+def candidate_records(query: Select[Any]) -> list[Candidate[TargetRecord]]:
+    """The rules' records of the targets ``query`` selects (``RECORD_COLUMNS``)."""
     rows = db.session.execute(query).all()
     if not rows:
-        return {}
+        return []
     found: dict[int, list[Identifier]] = {r.id: [] for r in rows}
     for target_id, kind, value in db.session.execute(
         select(TargetIdentifier.target_id, TargetIdentifier.kind, TargetIdentifier.normalized)
@@ -311,23 +324,27 @@ def candidate_records(query: Select[Any]) -> dict[int, TargetRecord]:
         .order_by(TargetIdentifier.target_id, TargetIdentifier.id)
     ):
         found[target_id].append(Identifier(IdentifierKind(kind), value))
-    return {
-        r.id: TargetRecord(
-            ref=r.ref,
-            agency=r.code,
-            case=str(r.case_id),
-            person=person_name(r.first_name, r.last_name, r.aliases, r.dob),
-            identifiers=tuple(found[r.id]),
+    return [
+        Candidate(
+            r.id,
+            r.agency_id,
+            TargetRecord(
+                ref=r.ref,
+                agency=r.code,
+                case=str(r.case_id),
+                person=person_name(r.first_name, r.last_name, r.aliases, r.dob),
+                identifiers=tuple(found[r.id]),
+            ),
         )
         for r in rows
-    }
+    ]
 
 
 def target_candidates(
     keys: frozenset[str], *, exclude_id: int | None, agency_id: int, case_id: int
-) -> dict[int, TargetRecord]:
+) -> list[Candidate[TargetRecord]]:
     if not keys:
-        return {}
+        return []
     return candidate_records(
         target_candidate_query(keys, exclude_id=exclude_id, agency_id=agency_id, case_id=case_id)
     )
@@ -337,15 +354,15 @@ def target_hits(
     record: TargetRecord, *, target_id: int | None, agency_id: int, case_id: int
 ) -> list[Hit]:
     """The live targets of other agencies or cases that ``record`` matches."""
-    matches = {}
+    hits = []
     candidates = target_candidates(
         target_probe_keys(record), exclude_id=target_id, agency_id=agency_id, case_id=case_id
     )
-    for other_id, other in candidates.items():
-        match = compare_targets(record, other)
+    for other in candidates:
+        match = compare_targets(record, other.record)
         if match is not None:
-            matches[other_id] = match
-    return _hits(Target, matches)
+            hits.append(Hit((TARGET, other.id), other.agency_id, None, match))
+    return hits
 
 
 # --- alerts ------------------------------------------------------------------------------
@@ -380,18 +397,27 @@ def _alerts_of(item_type: str, item_id: int) -> dict[tuple[ItemKey, ItemKey], Al
     return {item_keys(a): a for a in rows}
 
 
-def _starts_at(kind: str, items: Sequence[Item]) -> datetime | None:
+@dataclass(frozen=True)
+class _Party:
+    """What an alert stores of one of its items."""
+
+    agency_id: int
+    starts_at: datetime | None
+
+
+def _urgency(kind: str, a: _Party, b: _Party) -> datetime | None:
     """The earlier start of two operations: how urgent their alert is."""
-    if kind != EVENT:
+    if kind != EVENT or a.starts_at is None or b.starts_at is None:
         return None
-    return min(i.starts_at for i in items if isinstance(i, Event))
+    return min(a.starts_at, b.starts_at)
 
 
 def _new_alert(
-    pair: tuple[ItemKey, ItemKey], items: dict[ItemKey, Item], match: Match, kind: str
+    pair: tuple[ItemKey, ItemKey], parties: dict[ItemKey, _Party], match: Match, kind: str
 ) -> tuple[Alert, bool]:
     """Insert the pair's alert; if another writer just did, return theirs (``False``)."""
     (a_type, a_id), (b_type, b_id) = pair
+    a, b = parties[pair[0]], parties[pair[1]]
     now = utcnow()
     alert = Alert(
         kind=kind,
@@ -403,9 +429,9 @@ def _new_alert(
         item_a_id=a_id,
         item_b_type=b_type,
         item_b_id=b_id,
-        agency_a_id=_agency_id(items[pair[0]]),
-        agency_b_id=_agency_id(items[pair[1]]),
-        starts_at=_starts_at(kind, [items[pair[0]], items[pair[1]]]),
+        agency_a_id=a.agency_id,
+        agency_b_id=b.agency_id,
+        starts_at=_urgency(kind, a, b),
         raised_at=now,
         updated_at=now,
     )
@@ -461,17 +487,21 @@ def _sync(
         db.session.commit()
         return report
     items: dict[ItemKey, Item] = load_items(existing.values())
+    # the items of new alerts, for their notifications
+    items |= load_keys(
+        {h.key for h in hits or [] if _ordered(own_key, h.key) not in existing} - items.keys()
+    )
     items[own_key] = item
+    parties = {h.key: _Party(h.agency_id, h.starts_at) for h in hits or []}
+    parties[own_key] = _Party(_agency_id(item), item.starts_at if isinstance(item, Event) else None)
     now = utcnow()
     for hit in hits or []:
-        other_key: ItemKey = (item_type, hit.other.id)
-        items[other_key] = hit.other
-        pair = _ordered(own_key, other_key)
+        pair = _ordered(own_key, hit.key)
         match = hit.match
         alert = existing.pop(pair, None)
         created = False
         if alert is None:
-            alert, created = _new_alert(pair, items, match, item_type)
+            alert, created = _new_alert(pair, parties, match, item_type)
         if created:
             audit.record(
                 "alert.raise",
@@ -487,9 +517,9 @@ def _sync(
             continue
         changed = (alert.explanation, alert.strength) != (match.explanation, str(match.strength))
         alert.score = match.score
-        alert.starts_at = _starts_at(item_type, [items[pair[0]], items[pair[1]]])
-        alert.agency_a_id = _agency_id(items[pair[0]])
-        alert.agency_b_id = _agency_id(items[pair[1]])
+        alert.starts_at = _urgency(item_type, parties[pair[0]], parties[pair[1]])
+        alert.agency_a_id = parties[pair[0]].agency_id
+        alert.agency_b_id = parties[pair[1]].agency_id
         if alert.status == AlertStatus.CLOSED or changed:
             change = "reopened" if alert.status == AlertStatus.CLOSED else "changed"
             before = _reopen(alert, "matches again" if change == "reopened" else "match changed")
@@ -572,8 +602,9 @@ class Pointer:
 
 def _pointers(hits: list[Hit], own_values: list[str]) -> list[Pointer]:
     pointers = []
+    items = load_keys(h.key for h in hits)
     for hit in sorted(hits, key=lambda h: -h.match.score):
-        other = hit.other
+        other = items[hit.key]
         agency = other.owner_agency if isinstance(other, Event) else other.agency
         pointers.append(
             Pointer(
@@ -626,5 +657,5 @@ def _audit_precheck(kind: str, actor: User, item_id: int | None, hits: list[Hit]
         object_type=kind,
         object_id=item_id or "",
         actor=actor,
-        hits=[f"{kind}:{h.other.id}" for h in hits],
+        hits=[f"{t}:{i}" for t, i in (h.key for h in hits)],
     )

@@ -538,15 +538,17 @@ def test_an_events_grid_cell_follows_its_place(app: Flask, login: Login) -> None
 def test_a_pair_raised_by_two_saves_at_once_is_stored_once(app: Flask, login: Login) -> None:
     """The loser of the race hits the unique pair and updates the winner's alert instead."""
     from deconflict.match import Match, Strength
-    from jointops.alerts import item_keys, load_items
-    from jointops.deconfliction import _new_alert
+    from jointops.alerts import item_keys
+    from jointops.deconfliction import _new_alert, _Party
     from jointops.transactions import begin_write
 
     pbso_id, fbi_id = pair(login, far_day(16))
     [alert] = alerts_between("event", pbso_id, fbi_id)
     begin_write()
     match = Match("event", 0.9, Strength.EXACT, ("within 300 m (limit 1,000 m)",))
-    found, created = _new_alert(item_keys(alert), load_items([alert]), match, "event")
+    a, b = item_keys(alert)
+    parties = {a: _Party(alert.agency_a_id, None), b: _Party(alert.agency_b_id, None)}
+    found, created = _new_alert((a, b), parties, match, "event")
     assert not created and found.id == alert.id
     db.session.commit()  # the session is still usable after the refused insert
     assert len(alerts_between("event", pbso_id, fbi_id)) == 1
