@@ -985,7 +985,10 @@ def bench_database(backend: str, args: argparse.Namespace) -> Iterator[tuple[str
 
 def prepared(backend: str, args: argparse.Namespace, state: Path | None) -> Built:
     """Build the data, or take a kept build, with its keys recomputed if the rules changed."""
+    started = time.perf_counter()
     upgrade()
+    if state is not None and state.exists():
+        progress(f"[{backend}] migrations took {time.perf_counter() - started:.0f} s")
     if state is None or not state.exists():
         built = build(backend, args)
         if state is not None:
