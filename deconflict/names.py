@@ -433,6 +433,10 @@ def compare_names(a: PersonName, b: PersonName) -> Match | None:
     very similar name, one with day and month transposed or a year off);
     ``possible`` for a similar name where a date of birth is missing; no
     match when the dates of birth differ, however close or common the name.
+    Only names in one block are compared (:func:`names_blocked`): without
+    dates on both sides, that asks more of the names than similarity alone,
+    namely that both parts sound alike or lie one typo apart (Michael Rogers
+    and Michael Roberts, similar as strings, are two people).
     """
     if not names_blocked(a, b):
         return None
