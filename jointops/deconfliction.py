@@ -98,6 +98,11 @@ def operation_record(item: Event | EventDraft, ref: str, agency: str) -> Operati
         or item.longitude is None
     ):
         return None
+    return _operation(item, ref, agency)
+
+
+def _operation(item: Any, ref: str, agency: str) -> OperationRecord:
+    """The rules' record of an event, a draft or a row of ``EVENT_COLUMNS``."""
     return OperationRecord(
         ref=ref,
         agency=agency,
@@ -232,20 +237,7 @@ def operation_candidate_query(
 def candidate_operations(query: Select[Any]) -> list[Candidate[OperationRecord]]:
     """The rules' records of the operations ``query`` selects (``EVENT_COLUMNS``)."""
     return [
-        Candidate(
-            r.id,
-            r.owner_agency_id,
-            OperationRecord(
-                ref=str(r.id),
-                agency=r.code,
-                case=str(r.case_id) if r.case_id is not None else None,
-                subtype=r.subtype,
-                window=Window(r.starts_at, r.ends_at),
-                latitude=r.latitude,
-                longitude=r.longitude,
-                radius_m=r.radius_m,
-            ),
-        )
+        Candidate(r.id, r.owner_agency_id, _operation(r, str(r.id), r.code))
         for r in db.session.execute(query)
     ]
 
