@@ -703,7 +703,7 @@ def new_targets(directory: Directory, people: People, count: int) -> list[NewTar
             justification=JUSTIFICATION,
             identifiers=values,
         )
-        record = draft_target_record(draft, code)
+        record = draft_target_record(draft, directory.agencies[code])
         found.append(NewTarget(directory.agencies[code], case_id, record))
     return found
 
@@ -757,18 +757,14 @@ def full_scan_operation_candidates(
     widest = max(stored or 0, rules.default_radius_m, *rules.radius_m.values())
     area = search_area(record, rules, widest)
     starts = func.coalesce(Event.starts_at, Event.starts_at)
-    query = (
-        select(*deconfliction.EVENT_COLUMNS)
-        .join(Agency, Agency.id + 0 == Event.owner_agency_id + 0)
-        .where(
-            Event.kind + "" == "operation",
-            starts < area.starts_before,
-            starts > area.ends_after - MAX_DURATION,
-            func.coalesce(Event.ends_at, Event.ends_at) > area.ends_after,
-            (Event.latitude + 0).between(area.min_lat, area.max_lat),
-            (Event.longitude + 0).between(area.min_lon, area.max_lon),
-            Event.status + "" != EventStatus.CANCELLED.value,
-        )
+    query = select(*deconfliction.EVENT_COLUMNS).where(
+        Event.kind + "" == "operation",
+        starts < area.starts_before,
+        starts > area.ends_after - MAX_DURATION,
+        func.coalesce(Event.ends_at, Event.ends_at) > area.ends_after,
+        (Event.latitude + 0).between(area.min_lat, area.max_lat),
+        (Event.longitude + 0).between(area.min_lon, area.max_lon),
+        Event.status + "" != EventStatus.CANCELLED.value,
     )
     if exclude_id is not None:
         query = query.where(Event.id + 0 != exclude_id)
@@ -790,14 +786,10 @@ def full_scan_target_candidates(
     if not keys:
         return []
     sharing = select(TargetKey.target_id + 0).where((TargetKey.key + "").in_(sorted(keys)))
-    query = (
-        select(*deconfliction.RECORD_COLUMNS)
-        .join(Agency, Agency.id + 0 == Target.agency_id + 0)
-        .where(
-            (Target.id + 0).in_(sharing),
-            func.coalesce(Target.expires_at, Target.expires_at) > utcnow(),
-            or_(Target.agency_id + 0 != agency_id, Target.case_id + 0 != case_id),
-        )
+    query = select(*deconfliction.RECORD_COLUMNS).where(
+        (Target.id + 0).in_(sharing),
+        func.coalesce(Target.expires_at, Target.expires_at) > utcnow(),
+        or_(Target.agency_id + 0 != agency_id, Target.case_id + 0 != case_id),
     )
     if exclude_id is not None:
         query = query.where(Target.id + 0 != exclude_id)
@@ -834,8 +826,7 @@ def check_target(item: NewTarget) -> list[int]:
 
 
 def check_operation(item: NewOperation) -> list[int]:
-    agency = db.session.get_one(Agency, item.draft.owner_agency_id)  # as the pre-check does
-    hits = event_hits(item.draft, event_id=None, agency=agency)
+    hits = event_hits(item.draft, event_id=None, agency_id=item.draft.owner_agency_id)
     return sorted(h.key[1] for h in hits or [])
 
 
@@ -854,7 +845,7 @@ def candidates(targets: list[NewTarget], operations: list[NewOperation]) -> dict
     ]
     per_operation = []
     for o in operations:
-        record = deconfliction.operation_record(o.draft, "draft", o.agency_code)
+        record = deconfliction.operation_record(o.draft, "draft", o.draft.owner_agency_id)
         assert record is not None
         per_operation.append(
             len(

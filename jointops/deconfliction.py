@@ -89,8 +89,11 @@ def event_rules() -> EventRules:
     )
 
 
-def operation_record(item: Event | EventDraft, ref: str, agency: str) -> OperationRecord | None:
-    """An operation with a place, not cancelled; ``None`` for anything else."""
+def operation_record(item: Event | EventDraft, ref: str, agency_id: int) -> OperationRecord | None:
+    """An operation with a place, not cancelled; ``None`` for anything else.
+
+    Records name their agency by its id: the rules only compare agencies, and
+    the check then needs no agency row."""
     if (
         item.kind != "operation"
         or item.status == EventStatus.CANCELLED
@@ -98,14 +101,14 @@ def operation_record(item: Event | EventDraft, ref: str, agency: str) -> Operati
         or item.longitude is None
     ):
         return None
-    return _operation(item, ref, agency)
+    return _operation(item, ref, agency_id)
 
 
-def _operation(item: Any, ref: str, agency: str) -> OperationRecord:
+def _operation(item: Any, ref: str, agency_id: int) -> OperationRecord:
     """The rules' record of an event, a draft or a row of ``EVENT_COLUMNS``."""
     return OperationRecord(
         ref=ref,
-        agency=agency,
+        agency=str(agency_id),
         case=str(item.case_id) if item.case_id is not None else None,
         subtype=item.subtype,
         window=Window(item.starts_at, item.ends_at),
@@ -119,11 +122,11 @@ def person_of(item: Target | TargetDraft) -> PersonName | None:
     return person_name(item.first_name, item.last_name, item.aliases, item.dob)
 
 
-def target_record(target: Target, agency: str = "") -> TargetRecord:
-    """The rules' view of a stored target (``agency`` matters only when comparing)."""
+def target_record(target: Target) -> TargetRecord:
+    """The rules' view of a stored target."""
     return TargetRecord(
         ref=target.ref,
-        agency=agency,
+        agency=str(target.agency_id),
         case=str(target.case_id),
         person=person_of(target),
         identifiers=tuple(
@@ -132,10 +135,10 @@ def target_record(target: Target, agency: str = "") -> TargetRecord:
     )
 
 
-def draft_target_record(draft: TargetDraft, agency: str) -> TargetRecord:
+def draft_target_record(draft: TargetDraft, agency_id: int) -> TargetRecord:
     return TargetRecord(
         ref=draft.ref or "draft",
-        agency=agency,
+        agency=str(agency_id),
         case=str(draft.case_id),
         person=person_of(draft),
         identifiers=tuple(
@@ -193,7 +196,6 @@ EVENT_COLUMNS = (
     Event.latitude,
     Event.longitude,
     Event.radius_m,
-    Agency.code,
 )
 
 
@@ -204,19 +206,15 @@ def operation_candidate_query(
     the columns the rules read (``EVENT_COLUMNS``), as plain rows."""
     rules = event_rules()
     area = search_area(record, rules, _widest_radius(rules))
-    query = (
-        select(*EVENT_COLUMNS)
-        .join(Agency, Agency.id == Event.owner_agency_id)
-        .where(
-            Event.kind == "operation",
-            Event.starts_at < area.starts_before,
-            # ends_at > ends_after and no operation lasts longer than MAX_DURATION
-            Event.starts_at > area.ends_after - MAX_DURATION,
-            Event.ends_at > area.ends_after,
-            Event.latitude.between(area.min_lat, area.max_lat),
-            Event.longitude.between(area.min_lon, area.max_lon),
-            Event.status != EventStatus.CANCELLED.value,
-        )
+    query = select(*EVENT_COLUMNS).where(
+        Event.kind == "operation",
+        Event.starts_at < area.starts_before,
+        # ends_at > ends_after and no operation lasts longer than MAX_DURATION
+        Event.starts_at > area.ends_after - MAX_DURATION,
+        Event.ends_at > area.ends_after,
+        Event.latitude.between(area.min_lat, area.max_lat),
+        Event.longitude.between(area.min_lon, area.max_lon),
+        Event.status != EventStatus.CANCELLED.value,
     )
     cells = grid_cells(area, MAX_GRID_CELLS)
     if cells is not None:
@@ -237,7 +235,7 @@ def operation_candidate_query(
 def candidate_operations(query: Select[Any]) -> list[Candidate[OperationRecord]]:
     """The rules' records of the operations ``query`` selects (``EVENT_COLUMNS``)."""
     return [
-        Candidate(r.id, r.owner_agency_id, _operation(r, str(r.id), r.code))
+        Candidate(r.id, r.owner_agency_id, _operation(r, str(r.id), r.owner_agency_id))
         for r in db.session.execute(query)
     ]
 
@@ -253,16 +251,16 @@ def operation_candidates(
 
 
 def event_hits(
-    item: Event | EventDraft, *, event_id: int | None, agency: Agency
+    item: Event | EventDraft, *, event_id: int | None, agency_id: int
 ) -> list[Hit] | None:
     """The operations ``item`` conflicts with; ``None`` when it is not deconflicted at all."""
-    record = operation_record(item, str(event_id or "draft"), agency.code)
+    record = operation_record(item, str(event_id or "draft"), agency_id)
     if record is None:
         return None
     rules = event_rules()
     hits = []
     candidates = operation_candidates(
-        record, exclude_id=event_id, agency_id=agency.id, case_id=item.case_id
+        record, exclude_id=event_id, agency_id=agency_id, case_id=item.case_id
     )
     for other in candidates:
         match = compare_operations(record, other.record, rules)
@@ -277,14 +275,10 @@ def target_candidate_query(
     """Live targets sharing a blocking key, except those of the same agency's same case: the
     columns the rules read, as plain rows (a check reads many; it loads objects only for hits)."""
     sharing = select(TargetKey.target_id).where(TargetKey.key.in_(sorted(keys)))
-    query = (
-        select(*RECORD_COLUMNS)
-        .join(Agency, Agency.id == Target.agency_id)
-        .where(
-            Target.id.in_(sharing),
-            Target.expires_at > utcnow(),
-            or_(Target.agency_id != agency_id, Target.case_id != case_id),
-        )
+    query = select(*RECORD_COLUMNS).where(
+        Target.id.in_(sharing),
+        Target.expires_at > utcnow(),
+        or_(Target.agency_id != agency_id, Target.case_id != case_id),
     )
     if exclude_id is not None:
         query = query.where(Target.id != exclude_id)
@@ -300,7 +294,6 @@ RECORD_COLUMNS = (
     Target.last_name,
     Target.aliases,
     Target.dob,
-    Agency.code,
 )
 
 
@@ -322,7 +315,7 @@ def candidate_records(query: Select[Any]) -> list[Candidate[TargetRecord]]:
             r.agency_id,
             TargetRecord(
                 ref=r.ref,
-                agency=r.code,
+                agency=str(r.agency_id),
                 case=str(r.case_id),
                 person=person_name(r.first_name, r.last_name, r.aliases, r.dob),
                 identifiers=tuple(found[r.id]),
@@ -552,7 +545,7 @@ def sync_event(event: Event, actor: User | None) -> SyncReport:
     """Deconflict a saved (or cancelled) event: raise, update and close its alerts."""
     begin_write()
     event = db.session.get(Event, event.id, populate_existing=True) or event
-    hits = event_hits(event, event_id=event.id, agency=event.owner_agency)
+    hits = event_hits(event, event_id=event.id, agency_id=event.owner_agency_id)
     if event.status == EventStatus.CANCELLED:
         reason = "the operation was cancelled"
     elif event.kind != "operation":
@@ -570,7 +563,7 @@ def sync_target(target: Target, actor: User | None) -> SyncReport:
         hits: list[Hit] = []
         reason = "the target's validation expired"
     else:
-        record = target_record(target, target.agency.code)
+        record = target_record(target)
         hits = target_hits(
             record, target_id=target.id, agency_id=target.agency_id, case_id=target.case_id
         )
@@ -617,8 +610,7 @@ def precheck_event(draft: EventDraft, actor: User, event_id: int | None) -> list
 
     ``None`` when the plan is not something deconflicted (not an operation).
     """
-    agency = db.session.get_one(Agency, draft.owner_agency_id)
-    hits = event_hits(draft, event_id=event_id, agency=agency)
+    hits = event_hits(draft, event_id=event_id, agency_id=draft.owner_agency_id)
     if hits is None:
         return None
     _audit_precheck(EVENT, actor, event_id, hits)
@@ -631,7 +623,7 @@ def precheck_target(draft: TargetDraft, actor: User, target_id: int | None) -> l
     if agency is None:
         return []
     hits = target_hits(
-        draft_target_record(draft, agency.code),
+        draft_target_record(draft, agency.id),
         target_id=target_id,
         agency_id=agency.id,
         case_id=draft.case_id,
