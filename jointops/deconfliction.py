@@ -4,9 +4,10 @@ The rules live in ``deconflict/``; this module only asks them about the few
 rows that can possibly match, found through indexes, never by reading a whole
 table:
 
-* an operation: other operations whose start lies in the widened window
-  (``ix_events_kind_start_place``; no operation lasts longer than the form allows,
-  which bounds the range) and whose place lies in the search box;
+* an operation: other operations in the grid cells around its place whose start
+  lies in the widened window (``ix_events_kind_cell_start``; no operation lasts
+  longer than the form allows, which bounds the range), and those few with a
+  radius wider than any kind's default, wherever they are;
 * a target: other targets that share one of its blocking keys
   (``ix_target_keys_key``), not expired.
 
@@ -24,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import CompoundSelect, Select, and_, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from auth.policy import pointer_explanation
@@ -177,10 +178,9 @@ class Candidate(Generic[R]):
     record: R
 
 
-def _widest_radius(rules: EventRules) -> int:
-    """The largest radius any operation may have: one step down ``ix_events_kind_radius``."""
-    stored = db.session.scalar(select(func.max(Event.radius_m)).where(Event.kind == "operation"))
-    return max(stored or 0, rules.default_radius_m, *rules.radius_m.values())
+def usual_radius(rules: EventRules) -> int:
+    """The widest radius an operation has by default (by its kind): the grid's reach."""
+    return max(rules.default_radius_m, *rules.radius_m.values())
 
 
 #: A search touching more grid cells than this reads operations by start time alone.
@@ -201,43 +201,61 @@ EVENT_COLUMNS = (
 
 def operation_candidate_query(
     record: OperationRecord, *, exclude_id: int | None, agency_id: int, case_id: int | None
-) -> Select[Any]:
-    """Operations that may conflict with ``record``, by grid cell, start time, place and status:
-    the columns the rules read (``EVENT_COLUMNS``), as plain rows."""
+) -> CompoundSelect:
+    """Operations that may conflict with ``record``: the columns the rules read
+    (``EVENT_COLUMNS``) as plain rows, in one statement of two parts.
+
+    Near ones, by grid cell and start (``ix_events_kind_cell_start``), each
+    assumed no wider than the usual radius; and the few given a wider radius
+    of their own, by radius (``ix_events_kind_radius``), wherever they are.
+    """
     rules = event_rules()
-    area = search_area(record, rules, _widest_radius(rules))
-    query = select(*EVENT_COLUMNS).where(
+    usual = usual_radius(rules)
+    area = search_area(record, rules, usual)
+    alike = [
         Event.kind == "operation",
         Event.starts_at < area.starts_before,
         # ends_at > ends_after and no operation lasts longer than MAX_DURATION
         Event.starts_at > area.ends_after - MAX_DURATION,
         Event.ends_at > area.ends_after,
-        Event.latitude.between(area.min_lat, area.max_lat),
-        Event.longitude.between(area.min_lon, area.max_lon),
         Event.status != EventStatus.CANCELLED.value,
-    )
-    cells = grid_cells(area, MAX_GRID_CELLS)
-    if cells is not None:
-        query = query.where(Event.grid_cell.in_(cells))
+    ]
     if exclude_id is not None:
-        query = query.where(Event.id != exclude_id)
+        alike.append(Event.id != exclude_id)
     if case_id is not None:
-        query = query.where(
+        alike.append(
             or_(
                 Event.owner_agency_id != agency_id,
                 Event.case_id.is_(None),
                 Event.case_id != case_id,
             )
         )
-    return query
+    near = select(*EVENT_COLUMNS).where(
+        *alike,
+        Event.latitude.between(area.min_lat, area.max_lat),
+        Event.longitude.between(area.min_lon, area.max_lon),
+    )
+    cells = grid_cells(area, MAX_GRID_CELLS)
+    if cells is not None:
+        near = near.where(Event.grid_cell.in_(cells))
+    wide = (
+        select(*EVENT_COLUMNS)
+        .where(*alike, Event.radius_m > usual)
+        # without statistics SQLite might walk the fortnight of starts instead
+        .with_hint(Event, "INDEXED BY ix_events_kind_radius", "sqlite")
+    )
+    return union_all(near, wide)
 
 
-def candidate_operations(query: Select[Any]) -> list[Candidate[OperationRecord]]:
-    """The rules' records of the operations ``query`` selects (``EVENT_COLUMNS``)."""
-    return [
-        Candidate(r.id, r.owner_agency_id, _operation(r, str(r.id), r.owner_agency_id))
+def candidate_operations(
+    query: Select[Any] | CompoundSelect,
+) -> list[Candidate[OperationRecord]]:
+    """The rules' records of the operations ``query`` selects (``EVENT_COLUMNS``), once each."""
+    found = {
+        r.id: Candidate(r.id, r.owner_agency_id, _operation(r, str(r.id), r.owner_agency_id))
         for r in db.session.execute(query)
-    ]
+    }
+    return list(found.values())
 
 
 def operation_candidates(

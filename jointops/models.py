@@ -205,7 +205,8 @@ class Event(db.Model):
         Index("ix_events_window", "starts_at", "ends_at"),
         Index("ix_events_agency_window", "owner_agency_id", "starts_at"),
         # deconfliction's candidate query: operations by grid cell and start (or, for a search
-        # too wide for the grid, by start alone), with the place and window in the index
+        # too wide for the grid, by start alone), with the place and window in the index; and
+        # the operations with a radius wider than any kind's default, by radius
         Index(
             "ix_events_kind_cell_start",
             "kind",

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -521,6 +522,25 @@ def test_candidates_come_from_indexes_never_a_scan(app: Flask, login: Login, bac
             if "events.latitude BETWEEN" in statement:  # by grid cell, not the fortnight's starts
                 assert any("ix_events_kind_cell_start" in d for d in details), details
     assert len(alerts_of("event", fbi_id)) == 1
+
+
+@pytest.mark.parametrize("wide_first", [True, False])
+def test_an_operation_with_a_wide_radius_of_its_own_is_found_from_afar(
+    app: Flask, login: Login, wide_first: bool
+) -> None:
+    """15 km apart, yet inside a 20 km surveillance radius: outside the grid's usual reach,
+    found by radius (saved first) or by a search as wide as its own radius (saved second)."""
+    day = far_day(17 + wide_first)
+    wide = operation(day, **FBI_OP, subtype="surveillance", radius_m="20000")
+    near = operation(day, **PBSO_OP, latitude=f"{26.6 + 15_000 / 111_195:.4f}")
+    far = operation(day, latitude=f"{26.6 + 30_000 / 111_195:.4f}", title="Out of reach")
+    saves = [("investigator.fbi", wide), ("investigator.pbso", near), ("investigator.pbso", far)]
+    if not wide_first:
+        saves.reverse()
+    ids = {data["title"]: save_operation(login(who), data) for who, data in saves}
+    fbi_id = ids[FBI_OP["title"]]
+    assert len(alerts_between("event", fbi_id, ids[PBSO_OP["title"]])) == 1
+    assert alerts_between("event", fbi_id, ids["Out of reach"]) == []
 
 
 def test_an_events_grid_cell_follows_its_place(app: Flask, login: Login) -> None:
