@@ -354,16 +354,30 @@ class AlertFilters:
     strength: str | None = None
     agency: str | None = None
     sort: str = "urgency"
+    page: int = 1
 
     def args(self) -> dict[str, str]:
-        return {k: v for k, v in vars(self).items() if v}
+        """The filters as query arguments, without the page (a new filter starts at page 1)."""
+        return {k: v for k, v in vars(self).items() if v and k != "page"}
+
+
+#: Alerts on one page of the review list.
+PER_PAGE = 50
 
 
 @dataclass(frozen=True)
 class AlertList:
-    views: list[AlertView]
+    views: list[AlertView]  # this page's
     #: how many of the alerts the viewer may see (other filters applied) are in each status
     counts: dict[str, int]
+    total: int = 0  # of the alerts these filters select, on every page
+    page: int = 1
+    pages: int = 1
+
+    @property
+    def first(self) -> int:
+        """The position of this page's first alert among all (1-based; 0 when none)."""
+        return (self.page - 1) * PER_PAGE + 1 if self.views else 0
 
 
 def _candidate_query(user: User, viewer: Viewer) -> Any:
@@ -410,7 +424,15 @@ def list_alerts(user: User, filters: AlertFilters) -> AlertList:
         views.sort(key=lambda v: (STRENGTH_RANK.get(v.alert.strength, 9), -v.alert.score))
     else:
         views.sort(key=lambda v: v.urgency)
-    return AlertList(views=views, counts=counts)
+    pages = max(1, -(-len(views) // PER_PAGE))
+    page = min(filters.page, pages)
+    return AlertList(
+        views=views[(page - 1) * PER_PAGE : page * PER_PAGE],
+        counts=counts,
+        total=len(views),
+        page=page,
+        pages=pages,
+    )
 
 
 def alerts_for_item(item_type: str, item_id: int, user: User) -> list[AlertView]:

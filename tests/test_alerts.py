@@ -451,6 +451,35 @@ def test_the_review_page_sorts_by_urgency_filters_and_counts(app: Flask, login: 
         assert bad.split("=")[0] in text(response)
 
 
+def test_the_review_list_comes_in_pages(
+    app: Flask, login: Login, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pair(login, far_day(21))
+    pair(login, far_day(22))
+    monkeypatch.setattr("jointops.alerts.PER_PAGE", 2)
+    sup = login("supervisor.pbso")
+    everything = sup.get("/api/alerts?status=all").get_json()
+    total = everything["total"]
+    assert total >= 3 and everything["pages"] == -(-total // 2) and everything["page"] == 1
+    assert len(everything["alerts"]) == 2
+    seen = []
+    for number in range(1, everything["pages"] + 1):
+        page = sup.get(f"/api/alerts?status=all&page={number}").get_json()
+        assert page["page"] == number and page["total"] == total
+        seen += [a["id"] for a in page["alerts"]]
+    assert len(seen) == len(set(seen)) == total  # each alert on exactly one page, in order
+    beyond = sup.get("/api/alerts?status=all&page=999").get_json()
+    assert beyond["page"] == everything["pages"] and beyond["alerts"]
+
+    html = sup.get("/alerts?status=all&page=2").get_data(as_text=True)
+    assert f"3–{min(4, total)} of {total}" in html
+    assert 'rel="prev"' in html and "page=1" in html
+    assert [int(i) for i in re.findall(r'data-alert-id="(\d+)"', html)] == seen[2:4]
+    for bad in ("page=0", "page=x", "page=-1"):
+        response = sup.get(f"/alerts?{bad}")
+        assert response.status_code == 400 and "page" in text(response), bad
+
+
 def test_jointops_alerts_json_prints_every_alert_with_both_parties(
     app: Flask, login: Login, runner: Any
 ) -> None:
@@ -521,6 +550,9 @@ def test_candidates_come_from_indexes_never_a_scan(app: Flask, login: Login, bac
             assert any("USING INDEX" in d or "USING COVERING INDEX" in d for d in details)
             if "events.latitude BETWEEN" in statement:  # by grid cell, not the fortnight's starts
                 assert any("ix_events_kind_cell_start" in d for d in details), details
+                wide = [d for d in details if "radius_m>?" in d]  # and the wide ones by radius
+                assert wide and all("ix_events_kind_radius" in d for d in wide), details
+                assert not any("ix_events_kind_start_place" in d for d in details), details
     assert len(alerts_of("event", fbi_id)) == 1
 
 

@@ -74,7 +74,15 @@ def _filters() -> AlertFilters:
         strength=_choice("strength", STRENGTH_LABELS, None),
         agency=agency,
         sort=_choice("sort", SORTS, "urgency"),
+        page=_page(),
     )
+
+
+def _page() -> int:
+    text = request.args.get("page", "1").strip()
+    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+        abort(400, "page: expected a whole number from 1.")
+    return int(text)
 
 
 def _load(alert_id: int) -> AlertView:
@@ -231,7 +239,13 @@ def alert_json(view: AlertView) -> dict[str, Any]:
 def api_list() -> tuple[dict[str, Any], int]:
     listing = alerts.list_alerts(current_user, _filters())
     alerts.record_list_view(listing.views, current_user, via="api")
-    return {"alerts": [alert_json(v) for v in listing.views], "counts": listing.counts}, 200
+    return {
+        "alerts": [alert_json(v) for v in listing.views],
+        "counts": listing.counts,
+        "total": listing.total,
+        "page": listing.page,
+        "pages": listing.pages,
+    }, 200
 
 
 @bp.get("/api/alerts/<int:alert_id>")
