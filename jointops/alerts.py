@@ -497,7 +497,8 @@ def acknowledge(alert_id: int, user: User) -> list[str]:
     agency codes acknowledged for."""
     begin_write()
     alert = db.session.get(Alert, alert_id, populate_existing=True)
-    view = view_alert(alert, user, load_items([alert])) if alert else None
+    view_items = load_items([alert]) if alert else {}
+    view = view_alert(alert, user, view_items) if alert else None
     if alert is None or view is None:
         raise AlertActionRefused("There is nothing here, or nothing you may see.", 404)
     sides = [s for s in (view.a, view.b) if s.can_ack]
@@ -524,6 +525,8 @@ def acknowledge(alert_id: int, user: User) -> list[str]:
     audit.record(
         "alert.acknowledge", object_type="alert", object_id=alert.id, actor=user, sides=codes
     )
+    # the other side learns its counterpart has seen it; supervisors, that both are ready
+    notify(alert, view_items, "acknowledged", besides=user.id)
     db.session.commit()
     return codes
 
@@ -601,16 +604,29 @@ def _notice(alert: Alert, change: str, other: Agency | None) -> str:
         "changed": f"changed ({strength}), please acknowledge again.",
         "closed": f"closed: {alert.closed_reason or 'no longer matches'}.",
         "resolved": f"resolved: {OUTCOME_LABELS.get(alert.outcome or '', alert.outcome)}.",
+        "acknowledged": _acknowledged(alert),
     }[change]
     return f"Alert #{alert.id} · {what} {party}: {tail}"[:300]
 
 
-def notify(alert: Alert, items: dict[ItemKey, Item], change: str) -> int:
+def _acknowledged(alert: Alert) -> str:
+    if alert.acked_a_at and alert.acked_b_at:
+        return "acknowledged by both sides, ready to resolve."
+    done, waiting = (
+        (alert.agency_a, alert.agency_b) if alert.acked_a_at else (alert.agency_b, alert.agency_a)
+    )
+    return f"acknowledged by {done.code}, waiting for {waiting.code}."
+
+
+def notify(
+    alert: Alert, items: dict[ItemKey, Item], change: str, *, besides: int | None = None
+) -> int:
     """Tell both sides' people, their agencies' supervisors and the deconfliction officers.
 
     Each reads a line from their own side ("with FBI"), or a neutral one when
-    they see the alert only as an officer; the line names no item. Flushes
-    the alert first (it may be new) and adds the rows to the session.
+    they see the alert only as an officer; the line names no item. ``besides``:
+    the user who made the change, not told of it. Flushes the alert first (it
+    may be new) and adds the rows to the session.
     """
     db.session.flush()
     key_a, key_b = item_keys(alert)
@@ -621,6 +637,8 @@ def notify(alert: Alert, items: dict[ItemKey, Item], change: str) -> int:
     now = utcnow()
     sent = 0
     for user in users:
+        if user.id == besides:
+            continue  # who made the change knows of it
         viewer = viewer_of(user)
         own_a, own_b = party_visible(viewer, party_a), party_visible(viewer, party_b)
         if not (own_a or own_b or sees_both_sides(viewer)):

@@ -147,6 +147,26 @@ def test_two_agencies_300_m_apart_raise_one_alert_that_both_sides_resolve(
     assert any("resolved" in n.text for n in notifications(alert.id, "investigator.pbso"))
 
 
+def test_each_acknowledgement_is_told_to_the_others(app: Flask, login: Login) -> None:
+    pbso_id, fbi_id = pair(login, far_day(2))
+    [alert] = alerts_between("event", pbso_id, fbi_id)
+
+    def acks(username: str) -> list[str]:
+        return [n.text for n in notifications(alert.id, username) if "acknowledged" in n.text]
+
+    assert login("investigator.pbso").post(f"/alerts/{alert.id}/acknowledge").status_code == 302
+    assert acks("investigator.pbso") == []  # who acknowledged knows it
+    [told] = acks("investigator.fbi")
+    assert "with PBSO" in told and "acknowledged by PBSO, waiting for FBI" in told
+    assert acks("supervisor.fbi") and acks("deconfliction_officer.pbso")
+    assert login("investigator.fbi").post(f"/alerts/{alert.id}/acknowledge").status_code == 302
+    assert any("both sides, ready to resolve" in t for t in acks("supervisor.pbso"))
+    assert any("both sides" in t for t in acks("investigator.pbso"))
+    assert not any("both sides" in t for t in acks("investigator.fbi"))
+    for username in ("investigator.pbso", "supervisor.fbi", "deconfliction_officer.pbso"):
+        assert all("canary" not in t.lower() for t in acks(username))
+
+
 def test_everyone_told_at_once_and_the_badge_counts_unread(app: Flask, login: Login) -> None:
     pbso_id, fbi_id = pair(login, far_day(1))
     [alert] = alerts_between("event", pbso_id, fbi_id)
