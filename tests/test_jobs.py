@@ -19,6 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from jointops import audit
 from jointops.config import ConfigError, load_config, validate_config
 from jointops.extensions import db
 from jointops.jobs.escalation import escalate
@@ -323,7 +324,15 @@ def test_expiring_target_warned_once_then_purged_with_alerts_tombstoned(
     alert = target_alert(target)
     assert "0190" in alert.explanation or "phone" in alert.explanation.lower()
     target.expires_at = t0 + timedelta(days=20)
+    # an update of the alert quotes its explanation in the audit trail (deconfliction._sync)
+    quoted = audit.record(
+        "alert.update", object_type="alert", object_id=alert.id, explanation=alert.explanation
+    )
+    other = audit.record(
+        "alert.update", object_type="alert", object_id=alert.id + 1000, explanation="phone 0190"
+    )
     db.session.commit()
+    quoted_id, other_id = quoted.id, other.id
 
     run(apply_retention, t0 - timedelta(days=11))  # 31 days ahead: not yet
     assert lines(category="retention") == []
@@ -365,6 +374,12 @@ def test_expiring_target_warned_once_then_purged_with_alerts_tombstoned(
     assert entry.detail["targets"] == 1 and entry.detail["by_agency"] == {"PBSO": 1}
     assert entry.detail["identifiers"] >= 3 and entry.detail["keys"] >= 3
     assert "Zhao" not in str(entry.detail) and "PB-T-001" not in str(entry.detail)
+    assert entry.detail["audit_entries_scrubbed"] == 1
+    scrubbed = db.session.get_one(AuditEntry, quoted_id)
+    assert scrubbed.action == "alert.update" and scrubbed.object_id == str(alert.id)
+    for value in ("Zhao", "Mei", "0190", "Okeechobee", "Riverside"):
+        assert value not in str(scrubbed.detail), value
+    assert db.session.get_one(AuditEntry, other_id).detail == {"explanation": "phone 0190"}
 
     # the alert still opens for both sides, the purged one shown as gone
     for name in ("supervisor.pbso", "investigator.fbi", "deconfliction_officer.pbso"):

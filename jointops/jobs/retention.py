@@ -7,8 +7,9 @@
 * At expiry it is deleted with its identifiers and blocking keys. Its alerts
   keep their history, but the reference becomes a tombstone: the side's item
   id is set to NULL (ids may be reused, so a stale one could point at another
-  record), every value of the target is taken out of the explanation, and an
-  alert still active is closed. Its expiry warnings go from the inboxes.
+  record), every value of the target is taken out of the explanation (and out
+  of the explanations the alert's audit entries quote), and an alert still
+  active is closed. Its expiry warnings go from the inboxes.
 * Audit entries older than ``JOINTOPS_AUDIT_RETENTION_DAYS`` (365 at least)
   are deleted.
 
@@ -105,6 +106,31 @@ def _tombstone(alert: Alert, target: Target, now: datetime) -> None:
     alert.updated_at = now
 
 
+def _scrub_alert_audit(values: dict[int, list[str]]) -> int:
+    """Take purged targets' values out of the explanations their alerts' audit entries quote
+    (an alert's update records its explanation); returns how many entries changed.
+
+    The entries stay, with who did what and when: only the purged values go."""
+    if not values:
+        return 0
+    entries = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.object_type == "alert",
+            AuditEntry.object_id.in_([str(i) for i in values]),
+        )
+    )
+    changed = 0
+    for entry in entries:
+        explanation = (entry.detail or {}).get("explanation")
+        if not isinstance(explanation, str):
+            continue
+        cleaned = pointer_explanation(explanation, [], values[int(entry.object_id)])
+        if cleaned != explanation:
+            entry.detail = {**entry.detail, "explanation": cleaned}
+            changed += 1
+    return changed
+
+
 def purge_expired_targets(now: datetime) -> dict[str, int]:
     """Delete expired targets with their identifiers and keys; tombstone their alerts."""
     begin_write()
@@ -130,13 +156,16 @@ def purge_expired_targets(now: datetime) -> dict[str, int]:
         )
     ).all()
     by_id = {t.id: t for t in targets}
+    values: dict[int, list[str]] = {}  # alert id -> the purged values it quoted
     for alert in alerts:
         for item_type, item_id in (
             (alert.item_a_type, alert.item_a_id),
             (alert.item_b_type, alert.item_b_id),
         ):
             if item_type == "target" and item_id in by_id:
+                values.setdefault(alert.id, []).extend(item_values(by_id[item_id]))
                 _tombstone(alert, by_id[item_id], now)
+    scrubbed = _scrub_alert_audit(values)
     db.session.execute(
         delete(Notification).where(
             Notification.category == "retention",
@@ -148,6 +177,7 @@ def purge_expired_targets(now: datetime) -> dict[str, int]:
         "identifiers": sum(len(t.identifiers) for t in targets),
         "keys": int(keys or 0),
         "alerts": len(alerts),
+        "audit_entries_scrubbed": scrubbed,
     }
     agencies = Counter(t.agency.code for t in targets)
     for target in targets:
