@@ -635,7 +635,7 @@ class JobRun(db.Model):
     holder: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    #: running, success or failure
+    #: running, success, failure or interrupted (its scheduler stopped before the end)
     outcome: Mapped[str] = mapped_column(String(16), default="running")
     error: Mapped[str] = mapped_column(Text, default="")
     figures: Mapped[dict[str, Any]] = mapped_column(db.JSON, default=dict)

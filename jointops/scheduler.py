@@ -151,6 +151,35 @@ def run_once(app: Flask, spec: JobSpec, scheduled_for: datetime, holder: str) ->
             db.session.remove()
 
 
+INTERRUPTED = "interrupted"
+
+
+def mark_interrupted(app: Flask, holder: str) -> int:
+    """Runs another holder left "running": when this one takes the lease, that holder was
+    killed or cut off before it could record the end. Returns how many were marked.
+
+    A holder that was only slow and still finishes records its own outcome over this.
+    """
+    with app.app_context():
+        try:
+            begin_write(discard=True)
+            runs = db.session.scalars(
+                select(JobRun).where(JobRun.outcome == "running", JobRun.holder != holder)
+            ).all()
+            now = utcnow()
+            for run in runs:
+                run.outcome = INTERRUPTED
+                run.finished_at = now
+                run.error = (
+                    f"Its scheduler ({run.holder}) stopped before the run ended; "
+                    f"{holder} leads now."
+                )
+            db.session.commit()
+            return len(runs)
+        finally:
+            db.session.remove()
+
+
 def _plain(figures: Mapping[str, Any]) -> dict[str, Any]:
     """The figures as JSON can store them (anything odd becomes its text)."""
     result: dict[str, Any] = json.loads(json.dumps(dict(figures), default=str))
@@ -279,6 +308,11 @@ class SchedulerRunner:
 
     def _lead(self) -> None:
         config = self.app.config
+        try:
+            if marked := mark_interrupted(self.app, self.holder):
+                log.warning("scheduler: %d runs of an earlier leader marked interrupted", marked)
+        except Exception:
+            log.exception("scheduler: could not mark an earlier leader's runs")
         scheduler = BackgroundScheduler(
             executors={"default": SlotExecutor(max_workers=4)},
             job_defaults={

@@ -199,6 +199,37 @@ def test_runner_leads_runs_and_releases(app: Flask) -> None:
     assert not [t for t in threading.enumerate() if t.name.startswith("jointops-scheduler")]
 
 
+def test_a_new_leader_marks_the_runs_a_dead_one_left_running(app: Flask, login: Any) -> None:
+    slot = datetime.now(UTC).replace(microsecond=0)
+    db.session.add_all(
+        [
+            JobRun(job_id="retention", scheduled_for=slot, holder="dead-host:1:aaa"),
+            JobRun(
+                job_id="reminders",
+                scheduled_for=slot,
+                holder="dead-host:1:aaa",
+                outcome="success",
+                finished_at=slot,
+            ),
+        ]
+    )
+    db.session.commit()
+    app.config.update(SCHEDULER_LEASE_SECONDS=2)
+    runner = SchedulerRunner(app)
+    try:
+        assert runner.tick() and runner.leading
+    finally:
+        runner.stop()
+    db.session.expire_all()
+    runs = {r.job_id: r for r in db.session.scalars(sa.select(JobRun))}
+    assert runs["retention"].outcome == "interrupted"
+    assert runs["retention"].finished_at is not None
+    assert "dead-host:1:aaa" in runs["retention"].error and runner.holder in runs["retention"].error
+    assert runs["reminders"].outcome == "success"  # finished runs are left as they were
+    page = login("admin.pbso").get("/admin/jobs").get_data(as_text=True)
+    assert "Interrupted" in page
+
+
 # --- two processes on one PostgreSQL database ----------------------------------------------
 
 
