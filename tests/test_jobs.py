@@ -33,6 +33,7 @@ from jointops.models import (
     Event,
     EventReminder,
     ExpiryWarning,
+    JobRun,
     Notification,
     Participant,
     Target,
@@ -418,6 +419,27 @@ def test_revalidation_rearms_the_expiry_warning(app: Flask) -> None:
     db.session.commit()
     run(apply_retention, t0 + timedelta(days=1))
     assert len(lines(category="retention")) == 2
+
+
+def test_records_of_job_runs_ended_90_days_ago_go(app: Flask) -> None:
+    t0 = start()
+    for job_id, ended in (("old", 91), ("recent", 89), ("running", None)):
+        slot = t0 - timedelta(days=ended or 100)
+        db.session.add(
+            JobRun(
+                job_id=job_id,
+                scheduled_for=slot,
+                holder="host:1:abc",
+                started_at=slot,
+                finished_at=None if ended is None else slot,
+                outcome="running" if ended is None else "success",
+            )
+        )
+    db.session.commit()
+    figures = run(apply_retention, t0)
+    assert figures["purged_job_runs"] == 1
+    kept = db.session.scalars(select(JobRun.job_id).where(JobRun.holder == "host:1:abc"))
+    assert sorted(kept) == ["recent", "running"]
 
 
 def test_audit_entries_older_than_the_retention_are_purged_and_that_is_audited(

@@ -11,7 +11,8 @@
   of the explanations the alert's audit entries quote), and an alert still
   active is closed. Its expiry warnings go from the inboxes.
 * Audit entries older than ``JOINTOPS_AUDIT_RETENTION_DAYS`` (365 at least)
-  are deleted.
+  are deleted, and the records of job runs that ended 90 days ago (the run of
+  this job records how many).
 
 Every purge is itself audited, with counts and never contents.
 """
@@ -37,6 +38,7 @@ from jointops.models import (
     AlertStatus,
     AuditEntry,
     ExpiryWarning,
+    JobRun,
     Notification,
     Target,
     TargetKey,
@@ -213,9 +215,25 @@ def purge_old_audit(now: datetime) -> int:
     return count
 
 
+#: How long the record of a background job's run is kept (the Jobs page shows the last 50).
+JOB_RUN_RETENTION = timedelta(days=90)
+
+
+def purge_old_job_runs(now: datetime) -> int:
+    """Delete the records of job runs that ended more than ``JOB_RUN_RETENTION`` ago."""
+    begin_write()
+    result = db.session.execute(
+        delete(JobRun).where(
+            JobRun.finished_at.is_not(None), JobRun.finished_at < now - JOB_RUN_RETENTION
+        )
+    )
+    db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 @job("retention", "cron", hour=3, minute=0)
 def apply_retention(now: datetime) -> Mapping[str, Any]:
-    """Daily at 03:00 office time: warn, purge targets, purge old audit entries."""
+    """Daily at 03:00 office time: warn, purge targets, old audit entries and job runs."""
     warned = warn_expiring(now)
     purged = purge_expired_targets(now)
     audit_entries = purge_old_audit(now)
@@ -223,4 +241,5 @@ def apply_retention(now: datetime) -> Mapping[str, Any]:
         "warned": warned,
         **{f"purged_{k}": v for k, v in purged.items()},
         "purged_audit": audit_entries,
+        "purged_job_runs": purge_old_job_runs(now),
     }
