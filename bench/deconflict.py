@@ -677,7 +677,6 @@ class NewTarget:
 
 @dataclass(frozen=True)
 class NewOperation:
-    agency_code: str
     draft: EventDraft
 
 
@@ -739,7 +738,7 @@ def new_operations(
             radius_m=radius,
             participants=[(lead, "lead")],
         )
-        found.append(NewOperation(code, draft))
+        found.append(NewOperation(draft))
     return found
 
 
