@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install clean reset-demo
+.PHONY: run test test-clocks lint format install clean reset-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,18 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# The database-free and SQLite tests under frozen clocks: a weekday morning in New York,
+# the spring-forward night at 02:30 local, New Year's Eve at 23:30.
+CLOCKS := "2026-12-02T09:00 America/New_York" "2027-03-14T02:30 America/New_York" \
+	"2026-12-31T23:30 America/New_York"
+
+test-clocks: $(STAMP)
+	@for clock in $(CLOCKS); do \
+		echo "== clock $$clock"; \
+		JOINTOPS_TEST_CLOCK="$$clock" JOINTOPS_TEST_BACKENDS=sqlite \
+			$(BIN)/pytest -q -p no:cacheprovider -m "not browser" || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
@@ -22,12 +24,19 @@ def init_app(app: Flask) -> None:
 
 @click.command("seed-demo")
 @click.option("--reset", is_flag=True, help="Delete all data first, then seed.")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The office date the demo weeks are built around (default: today).",
+)
 @with_appcontext
-def seed_demo_command(reset: bool) -> None:
+def seed_demo_command(reset: bool, today: datetime | None) -> None:
     """Load the demo directory's people, rooms, cases and two weeks of events."""
     from jointops.demo import seed_demo
+    from jointops.officetime import today_local
 
-    click.echo(seed_demo(reset=reset))
+    click.echo(seed_demo(today.date() if today else today_local(), reset=reset))
 
 
 @click.command("sync-directory")

@@ -11,7 +11,7 @@ from jointops.booking import EventDraft, save_event
 from jointops.directory import sync_directory
 from jointops.extensions import db
 from jointops.models import Agency, Alert, Case, Event, Resource, User
-from jointops.officetime import local_to_utc, today_local
+from jointops.officetime import local_to_utc
 
 RESOURCES = [
     ("Interview Room A", "interview_room", None, "Recorded; seats 4"),
@@ -284,8 +284,12 @@ EVENTS = [
 ]
 
 
-def seed_demo(*, reset: bool = False) -> str:
-    """Load the demo directory's people and the demo calendar; does nothing if events exist."""
+def seed_demo(today: date, *, reset: bool = False) -> str:
+    """Load the demo directory's people and a demo calendar around ``today`` (office date).
+
+    Does nothing if events exist. ``today`` is an argument, not the clock, so that
+    tests and demos choose the week they get.
+    """
     if db.session.scalar(select(func.count()).select_from(Event)) and not reset:
         return "Demo data already present; nothing changed (use --reset to rebuild)."
     if reset:
@@ -298,7 +302,6 @@ def seed_demo(*, reset: bool = False) -> str:
     users = {u.username: u for u in db.session.scalars(select(User))}
     resources = _seed_resources(agencies)
     cases = _seed_cases(agencies, users)
-    today = today_local()
     for spec in EVENTS:
         save_event(
             _draft(spec, today, agencies, users, resources, cases), users[spec.lead], confirmed=True

@@ -6,6 +6,11 @@ comes from the migrations (never ``create_all``) and the demo data from
 copies: a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL.
 PostgreSQL runs when ``JOINTOPS_TEST_POSTGRES_URL`` is set; without it the
 PostgreSQL half is skipped, except under CI, where that is a failure.
+``JOINTOPS_TEST_BACKENDS=sqlite`` runs the SQLite half alone.
+
+Time is an input: ``JOINTOPS_TEST_CLOCK`` (``2026-03-08T02:30 America/New_York``)
+moves the whole run, template seeding included, to that instant, from where the
+clock keeps ticking. ``make test-clocks`` runs the suite under several such clocks.
 """
 
 from __future__ import annotations
@@ -15,11 +20,14 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
@@ -29,7 +37,39 @@ from jointops.extensions import db
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("JOINTOPS_TEST_POSTGRES_URL", "")
-BACKENDS = ["sqlite", "postgresql"]
+BACKENDS = os.environ.get("JOINTOPS_TEST_BACKENDS", "sqlite,postgresql").split(",")
+TEST_CLOCK = os.environ.get("JOINTOPS_TEST_CLOCK", "")
+_CLOCK = pytest.StashKey[time_machine.travel]()
+
+
+def parse_clock(text: str) -> datetime:
+    """``2026-12-31T23:30 America/New_York`` -> that aware instant."""
+    stamp, _, zone = text.strip().partition(" ")
+    moment = datetime.fromisoformat(stamp)
+    if moment.tzinfo is None:
+        if not zone:
+            raise pytest.UsageError(f"JOINTOPS_TEST_CLOCK={text!r}: give an offset or a zone")
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    return moment
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if TEST_CLOCK:
+        traveller = time_machine.travel(parse_clock(TEST_CLOCK), tick=True)
+        traveller.start()
+        config.stash[_CLOCK] = traveller
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_CLOCK, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header() -> str:
+    if not TEST_CLOCK:
+        return "clock: the machine's"
+    return f"clock: from {parse_clock(TEST_CLOCK).isoformat()} (JOINTOPS_TEST_CLOCK)"
 
 
 def need(condition: bool, reason: str) -> None:
@@ -59,12 +99,13 @@ def migrate_and_seed(url: str, *, seed: bool = True) -> None:
     from flask_migrate import upgrade
 
     from jointops.demo import seed_demo
+    from jointops.officetime import today_local
 
     app = create_app(base_config(url))
     with app.app_context():
         upgrade()
         if seed:
-            seed_demo()
+            seed_demo(today_local())
         db.session.remove()
         db.engine.dispose()
 
@@ -98,6 +139,8 @@ class PostgresDatabases:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresDatabases]:
+    if "postgresql" not in BACKENDS:
+        pytest.skip("JOINTOPS_TEST_BACKENDS leaves PostgreSQL out")
     need(bool(POSTGRES_URL), "JOINTOPS_TEST_POSTGRES_URL is not set")
     databases = PostgresDatabases()
     yield databases

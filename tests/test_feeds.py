@@ -139,6 +139,14 @@ def edit(event: Event, actor: str, **changes: Any) -> Event:
     return save_event(draft, user(actor), event, confirmed=True)
 
 
+def own_room(name: str, kind: str = "interview_room") -> str:
+    """A shared room of the test's own, so that no demo booking stands in its way at any hour."""
+    if db.session.scalar(select(Resource).where(Resource.name == name)) is None:
+        db.session.add(Resource(name=name, kind=kind))
+        db.session.commit()
+    return name
+
+
 def all_scopes(*, rooms_once: bool = False) -> Iterator[tuple[User, str]]:
     """Every active user with every scope they may subscribe to.
 
@@ -258,7 +266,7 @@ def seed_canaries() -> dict[str, Event]:
             "operation",
             "surveillance",
             timedelta(days=3),
-            rooms=("Interview Room A",),
+            rooms=(own_room("Canary Room A"),),
             people=(("det.rivera.pbso", "investigator"),),
             sensitivity="covert",
             case_id=pbso_case.id,
@@ -269,7 +277,7 @@ def seed_canaries() -> dict[str, Event]:
             "operation",
             "undercover_meet",
             timedelta(days=4),
-            rooms=("Conference Room",),
+            rooms=(own_room("Canary Conference Room", "conference_room"),),
             sensitivity="restricted",
             **secrets,
         ),
@@ -278,7 +286,7 @@ def seed_canaries() -> dict[str, Event]:
             "interview",
             "forensic_interview",
             timedelta(days=5),
-            rooms=("Soft Interview Room (observation)",),
+            rooms=(own_room("Canary Soft Room", "soft_interview_room"),),
             people=(("advocate.vs", "advocate"),),
             status="planned",
             client_code="CNRY-424242",
@@ -290,7 +298,7 @@ def seed_canaries() -> dict[str, Event]:
             "interview",
             "victim_interview",
             timedelta(days=-2),
-            rooms=("Interview Room B",),
+            rooms=(own_room("Canary Room B"),),
             people=(("advocate.vs", "advocate"),),
             status="completed",
             client_code="CNRY-434343",
@@ -301,7 +309,7 @@ def seed_canaries() -> dict[str, Event]:
             "appointment",
             "medical",
             timedelta(days=6),
-            rooms=("Conference Room",),
+            rooms=(own_room("Canary Conference Room", "conference_room"),),
             client_code="CNRY-454545",
             **secrets,
         ),
@@ -366,7 +374,7 @@ def test_canaries_never_reach_any_feed_for_anyone(app: Flask, client: FlaskClien
     assert covert_seen[("investigator.pbso", "personal")] == RESTRICTED
     assert covert_seen[("det.rivera.pbso", "personal")] == RESTRICTED
     assert covert_seen[("supervisor.pbso", "team")] == RESTRICTED
-    assert covert_seen[("advocate.vs", f"room:{room('Interview Room A').id}")] == BUSY
+    assert covert_seen[("advocate.vs", f"room:{room('Canary Room A').id}")] == BUSY
     assert ("advocate.vs", "personal") not in covert_seen
     assert covert_seen[("admin.pbso", "personal")] == BUSY  # as on the web: a busy room
 
