@@ -17,13 +17,13 @@ logger_class = "jointops.gunicorn_logging.RedactingLogger"
 
 def post_worker_init(worker):
     """Each worker competes for the scheduler lease (JOINTOPS_SCHEDULER=auto; see README)."""
-    from jointops.scheduler import start_in_worker
+    from jointops.jobs.scheduler import start_in_worker
 
     start_in_worker(worker.wsgi)
 
 
 def worker_exit(server, worker):
     """Stop this worker's jobs and release the lease at once, so another worker takes over."""
-    from jointops.scheduler import stop_in_worker
+    from jointops.jobs.scheduler import stop_in_worker
 
     stop_in_worker()

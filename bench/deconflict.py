@@ -62,17 +62,19 @@ from sqlalchemy import func, insert, or_, select  # noqa: E402
 from deconflict.events import grid_cell, search_area  # noqa: E402
 from deconflict.identifiers import InvalidIdentifier, normalize, vin_check_digit  # noqa: E402
 from deconflict.targets import target_keys, target_probe_keys  # noqa: E402
-from jointops import create_app, deconfliction  # noqa: E402
-from jointops.booking import MAX_DURATION, EventDraft  # noqa: E402
+from jointops import create_app  # noqa: E402
 from jointops.catalog import SUBTYPES  # noqa: E402
-from jointops.deconfliction import (  # noqa: E402
+from jointops.deconfliction import service as deconfliction  # noqa: E402
+from jointops.deconfliction.service import (  # noqa: E402
     draft_target_record,
     event_hits,
     target_hits,
     target_record,
 )
-from jointops.directory import sync_directory  # noqa: E402
+from jointops.deconfliction.target_keys import rebuild_keys  # noqa: E402
+from jointops.events.service import MAX_DURATION, EventDraft  # noqa: E402
 from jointops.extensions import db  # noqa: E402
+from jointops.identity.directory import sync_directory  # noqa: E402
 from jointops.models import (  # noqa: E402
     Agency,
     Case,
@@ -85,8 +87,7 @@ from jointops.models import (  # noqa: E402
     User,
     utcnow,
 )
-from jointops.target_index import rebuild_keys  # noqa: E402
-from jointops.targets import TargetDraft  # noqa: E402
+from jointops.targets.service import TargetDraft  # noqa: E402
 
 # --- synthetic people ----------------------------------------------------------------------
 
@@ -546,7 +547,7 @@ def load_targets(
                 {"target_id": target_id, "kind": kind, "raw": raw, "normalized": value}
                 for kind, raw, value in values
             ]
-            # the keys the app stores (jointops.targets.apply_draft)
+            # the keys the app stores (jointops.targets.service.apply_draft)
             keys += [{"target_id": target_id, "key": k} for k in target_keys(target_record(row))]
             people.remember(person)
         with db.engine.begin() as conn:

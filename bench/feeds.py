@@ -35,10 +35,11 @@ from flask_migrate import upgrade  # noqa: E402
 from icalendar import Calendar  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from jointops import create_app, feed_tokens  # noqa: E402
+from jointops import create_app  # noqa: E402
 from jointops.catalog import SUBTYPES  # noqa: E402
-from jointops.directory import sync_directory  # noqa: E402
 from jointops.extensions import db  # noqa: E402
+from jointops.feeds import tokens as feed_tokens  # noqa: E402
+from jointops.identity.directory import sync_directory  # noqa: E402
 from jointops.models import (  # noqa: E402
     Agency,
     Booking,

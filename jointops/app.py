@@ -47,12 +47,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             tune_sqlite(db.engine)
 
-    from jointops import cli, directory, sessions, views  # noqa: F401 - sessions registers the user loader
-    from jointops.logredact import install as redact_feed_secrets_in_logs
+    from jointops import cli, web
+    from jointops.feeds.logredact import install as redact_feed_secrets_in_logs
+    from jointops.identity import directory, sessions
 
     redact_feed_secrets_in_logs(app)
     directory.init_app(app)
-    views.init_app(app)
+    sessions.init_app(app)
+    web.init_app(app)
     cli.init_app(app)
     _register_template_helpers(app)
     app.after_request(_security_headers)

@@ -12,7 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(sync_directory_command)
-    from jointops.feed_cli import feed_token_group
+    from jointops.feeds.cli import feed_token_group
 
     app.cli.add_command(feed_token_group)
     from jointops.deconflict_cli import alerts_command, import_targets_command
@@ -43,7 +43,7 @@ def seed_demo_command(reset: bool, today: datetime | None) -> None:
 @with_appcontext
 def sync_directory_command() -> None:
     """Mirror agencies and users from the directory; deactivate users who left."""
-    from jointops.directory import sync_directory
+    from jointops.identity.directory import sync_directory
 
     report = sync_directory()
     click.echo(
@@ -61,7 +61,7 @@ def scheduler_command() -> None:
 
     from flask import current_app
 
-    from jointops.scheduler import SchedulerRunner
+    from jointops.jobs.scheduler import SchedulerRunner
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["SCHEDULER"] == "off":

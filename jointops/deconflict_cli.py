@@ -11,10 +11,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from jointops import audit
-from jointops.alerts import item_ref, load_items
+from jointops.alerts.service import item_ref, load_items
 from jointops.extensions import db
 from jointops.models import Alert, AlertStatus
-from jointops.target_import import ImportRefused, import_targets, resolve_importer
+from jointops.targets.importer import ImportRefused, import_targets, resolve_importer
 
 
 @click.command("import-targets")

@@ -7,9 +7,9 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from jointops.booking import EventDraft, save_event
-from jointops.directory import sync_directory
+from jointops.events.service import EventDraft, save_event
 from jointops.extensions import db
+from jointops.identity.directory import sync_directory
 from jointops.models import Agency, Alert, Case, Event, Resource, User
 from jointops.officetime import local_to_utc
 
@@ -386,7 +386,12 @@ TARGETS: list[tuple[str, str, str, str, str, str, dict[str, str], str]] = [
 
 def _seed_targets(cases: dict[str, Case]) -> int:
     """A few targets per agency, entered as their case leads would, then deconflicted."""
-    from jointops.targets import deconflict_targets, draft_from_values, parse_dob, store_targets
+    from jointops.targets.service import (
+        deconflict_targets,
+        draft_from_values,
+        parse_dob,
+        store_targets,
+    )
 
     stored = 0
     for number, ref, first, last, aliases, dob, identifiers, justification in TARGETS:

@@ -24,7 +24,6 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from auth.policy import LAW_ENFORCEMENT_KINDS, creatable_kinds
-from jointops.booking import MAX_DURATION, EventDraft
 from jointops.catalog import (
     KIND_LABELS,
     OUTCOME_LABELS,
@@ -35,10 +34,11 @@ from jointops.catalog import (
     subtype,
     subtype_label,
 )
+from jointops.events.service import MAX_DURATION, EventDraft
 from jointops.extensions import db
 from jointops.models import Case, Event, Resource, Target, User
 from jointops.officetime import NonexistentLocalTime, local_to_utc, to_local
-from jointops.targets import (
+from jointops.targets.service import (
     IDENTIFIER_FIELDS,
     TargetDraft,
     TargetErrors,
@@ -477,7 +477,7 @@ class ResolveForm(FlaskForm):
 
 
 class NotificationSettingsForm(FlaskForm):
-    """Which categories of notifications the user also gets by e-mail (``jointops.notify``)."""
+    """Which categories of notifications the user also gets by e-mail too."""
 
     email_alert = BooleanField("Deconfliction alerts")
     email_escalation = BooleanField("Escalations of unacknowledged alerts")

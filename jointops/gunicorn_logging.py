@@ -11,7 +11,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from jointops.logredact import attach, scrub_value
+from jointops.feeds.logredact import attach, scrub_value
 
 
 class RedactingLogger(Logger):  # type: ignore[misc]

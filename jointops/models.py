@@ -299,7 +299,7 @@ class Booking(db.Model):
 
     The window is copied from the event so that PostgreSQL can enforce "never
     double-booked" with an exclusion constraint (which cannot span tables);
-    only ``jointops.booking`` writes these rows.
+    only ``jointops.events.service`` writes these rows.
     """
 
     __tablename__ = "bookings"
@@ -579,8 +579,8 @@ class Alert(db.Model):
 class Notification(db.Model):
     """A line in a user's inbox; the header's badge counts the unread ones.
 
-    Written only by ``jointops.notify.notify``. ``category`` is one of
-    ``jointops.notify.CATEGORIES``; ``link`` is the page it leads to (a path);
+    Written only by ``jointops.notifications.service.notify``. ``category`` is one of
+    ``jointops.notifications.service.CATEGORIES``; ``link`` is the page it leads to (a path);
     ``alert_id`` is set for lines about an alert (opening the alert marks them read).
     """
 
@@ -608,7 +608,7 @@ class SchedulerLease(db.Model):
     """Who runs the background jobs: one row per lease, held until ``expires_at``.
 
     A process takes the lease when it is free or expired and renews it while it
-    lives; see ``jointops.lease``.
+    lives; see ``jointops.jobs.lease``.
     """
 
     __tablename__ = "scheduler_leases"
@@ -647,7 +647,8 @@ class JobRun(db.Model):
 class NotificationPreference(db.Model):
     """A user's choice to get one category of notifications by e-mail too (no row: yes).
 
-    The agency's policy (``JOINTOPS_EMAIL_POLICY``) still decides; see ``jointops.notify``.
+    The agency's policy (``JOINTOPS_EMAIL_POLICY``) still decides; see
+    ``jointops.notifications.service``.
     """
 
     __tablename__ = "notification_preferences"

@@ -228,7 +228,7 @@ def login(app: Flask) -> Callable[[str], FlaskClient]:
     from jointops.models import User
 
     def sign_in(username: str) -> FlaskClient:
-        from jointops import sessions
+        from jointops.identity import sessions
 
         user = db.session.scalar(select(User).where(User.username == username))
         assert user is not None, f"no demo user {username}"

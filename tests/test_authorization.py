@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from jointops.booking import EventDraft, save_event
+from jointops.events.service import EventDraft, save_event
 from jointops.extensions import db
 from jointops.models import Agency, AuditEntry, Event, Resource, User
 

@@ -481,7 +481,7 @@ SLAPD_ENV = {
 
 def test_config_builds_the_directory_settings() -> None:
     from jointops.config import load_config, validate_config
-    from jointops.directory import _build
+    from jointops.identity.directory import _build
 
     config = load_config(
         SLAPD_ENV

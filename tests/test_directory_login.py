@@ -27,8 +27,8 @@ from auth.demo import DEMO_PASSWORD, LDIF_PATH, demo_settings
 from auth.directory import UNAVAILABLE_MESSAGE
 from jointops import create_app
 from jointops.config import load_config
-from jointops.directory import sync_directory
 from jointops.extensions import db
+from jointops.identity.directory import sync_directory
 from jointops.models import Event
 from tests.conftest import IsolatedClient, base_config, need, user
 from tests.ldap_server import SLAPD, SlapdServer

@@ -15,9 +15,10 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from jointops import create_app, feed_tokens
+from jointops import create_app
 from jointops.extensions import db
-from jointops.logredact import FeedSecretFilter, scrub
+from jointops.feeds import tokens as feed_tokens
+from jointops.feeds.logredact import FeedSecretFilter, scrub
 from jointops.models import User
 from tests.conftest import base_config
 from tests.live_server import LiveServer

@@ -23,13 +23,14 @@ from sqlalchemy import select
 from auth.directory import DirectoryAgency, DirectoryUser
 from auth.policy import Visibility
 from calendars import BUSY, RESTRICTED, uid
-from jointops import feed_tokens, feeds
-from jointops.booking import EventDraft, cancel_event, save_event
 from jointops.config import ConfigError, load_config, validate_config
-from jointops.directory import get_directory, sync_directory
+from jointops.events.service import EventDraft, cancel_event, save_event
 from jointops.extensions import db
-from jointops.feed_tokens import Scope
-from jointops.feeds import feed_text, settings_for
+from jointops.feeds import service as feeds
+from jointops.feeds import tokens as feed_tokens
+from jointops.feeds.service import feed_text, settings_for
+from jointops.feeds.tokens import Scope
+from jointops.identity.directory import get_directory, sync_directory
 from jointops.models import AuditEntry, Case, Event, FeedToken, Resource, User, utcnow
 from jointops.visibility import facts_of, visibility
 
@@ -164,7 +165,7 @@ def all_scopes(*, rooms_once: bool = False) -> Iterator[tuple[User, str]]:
 
 
 def expected_ids(person: User, scope_text: str) -> set[int]:
-    """The events a feed should carry, worked out independently of jointops.feeds."""
+    """The events a feed should carry, worked out independently of jointops.feeds.service."""
     scope = Scope.parse(scope_text)
     now = utcnow()
     start, end = now - timedelta(days=30), now + timedelta(days=365)

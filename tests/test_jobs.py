@@ -22,9 +22,9 @@ from sqlalchemy import func, select
 from jointops import audit
 from jointops.config import ConfigError, load_config, validate_config
 from jointops.extensions import db
-from jointops.jobs.escalation import escalate
-from jointops.jobs.reminders import send_reminders
-from jointops.jobs.retention import apply_retention, purge_old_audit
+from jointops.jobs.tasks.escalation import escalate
+from jointops.jobs.tasks.reminders import send_reminders
+from jointops.jobs.tasks.retention import apply_retention, purge_old_audit
 from jointops.models import (
     Agency,
     Alert,

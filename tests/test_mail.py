@@ -23,10 +23,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from jointops.extensions import db
-from jointops.jobs.escalation import escalate
-from jointops.jobs.mail import send_outbox
+from jointops.jobs.tasks.escalation import escalate
+from jointops.jobs.tasks.mail import send_outbox
 from jointops.models import Alert, AuditEntry, OutboxEmail, User
-from jointops.notify import gets_email, notify, set_email_choices
+from jointops.notifications.service import gets_email, notify, set_email_choices
 
 CANARIES = (
     "VS-0221",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from jointops.extensions import db
 from jointops.models import AuditEntry, OutboxEmail, User
-from jointops.notify import email_choices, gets_email, notify
+from jointops.notifications.service import email_choices, gets_email, notify
 
 ALL = {
     "email_alert": "y",

@@ -3,7 +3,7 @@ from datetime import UTC, date, datetime
 import pytest
 from flask import Flask
 
-from jointops.calendar_grid import grid_css, month_start, week_start
+from jointops.events.grid import grid_css, month_start, week_start
 from jointops.officetime import NonexistentLocalTime, fmt_range, local_day_bounds, local_to_utc
 
 ROOT_STATIC = __import__("pathlib").Path(__file__).resolve().parent.parent / "static"

@@ -18,12 +18,11 @@ import sqlalchemy as sa
 import time_machine
 from flask import Flask
 
-from jointops import lease
 from jointops.config import ConfigError, validate_config
 from jointops.extensions import db
+from jointops.jobs import lease
 from jointops.jobs.registry import JobSpec
-from jointops.models import JobRun
-from jointops.scheduler import (
+from jointops.jobs.scheduler import (
     HEARTBEAT,
     SchedulerRunner,
     build_trigger,
@@ -31,6 +30,7 @@ from jointops.scheduler import (
     next_run_times,
     run_once,
 )
+from jointops.models import JobRun
 from tests.conftest import PostgresDatabases, _database_url, base_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from auth.directory import DirectoryAgency, DirectoryUser
-from jointops.directory import get_directory, sync_directory
 from jointops.extensions import db
+from jointops.identity.directory import get_directory, sync_directory
 from jointops.models import AuditEntry, User, UserSession
 
 PASSWORD = "demo-password"

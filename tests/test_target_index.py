@@ -1,4 +1,4 @@
-"""Target keys rebuilt from the stored targets when the rules change (jointops.target_index)."""
+"""Target keys rebuilt from stored targets when the rules change (deconfliction.target_keys)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
 from deconflict.targets import target_keys
-from jointops.deconfliction import target_record
+from jointops.deconfliction.service import target_record
+from jointops.deconfliction.target_keys import rebuild_keys
 from jointops.extensions import db
 from jointops.models import Target, TargetKey
-from jointops.target_index import rebuild_keys
 
 
 def stored_keys() -> dict[int, set[str]]:

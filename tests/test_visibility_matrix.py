@@ -25,7 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from jointops.booking import EventDraft, cancel_event, save_event
+from jointops.events.service import EventDraft, cancel_event, save_event
 from jointops.extensions import db
 from jointops.models import Agency, Resource, User
 

@@ -1,1 +1,1 @@
-"""Background jobs: plain functions, run by the one elected scheduler (``jointops.scheduler``)."""
+"""Background jobs, run by the one elected scheduler (``jointops.jobs.scheduler``)."""

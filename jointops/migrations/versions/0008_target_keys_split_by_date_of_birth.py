@@ -13,7 +13,7 @@ its own keys were recomputed, which it cannot do by itself.
 """
 from alembic import op
 
-from jointops.target_index import rebuild_keys
+from jointops.deconfliction.target_keys import rebuild_keys
 
 
 revision = '0008'

@@ -1,0 +1,257 @@
+"""Alert pages and JSON: the review list, one alert with its workflow, and the inbox.
+
+Every route is open to any signed-in user; what each sees is decided row by
+row by ``auth.policy`` (through ``jointops.alerts.service``). Views of an alert are
+audited, and marked when a deconfliction officer saw both sides.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from jointops import audit
+from jointops.alerts import service as alerts
+from jointops.alerts.service import (
+    SORTS,
+    STATUS_FILTERS,
+    AlertActionRefused,
+    AlertFilters,
+    AlertView,
+    Side,
+)
+from jointops.catalog import ALERT_KIND_LABELS, STRENGTH_LABELS
+from jointops.extensions import db
+from jointops.forms import AcknowledgeForm, ResolveForm
+from jointops.identity.permissions import SIGNED_IN, allow
+from jointops.models import Agency, Event
+
+bp = Blueprint("alerts", __name__)
+
+Page = str | Response | tuple[str, int]
+
+
+def inbox_context() -> dict[str, Any]:
+    """The header's badge, counted only when a page shows it (one indexed query)."""
+    if not current_user.is_authenticated:
+        return {}
+    return {"inbox_unread": lambda: alerts.unread_count(current_user)}
+
+
+@bp.app_template_filter("duration")
+def duration(value: timedelta) -> str:
+    """“2 d 3 h”, “3 h 20 min”, “12 min”: how long an alert has waited."""
+    minutes = max(0, int(value.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
+
+
+def _choice(name: str, allowed: tuple[str, ...] | dict[str, str], default: str | None) -> Any:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return default
+    if raw not in allowed:
+        abort(400, f"{name}: expected one of {', '.join(allowed)}.")
+    return raw
+
+
+def _filters() -> AlertFilters:
+    agency = (request.args.get("agency") or "").strip().upper() or None
+    if agency is not None and len(agency) > 16:
+        abort(400, "agency: expected an agency code.")
+    return AlertFilters(
+        status=_choice("status", STATUS_FILTERS, "active"),
+        kind=_choice("kind", ALERT_KIND_LABELS, None),
+        strength=_choice("strength", STRENGTH_LABELS, None),
+        agency=agency,
+        sort=_choice("sort", SORTS, "urgency"),
+        page=_page(),
+    )
+
+
+def _page() -> int:
+    text = request.args.get("page", "1").strip()
+    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+        abort(400, "page: expected a whole number from 1.")
+    return int(text)
+
+
+def _load(alert_id: int) -> AlertView:
+    view = alerts.get_alert_view(alert_id, current_user)
+    if view is None:
+        audit.record_now(
+            "alert.view",
+            outcome="denied",
+            object_type="alert",
+            object_id=alert_id,
+            path=request.path,
+        )
+        abort(404)
+    return view
+
+
+@bp.get("/alerts")
+@allow(SIGNED_IN)
+def review() -> str:
+    filters = _filters()
+    listing = alerts.list_alerts(current_user, filters)
+    alerts.record_list_view(listing.views, current_user, via="page")
+    return render_template(
+        "alerts.html",
+        listing=listing,
+        filters=filters,
+        agencies=db.session.scalars(select(Agency).order_by(Agency.code)).all(),
+    )
+
+
+@bp.get("/alerts/<int:alert_id>")
+@allow(SIGNED_IN)
+def show(alert_id: int) -> Page:
+    view = _load(alert_id)
+    alerts.record_view(view, current_user, via="page")
+    return _render(view, ResolveForm())
+
+
+def _render(view: AlertView, resolve_form: ResolveForm, status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "alert.html", view=view, ack_form=AcknowledgeForm(), resolve_form=resolve_form
+    ), status
+
+
+@bp.post("/alerts/<int:alert_id>/acknowledge")
+@allow(SIGNED_IN)
+def acknowledge(alert_id: int) -> Response:
+    if not AcknowledgeForm().validate_on_submit():
+        abort(400)
+    try:
+        codes = alerts.acknowledge(alert_id, current_user)
+    except AlertActionRefused as refused:
+        if refused.status in (403, 404):
+            audit.record_now(
+                "alert.acknowledge", outcome="denied", object_type="alert", object_id=alert_id
+            )
+            abort(refused.status)
+        flash(str(refused), "error")
+    else:
+        flash(f"Acknowledged for {' and '.join(codes)}.", "success")
+    return redirect(url_for("alerts.show", alert_id=alert_id))
+
+
+@bp.post("/alerts/<int:alert_id>/resolve")
+@allow("supervisor", "deconfliction_officer")
+def resolve(alert_id: int) -> Page:
+    view = _load(alert_id)
+    form = ResolveForm()
+    status = 400
+    if form.validate_on_submit():
+        try:
+            alerts.resolve(alert_id, current_user, form.outcome.data, form.note.data.strip())
+        except AlertActionRefused as refused:
+            if refused.status in (403, 404):
+                audit.record_now(
+                    "alert.resolve", outcome="denied", object_type="alert", object_id=alert_id
+                )
+                abort(refused.status)
+            form.outcome.errors = [*form.outcome.errors, str(refused)]
+            status = refused.status
+        else:
+            flash(f"Alert #{alert_id} resolved.", "success")
+            return redirect(url_for("alerts.show", alert_id=alert_id))
+    alerts.record_view(view, current_user, via="resolve")
+    view = _load(alert_id)
+    return _render(view, form, status)
+
+
+@bp.get("/inbox")
+@allow(SIGNED_IN)
+def inbox() -> str:
+    return render_template("inbox.html", notifications=alerts.inbox(current_user))
+
+
+@bp.post("/inbox/read")
+@allow(SIGNED_IN)
+def mark_read() -> Response:
+    if not AcknowledgeForm().validate_on_submit():
+        abort(400)
+    count = alerts.mark_all_read(current_user)
+    flash(f"Marked {count} notification{'' if count == 1 else 's'} read.", "success")
+    return redirect(url_for("alerts.inbox"))
+
+
+# --- JSON ------------------------------------------------------------------------------
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def side_json(side: Side) -> dict[str, Any]:
+    """One party: the pointer always; the item itself only when the viewer may see it."""
+    contact = side.contact
+    body: dict[str, Any] = {
+        "agency": side.agency.code,
+        "agency_name": side.agency.name,
+        "own": side.own,
+        "contact": (
+            {"name": contact.name, "phone": contact.phone, "email": contact.email}
+            if contact
+            else None
+        ),
+        "acknowledged_at": _when(side.acked_at),
+    }
+    if side.shown:
+        body |= {"type": side.item_type, "ref": side.ref, "label": side.label}
+        if isinstance(side.item, Event):
+            body["starts_at"] = _when(side.item.starts_at)
+    return body
+
+
+def alert_json(view: AlertView) -> dict[str, Any]:
+    alert = view.alert
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "status": alert.status,
+        "strength": alert.strength,
+        "score": alert.score,
+        "explanation": view.explanation,
+        "outcome": alert.outcome,
+        "resolution_note": alert.resolution_note or None,
+        "raised_at": _when(alert.raised_at),
+        "resolved_at": _when(alert.resolved_at),
+        "closed_at": _when(alert.closed_at),
+        "waiting_seconds": int(view.waiting / timedelta(seconds=1)),
+        "parties": [side_json(s) for s in view.sides],
+    }
+
+
+@bp.get("/api/alerts")
+@allow(SIGNED_IN)
+def api_list() -> tuple[dict[str, Any], int]:
+    listing = alerts.list_alerts(current_user, _filters())
+    alerts.record_list_view(listing.views, current_user, via="api")
+    return {
+        "alerts": [alert_json(v) for v in listing.views],
+        "counts": listing.counts,
+        "total": listing.total,
+        "page": listing.page,
+        "pages": listing.pages,
+    }, 200
+
+
+@bp.get("/api/alerts/<int:alert_id>")
+@allow(SIGNED_IN)
+def api_show(alert_id: int) -> tuple[dict[str, Any], int]:
+    view = _load(alert_id)
+    alerts.record_view(view, current_user, via="api")
+    return {"alert": alert_json(view)}, 200

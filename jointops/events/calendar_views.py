@@ -1,0 +1,129 @@
+"""The shared office calendar: week (default), day and month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from auth.policy import creatable_kinds
+from jointops.catalog import KIND_LABELS
+from jointops.events.grid import ROWS, build_days, month_start, week_start
+from jointops.extensions import db
+from jointops.identity.permissions import SIGNED_IN, allow
+from jointops.models import Agency, Resource, User
+from jointops.officetime import local_day_bounds, today_local
+from jointops.visibility import Seen, events_between, viewer_of
+
+bp = Blueprint("schedule", __name__)
+
+VIEWS = {"day": 1, "week": 7, "month": 42}
+
+
+@dataclass(frozen=True)
+class Filters:
+    agency: str | None = None
+    room: int | None = None
+    person: int | None = None
+    kind: str | None = None
+
+    @property
+    def hides_busy(self) -> bool:
+        """Busy blocks say nothing of agency, people or kind, so those filters drop them."""
+        return bool(self.agency or self.person or self.kind)
+
+    def keep(self, seen: Seen) -> bool:
+        event = seen.event
+        holds_room = self.room is None or any(
+            b.resource_id == self.room and b.active for b in event.bookings
+        )
+        if not seen.full:
+            return not self.hides_busy and holds_room
+        return (
+            (self.agency is None or event.owner_agency.code == self.agency)
+            and holds_room
+            and (self.person is None or any(p.user_id == self.person for p in event.participants))
+            and (self.kind is None or event.kind == self.kind)
+        )
+
+    def args(self) -> dict[str, str | int]:
+        return {k: v for k, v in vars(self).items() if v}
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        abort(400, f"{name}: expected a number, got {raw[:40]!r}.")
+    return int(raw)
+
+
+def _parse_filters() -> Filters:
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in KIND_LABELS:
+        abort(400, f"kind: expected one of {', '.join(KIND_LABELS)}.")
+    agency = (request.args.get("agency") or "").strip().upper() or None
+    return Filters(agency=agency, room=_int_arg("room"), person=_int_arg("person"), kind=kind)
+
+
+def _parse_date() -> date:
+    raw = request.args.get("date", "").strip()
+    if not raw:
+        return today_local()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, f"date: expected a date as YYYY-MM-DD, got {raw[:40]!r}.")
+
+
+@bp.route("/")
+@allow(SIGNED_IN)
+def home() -> Response:
+    return redirect(url_for("schedule.calendar"))
+
+
+@bp.route("/calendar")
+@allow(SIGNED_IN)
+def calendar() -> str:
+    view = request.args.get("view", "week")
+    if view not in VIEWS:
+        abort(400, f"view: expected one of {', '.join(VIEWS)}.")
+    anchor = _parse_date()
+    filters = _parse_filters()
+    count = VIEWS[view]
+    first = {"day": anchor, "week": week_start(anchor), "month": month_start(anchor)}[view]
+    start, end = local_day_bounds(first, count)
+    seen = [s for s in events_between(current_user, start, end) if filters.keep(s)]
+    days = build_days(first, count, seen, today_local())
+    if view == "month":
+        for day in days:
+            day.in_month = day.date.month == anchor.month
+        prev_date = (anchor.replace(day=1) - timedelta(days=1)).replace(day=1)
+        next_date = (anchor.replace(day=28) + timedelta(days=4)).replace(day=1)
+    else:
+        prev_date, next_date = anchor - timedelta(days=count), anchor + timedelta(days=count)
+    return render_template(
+        "calendar.html",
+        view=view,
+        anchor=anchor,
+        days=days,
+        rows=ROWS,
+        filters=filters,
+        prev_date=prev_date,
+        next_date=next_date,
+        agencies=db.session.scalars(select(Agency).order_by(Agency.code)).all(),
+        rooms=db.session.scalars(
+            select(Resource).where(Resource.active.is_(True)).order_by(Resource.name)
+        ).all(),
+        people=db.session.scalars(
+            select(User).where(User.active.is_(True)).order_by(User.display_name)
+        ).all(),
+        count_full=sum(1 for s in seen if s.full),
+        count_busy=sum(1 for s in seen if not s.full),
+        can_create=bool(creatable_kinds(viewer_of(current_user))),
+    )

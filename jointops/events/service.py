@@ -1,0 +1,314 @@
+"""Booking rules: saving and cancelling events without ever double-booking a resource.
+
+The room check and the insert happen in one transaction that no other writer
+can interleave with: ``BEGIN IMMEDIATE`` on SQLite, and on PostgreSQL the
+``ex_bookings_resource_window`` exclusion constraint, whose violation by the
+loser of a race is turned into the same ``BookingConflict`` as the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from auth.policy import Visibility
+from jointops import audit
+from jointops.catalog import VICTIM_INTERVIEWS
+from jointops.extensions import db
+from jointops.models import (
+    BOOKING_EXCLUSION,
+    Booking,
+    Event,
+    EventStatus,
+    Participant,
+    Resource,
+    User,
+    utcnow,
+)
+from jointops.officetime import fmt_datetime, fmt_range
+from jointops.transactions import begin_write
+from jointops.visibility import visibility
+
+EXCLUSION_VIOLATION = "23P01"
+#: The longest an event may last: the form refuses longer, deconfliction's index range relies on it.
+MAX_DURATION = timedelta(days=14)
+
+
+@dataclass
+class EventDraft:
+    """Validated values of an event, times in UTC."""
+
+    kind: str
+    subtype: str
+    title: str
+    owner_agency_id: int
+    lead_id: int | None
+    starts_at: datetime
+    ends_at: datetime
+    status: str = EventStatus.PLANNED.value
+    sensitivity: str = "normal"
+    case_id: int | None = None
+    location_address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_m: int | None = None
+    client_code: str | None = None
+    notes: str = ""
+    resource_ids: list[int] = field(default_factory=list)
+    #: (user id, part) pairs, the lead included
+    participants: list[tuple[int, str]] = field(default_factory=list)
+
+
+class BookingConflict(Exception):
+    """A resource is already held for an overlapping window."""
+
+    def __init__(self, resource: Resource, other: Booking, viewer: User) -> None:
+        shown = visibility(viewer, other.event) is Visibility.FULL
+        what = f" by “{other.event.title}”" if shown else ""
+        super().__init__(
+            f"{resource.name} is already booked{what} for "
+            f"{fmt_range(other.starts_at, other.ends_at)}."
+        )
+        self.resource = resource
+        self.other = other
+
+
+@dataclass(frozen=True)
+class BookingWarning:
+    """Something the scheduler must see and confirm before the event is saved."""
+
+    code: str
+    message: str
+
+
+class NeedsConfirmation(Exception):
+    def __init__(self, warnings: Sequence[BookingWarning]) -> None:
+        super().__init__("; ".join(w.message for w in warnings))
+        self.warnings = list(warnings)
+
+
+def save_event(
+    draft: EventDraft, actor: User, event: Event | None = None, *, confirmed: bool = False
+) -> Event:
+    """Create ``event`` (or change it) from ``draft`` and commit.
+
+    Raises ``BookingConflict`` when a resource is taken (checked first: no one
+    should confirm warnings only to be refused), and ``NeedsConfirmation``
+    when there are warnings the actor has not confirmed; in both cases
+    nothing is stored.
+    """
+    _check_resources_free(draft, actor, event.id if event is not None else None)
+    if not confirmed:
+        warnings = booking_warnings(draft, actor, event)
+        if warnings:
+            raise NeedsConfirmation(warnings)
+    creating = event is None
+    begin_write(discard=True)
+    try:
+        event = event if event is not None else Event(created_by_id=actor.id)
+        if event.id is not None:
+            event = db.session.get(Event, event.id, populate_existing=True) or event
+        _check_resources_free(draft, actor, event.id)
+        changes = _apply(draft, event)
+        if creating:
+            db.session.add(event)
+        db.session.flush()
+        audit.record(
+            "event.create" if creating else "event.update",
+            object_type="event",
+            object_id=event.id,
+            actor=actor,
+            kind=event.kind,
+            changed=sorted(changes),
+        )
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        if _is_exclusion_violation(exc):
+            _check_resources_free(draft, actor, event.id if not creating else None)
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
+    _deconflict(event, actor)
+    return event
+
+
+def _deconflict(event: Event, actor: User) -> None:
+    """Check the saved event against other agencies' operations; raise or close its alerts.
+
+    After the commit, in a transaction of its own (``jointops.deconfliction.service``).
+    """
+    from jointops.deconfliction.service import sync_event  # it imports this module
+
+    sync_event(event, actor)
+
+
+def cancel_event(event: Event, actor: User, reason: str) -> None:
+    begin_write(discard=True)
+    event = db.session.get(Event, event.id, populate_existing=True) or event
+    event.status = EventStatus.CANCELLED.value
+    event.version += 1
+    event.updated_at = utcnow()
+    for booking in event.bookings:
+        booking.active = False
+    audit.record(
+        "event.cancel", object_type="event", object_id=event.id, actor=actor, reason=reason
+    )
+    db.session.commit()
+    _deconflict(event, actor)  # a cancelled operation closes its open alerts
+
+
+def booking_warnings(draft: EventDraft, actor: User, event: Event | None) -> list[BookingWarning]:
+    """People booked twice at once, and victims interviewed again within a few days."""
+    return _double_booked_people(draft, actor, event) + _repeat_interviews(draft, event)
+
+
+def _double_booked_people(
+    draft: EventDraft, actor: User, event: Event | None
+) -> list[BookingWarning]:
+    user_ids = {uid for uid, _ in draft.participants}
+    if not user_ids:
+        return []
+    query = (
+        select(Participant)
+        .join(Event)
+        .where(
+            Participant.user_id.in_(user_ids),
+            Event.status != EventStatus.CANCELLED.value,
+            Event.starts_at < draft.ends_at,
+            Event.ends_at > draft.starts_at,
+        )
+    )
+    if event is not None and event.id is not None:
+        query = query.where(Event.id != event.id)
+    warnings = []
+    for clash in db.session.scalars(query):
+        other = clash.event
+        shown = visibility(actor, other) is Visibility.FULL
+        what = f"“{other.title}”" if shown else "another event"
+        warnings.append(
+            BookingWarning(
+                "person_double_booked",
+                f"{clash.user.display_name} is already booked for {what}, "
+                f"{fmt_range(other.starts_at, other.ends_at)}.",
+            )
+        )
+    return warnings
+
+
+def _repeat_interviews(draft: EventDraft, event: Event | None) -> list[BookingWarning]:
+    if draft.kind != "interview" or draft.subtype not in VICTIM_INTERVIEWS or not draft.client_code:
+        return []
+    days = timedelta(days=current_app.config["REPEAT_INTERVIEW_DAYS"])
+    query = select(Event).where(
+        Event.kind == "interview",
+        Event.subtype.in_(VICTIM_INTERVIEWS),
+        Event.client_code == draft.client_code,
+        Event.status != EventStatus.CANCELLED.value,
+        Event.starts_at > draft.starts_at - days,
+        Event.starts_at < draft.starts_at + days,
+    )
+    if event is not None and event.id is not None:
+        query = query.where(Event.id != event.id)
+    return [
+        BookingWarning(
+            "repeat_victim_interview",
+            f"Client {draft.client_code} already has a victim interview on "
+            f"{fmt_datetime(other.starts_at)}. Repeated interviews should be avoided: "
+            "confirm only if this one is necessary.",
+        )
+        for other in db.session.scalars(query)
+    ]
+
+
+def _check_resources_free(draft: EventDraft, actor: User, event_id: int | None) -> None:
+    if not draft.resource_ids:
+        return
+    query = (
+        select(Booking)
+        .where(
+            Booking.resource_id.in_(draft.resource_ids),
+            Booking.active.is_(True),
+            Booking.starts_at < draft.ends_at,
+            Booking.ends_at > draft.starts_at,
+        )
+        .order_by(Booking.starts_at)
+    )
+    if event_id is not None:
+        query = query.where(Booking.event_id != event_id)
+    clash = db.session.scalars(query).first()
+    if clash is not None:
+        raise BookingConflict(clash.resource, clash, actor)
+
+
+def _apply(draft: EventDraft, event: Event) -> set[str]:
+    """Copy the draft onto the event; returns the names of the fields that changed."""
+    changed: set[str] = set()
+    for name in (
+        "kind",
+        "subtype",
+        "title",
+        "owner_agency_id",
+        "lead_id",
+        "case_id",
+        "starts_at",
+        "ends_at",
+        "status",
+        "sensitivity",
+        "location_address",
+        "latitude",
+        "longitude",
+        "radius_m",
+        "client_code",
+        "notes",
+    ):
+        value = getattr(draft, name)
+        if getattr(event, name) != value:
+            setattr(event, name, value)
+            changed.add(name)
+    if _sync_participants(draft, event):
+        changed.add("participants")
+    if _sync_bookings(draft, event):
+        changed.add("resources")
+    if event.id is not None and changed:
+        event.version = (event.version or 1) + 1
+        event.updated_at = utcnow()
+    return changed
+
+
+def _sync_participants(draft: EventDraft, event: Event) -> bool:
+    wanted = dict(draft.participants)
+    if wanted == {p.user_id: p.part for p in event.participants}:
+        return False
+    kept = []
+    for participant in event.participants:
+        if participant.user_id in wanted:
+            participant.part = wanted.pop(participant.user_id)
+            kept.append(participant)
+    event.participants = kept + [Participant(user_id=u, part=p) for u, p in wanted.items()]
+    return True
+
+
+def _sync_bookings(draft: EventDraft, event: Event) -> bool:
+    active = draft.status != EventStatus.CANCELLED.value
+    before = {(b.resource_id, b.starts_at, b.ends_at, b.active) for b in event.bookings}
+    by_resource = {b.resource_id: b for b in event.bookings}
+    bookings = []
+    for rid in draft.resource_ids:
+        booking = by_resource.get(rid) or Booking(resource_id=rid)
+        booking.starts_at, booking.ends_at, booking.active = draft.starts_at, draft.ends_at, active
+        bookings.append(booking)
+    event.bookings = bookings
+    after = {(b.resource_id, b.starts_at, b.ends_at, b.active) for b in bookings}
+    return before != after
+
+
+def _is_exclusion_violation(exc: IntegrityError) -> bool:
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) == EXCLUSION_VIOLATION or BOOKING_EXCLUSION in str(orig)

@@ -1,0 +1,189 @@
+"""Event pages: create, read, edit and cancel, each checked against the need-to-know policy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from auth.policy import Visibility, creatable_kinds
+from jointops import audit
+from jointops.alerts.service import alerts_for_item
+from jointops.deconfliction.service import precheck_event
+from jointops.events.service import (
+    BookingConflict,
+    BookingWarning,
+    NeedsConfirmation,
+    cancel_event,
+    save_event,
+)
+from jointops.extensions import db
+from jointops.forms import LOCAL_FORMAT, CancelForm, EventForm
+from jointops.identity.permissions import SIGNED_IN, allow
+from jointops.models import Event
+from jointops.visibility import editable, viewer_of, visibility
+
+bp = Blueprint("events", __name__, url_prefix="/events")
+
+Page = str | Response | tuple[str, int]
+
+
+def load_event(event_id: int, *, need: Visibility = Visibility.BUSY) -> tuple[Event, Visibility]:
+    """The event if the current user may see it at ``need`` or better; else 404 (audited)."""
+    event = db.session.get(Event, event_id)
+    seen = visibility(current_user, event) if event is not None else Visibility.NONE
+    if event is None or seen < need:
+        audit.record_now(
+            "event.view",
+            outcome="denied",
+            object_type="event",
+            object_id=event_id,
+            path=request.path,
+        )
+        abort(404)
+    return event, seen
+
+
+def _submit(form: EventForm, event: Event | None) -> tuple[Event | None, list[BookingWarning]]:
+    """Validate and save; returns the saved event, or the warnings to confirm."""
+    if not form.validate_on_submit():
+        return None, []
+    draft = form.to_draft()
+    if event is not None:
+        draft.owner_agency_id = event.owner_agency_id
+    try:
+        return save_event(draft, current_user, event, confirmed=form.confirm_warnings.data), []
+    except NeedsConfirmation as pending:
+        return None, pending.warnings
+    except BookingConflict as conflict:
+        field = form.room_id if conflict.resource.is_room else form.resource_ids
+        field.errors = [*field.errors, str(conflict)]
+        return None, []
+
+
+def _precheck(form: EventForm, event: Event | None) -> Page:
+    """ "Deconflict this plan": what saving would match, as pointers; nothing is saved."""
+    if not form.validate_on_submit():
+        return _render_form(form, event, [])
+    draft = form.to_draft()
+    if event is not None:
+        draft.owner_agency_id = event.owner_agency_id
+    pointers = precheck_event(draft, current_user, event.id if event else None)
+    return render_template(
+        "event_form.html",
+        form=form,
+        event=event,
+        warnings=[],
+        prechecked=True,
+        pointers=pointers,
+    )
+
+
+def _saved(event: Event) -> Response:
+    flash(f"Saved “{event.title}”.", "success")
+    active = [v for v in alerts_for_item("event", event.id, current_user) if v.alert.is_active]
+    if active:
+        flash(
+            f"Deconfliction: this operation conflicts with {len(active)} operation"
+            f"{'' if len(active) == 1 else 's'} of another agency or case. "
+            "Call the point of contact shown below before going ahead.",
+            "error",
+        )
+    return redirect(url_for("events.show", event_id=event.id))
+
+
+def _render_form(form: EventForm, event: Event | None, warnings: list[BookingWarning]) -> Page:
+    status = 200
+    if request.method == "POST":
+        conflict = any(
+            "already booked" in e for e in form.room_id.errors + form.resource_ids.errors
+        )
+        status = 409 if conflict else 400 if form.errors else 200
+    return render_template("event_form.html", form=form, event=event, warnings=warnings), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def create() -> Page:
+    kinds = creatable_kinds(viewer_of(current_user))
+    if not kinds:
+        audit.record_now("event.create", outcome="denied", path=request.path)
+        abort(403)
+    form = EventForm(current_user)
+    if request.method == "GET":
+        _prefill(form, kinds)
+    elif "precheck" in request.form:
+        return _precheck(form, None)
+    saved, warnings = _submit(form, None)
+    if saved is not None:
+        return _saved(saved)
+    return _render_form(form, None, warnings)
+
+
+def _prefill(form: EventForm, kinds: list[str]) -> None:
+    """Start and kind from the calendar slot that was clicked, if any."""
+    kind = request.args.get("kind")
+    form.kind.data = kind if kind in kinds else kinds[0]
+    start = request.args.get("start", "")
+    try:
+        begins = datetime.strptime(start, LOCAL_FORMAT)
+    except ValueError:
+        return
+    form.starts_at.data = begins
+    form.ends_at.data = begins.replace(hour=min(begins.hour + 1, 23))
+
+
+@bp.route("/<int:event_id>")
+@allow(SIGNED_IN)
+def show(event_id: int) -> Page:
+    event, seen = load_event(event_id)
+    audit.record_now("event.view", object_type="event", object_id=event.id, level=seen.name.lower())
+    full = seen is Visibility.FULL
+    return render_template(
+        "event.html",
+        event=event,
+        full=full,
+        can_edit=editable(current_user, event) and not event.is_cancelled,
+        alerts=alerts_for_item("event", event.id, current_user) if full else [],
+    )
+
+
+def _load_editable(event_id: int, action: str) -> Event:
+    """The event if the current user may change it; 404 or 403 (audited as ``action``) if not."""
+    event, _ = load_event(event_id, need=Visibility.FULL)
+    if not editable(current_user, event) or event.is_cancelled:
+        audit.record_now(action, outcome="denied", object_type="event", object_id=event_id)
+        abort(403)
+    return event
+
+
+@bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def edit(event_id: int) -> Page:
+    event = _load_editable(event_id, "event.update")
+    form = (
+        EventForm.for_event(current_user, event)
+        if request.method == "GET"
+        else EventForm(current_user)
+    )
+    if request.method == "POST" and "precheck" in request.form:
+        return _precheck(form, event)
+    saved, warnings = _submit(form, event)
+    if saved is not None:
+        return _saved(saved)
+    return _render_form(form, event, warnings)
+
+
+@bp.route("/<int:event_id>/cancel", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def cancel(event_id: int) -> Page:
+    event = _load_editable(event_id, "event.cancel")
+    form = CancelForm()
+    if form.validate_on_submit():
+        cancel_event(event, current_user, form.reason.data.strip())
+        flash(f"Cancelled “{event.title}”; its rooms and vehicles are free again.", "success")
+        return redirect(url_for("events.show", event_id=event.id))
+    status = 400 if form.errors else 200
+    return render_template("event_cancel.html", form=form, event=event), status

@@ -1,0 +1,441 @@
+"""iCal feeds: which events a feed carries, and serving it to calendar apps.
+
+The app's half of the feeds. ``auth.policy`` decides which events the token's
+owner may see at all and how much, as for every page; this module picks a
+feed's candidate events with indexed queries over a bounded window (columns
+only: a feed of thousands of events is not worth thousands of ORM objects),
+maps them onto the policy's ``EventFacts`` exactly as ``jointops.visibility``
+does (a test holds the two mappings equal), and maps what may be seen onto
+``calendars.FeedEvent``; ``calendars`` redacts and writes it.
+
+Serving a fetch takes two short write transactions around a read:
+
+1. count the fetch against the token's per-minute rate window (one atomic
+   ``UPDATE``, shared by every worker and host);
+2. build the redacted entries and their fingerprint (the ``ETag``);
+3. remember the fingerprint and when it last changed (``Last-Modified``,
+   which so moves even when an event only leaves the feed), note the last
+   use, and audit the fetch by token id;
+
+and only then, unless the client's copy is current (``304``), write the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import ColumnElement, case, or_, select, update
+from sqlalchemy.orm import aliased
+
+from auth.policy import EventFacts, Visibility, event_visibility
+from calendars import (
+    Detail,
+    Entry,
+    FeedEvent,
+    FeedKind,
+    FeedSettings,
+    FeedWindow,
+    Labels,
+    carried,
+    feed_window,
+    fingerprint,
+    redact,
+    render,
+)
+from jointops import audit
+from jointops.catalog import KIND_LABELS, SUBTYPES
+from jointops.extensions import db
+from jointops.feeds.tokens import (
+    SECRET_SHAPE,
+    Scope,
+    ScopeError,
+    hash_secret,
+    log_id,
+    refusal,
+    room_of,
+)
+from jointops.forms import MAX_DURATION
+from jointops.models import (
+    Agency,
+    Booking,
+    Event,
+    EventStatus,
+    FeedToken,
+    Participant,
+    Resource,
+    ResourceKind,
+    User,
+    utcnow,
+)
+from jointops.visibility import viewer_of
+
+LABELS = Labels(
+    kinds=KIND_LABELS,
+    subtypes={kind: {s.code: s.label for s in subs} for kind, subs in SUBTYPES.items()},
+)
+RATE_WINDOW = timedelta(minutes=1)
+
+
+# --- Settings --------------------------------------------------------------------------
+
+
+def current_window(now: datetime) -> FeedWindow:
+    config = current_app.config
+    return feed_window(
+        now,
+        past=timedelta(days=config["FEED_PAST_DAYS"]),
+        future=timedelta(days=config["FEED_FUTURE_DAYS"]),
+        cancelled_grace=timedelta(days=config["FEED_CANCELLED_DAYS"]),
+    )
+
+
+def settings_for(user: User, scope: Scope) -> FeedSettings:
+    config = current_app.config
+    if scope.kind is FeedKind.TEAM:
+        name = f"JointOps: {user.agency.code if user.agency else ''} team"
+    elif scope.kind is FeedKind.ROOM:
+        room = room_of(scope)
+        name = f"JointOps: {room.name if room else 'room'}"
+    else:
+        name = "JointOps"
+    return FeedSettings(
+        name=name,
+        refresh=timedelta(minutes=config["FEED_REFRESH_MINUTES"]),
+        uid_domain=urlsplit(config["BASE_URL"]).hostname or "jointops",
+        uid_key=hmac.new(
+            str(config["SECRET_KEY"]).encode(), b"jointops feed uid", hashlib.sha256
+        ).digest(),
+    )
+
+
+# --- Which events ----------------------------------------------------------------------
+
+#: no event lasts longer (the event form refuses more), which bounds the index range scanned
+LONGEST_EVENT = MAX_DURATION
+
+
+@dataclass
+class _Row:
+    """One candidate event as loaded: its columns, people and bookings (no ORM objects)."""
+
+    id: int
+    kind: str
+    subtype: str
+    status: str
+    sensitivity: str
+    starts_at: datetime
+    ends_at: datetime
+    version: int
+    updated_at: datetime
+    lead_id: int | None
+    owner_agency_code: str
+    participant_ids: set[int] = field(default_factory=set)
+    #: (resource name, is a room, owning agency code, booking active)
+    bookings: list[tuple[str, bool, str | None, bool]] = field(default_factory=list)
+
+    def facts(self) -> EventFacts:
+        """The policy's facts of this event: the mapping of ``jointops.visibility.facts_of``."""
+        return EventFacts(
+            kind=self.kind,
+            sensitivity=self.sensitivity,
+            owner_agency_code=self.owner_agency_code,
+            participant_ids=frozenset(self.participant_ids),
+            lead_id=self.lead_id,
+            resource_agencies=tuple(agency for _, _, agency, active in self.bookings if active),
+            cancelled=self.status == EventStatus.CANCELLED.value,
+        )
+
+
+def conditions(user: User, scope: Scope, window: FeedWindow) -> list[ColumnElement[bool]]:
+    """Which events a feed of ``scope`` looks at (the policy then says which it shows).
+
+    Overlapping the window, with the start bounded on both sides so that
+    ``ix_events_window`` and ``ix_events_agency_window`` are range scans, and
+    cancelled events only within their grace period.
+    """
+    where: list[ColumnElement[bool]] = [
+        Event.starts_at < window.end,
+        Event.starts_at > window.start - LONGEST_EVENT,
+        Event.ends_at > window.start,
+        or_(
+            Event.status != EventStatus.CANCELLED.value,
+            Event.updated_at >= window.cancelled_after,
+        ),
+    ]
+    if scope.kind is FeedKind.ROOM:
+        held = select(Booking.event_id).where(
+            Booking.resource_id == scope.room_id,
+            Booking.starts_at < window.end,
+            Booking.starts_at > window.start - LONGEST_EVENT,
+            Booking.ends_at > window.start,
+        )
+        where.append(Event.id.in_(held))
+    elif scope.kind is FeedKind.TEAM:
+        members = select(User.id).where(User.agency_id == user.agency_id)
+        taking_part = select(Participant.event_id).where(Participant.user_id.in_(members))
+        where.append(or_(Event.owner_agency_id == user.agency_id, Event.id.in_(taking_part)))
+    else:
+        taking_part = select(Participant.event_id).where(Participant.user_id == user.id)
+        mine = [Event.lead_id == user.id, Event.id.in_(taking_part)]
+        if user.agency_id is not None:
+            mine.append(Event.owner_agency_id == user.agency_id)
+        where.append(or_(*mine))
+    return where
+
+
+def _load(user: User, scope: Scope, window: FeedWindow) -> list[_Row]:
+    """The candidates in three column queries: events, their people, their bookings."""
+    where = conditions(user, scope, window)
+    rows = {
+        r.id: _Row(*r)
+        for r in db.session.execute(
+            select(
+                Event.id,
+                Event.kind,
+                Event.subtype,
+                Event.status,
+                Event.sensitivity,
+                Event.starts_at,
+                Event.ends_at,
+                Event.version,
+                Event.updated_at,
+                Event.lead_id,
+                Agency.code,
+            )
+            .join(Agency, Event.owner_agency_id == Agency.id)
+            .where(*where)
+            .order_by(Event.starts_at, Event.id)
+        )
+    }
+    if not rows:
+        return []
+    people = select(Participant.event_id, Participant.user_id).join(
+        Event, Participant.event_id == Event.id
+    )
+    for event_id, user_id in db.session.execute(people.where(*where)):
+        rows[event_id].participant_ids.add(user_id)
+    owner = aliased(Agency)
+    held = (
+        select(Booking.event_id, Resource.name, Resource.kind, owner.code, Booking.active)
+        .join(Event, Booking.event_id == Event.id)
+        .join(Resource, Booking.resource_id == Resource.id)
+        .outerjoin(owner, Resource.agency_id == owner.id)
+        .order_by(Booking.id)
+    )
+    for event_id, name, kind, agency, active in db.session.execute(held.where(*where)):
+        rows[event_id].bookings.append((name, ResourceKind(kind).is_room, agency, bool(active)))
+    return list(rows.values())
+
+
+def feed_events(user: User, scope: Scope, now: datetime) -> list[FeedEvent]:
+    """What ``user``'s feed of ``scope`` may know, as ``FeedEvent``s (the allow-list)."""
+    window = current_window(now)
+    viewer = viewer_of(user)
+    room = room_of(scope)
+    base = current_app.config["BASE_URL"]
+    found = []
+    for row in _load(user, scope, window):
+        facts = row.facts()
+        if room is not None:
+            # A room feed asks: would this event, holding this room, be seen at all? It
+            # asks so of a cancelled one too, whose busy block must leave as CANCELLED.
+            facts = replace(
+                facts,
+                cancelled=False,
+                resource_agencies=(room.agency.code if room.agency else None,),
+            )
+        seen = event_visibility(viewer, facts)
+        if seen is Visibility.NONE:
+            continue
+        rooms = (
+            (room.name,)
+            if room is not None
+            else tuple(name for name, is_room, _, _ in row.bookings if is_room)
+        )
+        found.append(
+            FeedEvent(
+                id=row.id,
+                kind=row.kind,
+                subtype=row.subtype,
+                status=row.status,
+                sensitivity=row.sensitivity,
+                starts_at=row.starts_at,
+                ends_at=row.ends_at,
+                rooms=rooms,
+                version=row.version,
+                updated_at=row.updated_at,
+                url=f"{base}/events/{row.id}",
+                detail=Detail.FULL if seen is Visibility.FULL else Detail.BUSY,
+            )
+        )
+    return [e for e in found if carried(e, window)]
+
+
+def entries_for(user: User, scope: Scope, now: datetime) -> list[Entry]:
+    """The redacted entries of a feed."""
+    return [redact(e, scope.kind, LABELS) for e in feed_events(user, scope, now)]
+
+
+def feed_text(user: User, scope: Scope, now: datetime | None = None) -> bytes:
+    """The whole feed, as served (for the CLI, tests and benchmarks)."""
+    return render(entries_for(user, scope, now or utcnow()), settings_for(user, scope))
+
+
+# --- Serving ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedReply:
+    """What to answer a fetch: 200 with a body, 304, 404 or 429."""
+
+    status: int
+    body: bytes = b""
+    etag: str | None = None
+    last_modified: datetime | None = None
+    retry_after: int | None = None
+
+
+#: ``is_modified(etag, last_modified)``: whether the client's copy is out of date
+Revalidator = Callable[[str, datetime], bool]
+
+
+def serve(secret: str, is_modified: Revalidator) -> FeedReply:
+    """Answer one fetch of ``/feeds/<secret>.ics``."""
+    log = current_app.logger
+    if not SECRET_SHAPE.fullmatch(secret):
+        log.info("feed %s: malformed token, 404", log_id(secret))
+        return FeedReply(404)
+    now = utcnow()
+    counted = _count_fetch(hash_secret(secret), now)
+    if counted is None:
+        log.info("feed %s: unknown token, 404", log_id(secret))
+        return FeedReply(404)
+    token_id, count, revoked = counted
+    limit = current_app.config["FEED_RATE_PER_MINUTE"]
+    if revoked:
+        _audit_refusal(token_id, "revoked", 404, audited=count <= limit)
+        return FeedReply(404)
+    if count > limit:
+        _audit_refusal(token_id, "rate_limited", 429, audited=count == limit + 1)
+        window_end = now.replace(second=0, microsecond=0) + RATE_WINDOW
+        return FeedReply(429, retry_after=max(1, int((window_end - now).total_seconds() + 0.999)))
+
+    token = db.session.get(FeedToken, token_id)
+    if token is None:  # its owner was deleted since
+        return FeedReply(404)
+    user = token.user
+    try:
+        scope = Scope.parse(token.scope)
+        reason = refusal(user, scope)
+    except ScopeError as exc:
+        reason = str(exc)
+    if reason is not None:
+        _audit_refusal(token_id, "scope", 404, audited=True, why=reason)
+        return FeedReply(404)
+
+    entries = entries_for(user, scope, now)
+    settings = settings_for(user, scope)
+    etag_value = fingerprint(entries, settings)
+    last_modified = _remember(token_id, etag_value, entries, now)
+    etag = f'"{etag_value[:40]}"'
+    fresh = not is_modified(etag, last_modified)
+    status = 304 if fresh else 200
+    audit.record(
+        "feed.fetch",
+        object_type="feed_token",
+        object_id=token_id,
+        actor=user,
+        scope=token.scope,
+        status=status,
+        events=len(entries),
+    )
+    db.session.commit()
+    log.info("feed %s (token %s): %s, %d events", log_id(secret), token_id, status, len(entries))
+    body = b"" if fresh else render(entries, settings)
+    return FeedReply(status, body=body, etag=etag, last_modified=last_modified)
+
+
+def _begin_write() -> None:
+    """A short transaction that holds the write lock from its first statement on SQLite."""
+    db.session.rollback()
+    db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+def _count_fetch(token_hash: str, now: datetime) -> tuple[int, int, bool] | None:
+    """Count a fetch in the token's minute (atomically); (id, count, revoked) or None.
+
+    An unknown token costs one indexed read and no write, so that guessing
+    cannot make the database take write locks.
+    """
+    token_id = db.session.scalar(select(FeedToken.id).where(FeedToken.token_hash == token_hash))
+    if token_id is None:
+        db.session.rollback()
+        return None
+    minute = now.replace(second=0, microsecond=0)
+    _begin_write()
+    row = db.session.execute(
+        update(FeedToken)
+        .where(FeedToken.id == token_id)
+        .values(
+            rate_count=case(
+                (FeedToken.rate_window_start == minute, FeedToken.rate_count + 1), else_=1
+            ),
+            rate_window_start=minute,
+        )
+        .returning(FeedToken.id, FeedToken.rate_count, FeedToken.revoked_at)
+        .execution_options(synchronize_session=False)
+    ).first()
+    db.session.commit()
+    if row is None:
+        return None
+    return int(row[0]), int(row[1]), row[2] is not None
+
+
+def _remember(token_id: int, etag: str, entries: Sequence[Entry], now: datetime) -> datetime:
+    """Note the fetch and the content served; returns the content's ``Last-Modified``.
+
+    ``Last-Modified`` is the newest change among the feed's events, moved on by
+    at least a second whenever the content differs from what this token was
+    last served, so that a client revalidating by date alone also sees an
+    event leave. The caller commits.
+    """
+    _begin_write()
+    token = db.session.scalars(
+        select(FeedToken).where(FeedToken.id == token_id).with_for_update()
+    ).one()
+    token.last_used_at = now
+    if token.content_etag == etag and token.content_changed_at is not None:
+        return token.content_changed_at
+    newest = max((e.last_modified for e in entries), default=token.created_at)
+    changed = newest.replace(microsecond=0)
+    if token.content_changed_at is not None:
+        changed = max(changed, token.content_changed_at + timedelta(seconds=1))
+    token.content_etag, token.content_changed_at = etag, changed
+    return changed
+
+
+def _audit_refusal(
+    token_id: int, reason: str, status: int, *, audited: bool, why: str = ""
+) -> None:
+    current_app.logger.info("feed token %s: %s, %s", token_id, reason, status)
+    if not audited:
+        return
+    _begin_write()
+    token = db.session.get(FeedToken, token_id)
+    audit.record(
+        "feed.fetch",
+        outcome="denied",
+        object_type="feed_token",
+        object_id=token_id,
+        actor=token.user if token else None,
+        reason=reason,
+        status=status,
+        **({"why": why} if why else {}),
+    )
+    db.session.commit()

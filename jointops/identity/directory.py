@@ -1,0 +1,135 @@
+"""The app's side of the directory: which one to use, and the local mirror of its accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from auth.directory import (
+    Directory,
+    DirectoryAgency,
+    DirectorySettings,
+    DirectoryUser,
+    LdapDirectory,
+)
+from jointops.config import DEMO_DIRECTORY
+from jointops.extensions import db
+from jointops.feeds import tokens as feed_tokens
+from jointops.identity import sessions
+from jointops.models import Agency, User, utcnow
+
+EXTENSION_KEY = "jointops.identity.directory"
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION_KEY] = None  # built on first use: the demo DIT costs a parse
+
+
+def uses_demo_directory() -> bool:
+    return bool(current_app.config["LDAP_URL"] == DEMO_DIRECTORY)
+
+
+def get_directory() -> Directory:
+    directory: Directory | None = current_app.extensions.get(EXTENSION_KEY)
+    if directory is None:
+        directory = _build(current_app.config)
+        current_app.extensions[EXTENSION_KEY] = directory
+    return directory
+
+
+def _build(config: dict) -> Directory:  # type: ignore[type-arg]
+    if config["LDAP_URL"] == DEMO_DIRECTORY:
+        from auth.demo import demo_directory
+
+        return demo_directory()
+    settings = DirectorySettings(
+        urls=tuple(u.strip() for u in config["LDAP_URL"].split(",") if u.strip()),
+        bind_dn=config["LDAP_BIND_USER_DN"],
+        bind_password=config["LDAP_BIND_USER_PASSWORD"],
+        user_base_dn=config["LDAP_USER_BASE_DN"],
+        user_login_attr=config["LDAP_USER_LOGIN_ATTR"],
+        user_object_filter=config["LDAP_USER_OBJECT_FILTER"],
+        group_base_dn=config["LDAP_GROUP_BASE_DN"],
+        group_object_filter=config["LDAP_GROUP_OBJECT_FILTER"],
+        group_members_attr=config["LDAP_GROUP_MEMBERS_ATTR"],
+        group_membership=config["LDAP_GROUP_MEMBERSHIP"],
+        member_of_attr=config["LDAP_MEMBER_OF_ATTR"],
+        nested_groups=config["LDAP_NESTED_GROUPS"],
+        roles_mapping=config["LDAP_ROLES_MAPPING"],
+        agency_attr=config["LDAP_AGENCY_ATTR"],
+        agency_base_dn=config["LDAP_AGENCY_BASE_DN"],
+        start_tls=config["LDAP_START_TLS"],
+        ca_file=config["LDAP_CA_FILE"],
+        timeout=config["LDAP_TIMEOUT"],
+    )
+    return LdapDirectory(settings)
+
+
+def upsert_agency(found: DirectoryAgency) -> Agency:
+    agency = db.session.scalar(select(Agency).where(Agency.code == found.code))
+    if agency is None:
+        agency = Agency(code=found.code)
+        db.session.add(agency)
+    agency.name, agency.kind = found.name, found.kind
+    return agency
+
+
+def mirror_user(found: DirectoryUser) -> User:
+    """Create or refresh the local copy of a directory account (roles and agency included)."""
+    user = db.session.scalar(select(User).where(User.username == found.username))
+    if user is None:
+        user = User(username=found.username)
+        db.session.add(user)
+    user.dn = found.dn
+    user.display_name = found.display_name
+    user.email = found.email
+    user.phone = found.phone
+    user.active = found.active
+    user.agency = (
+        db.session.scalar(select(Agency).where(Agency.code == found.agency_code))
+        if found.agency_code
+        else None
+    )
+    user.set_roles(set(found.roles))
+    return user
+
+
+@dataclass
+class SyncReport:
+    agencies: int = 0
+    created: list[str] = field(default_factory=list)
+    updated: int = 0
+    deactivated: list[str] = field(default_factory=list)
+
+
+def sync_directory(directory: Directory | None = None) -> SyncReport:
+    """Bring agencies and users in line with the directory; users who left are deactivated."""
+    directory = directory or get_directory()
+    report = SyncReport()
+    for agency in directory.agencies():
+        upsert_agency(agency)
+        report.agencies += 1
+    db.session.flush()
+    known = {u.username: u for u in db.session.scalars(select(User))}
+    seen: set[str] = set()
+    for found in directory.users():
+        seen.add(found.username)
+        if found.username in known:
+            report.updated += 1
+        else:
+            report.created.append(found.username)
+        mirror_user(found)
+    for username, user in known.items():
+        if username not in seen and user.active:
+            user.active = False
+            sessions.end_all(user, "deactivated")
+            report.deactivated.append(username)
+    feed_tokens.revoke_of_inactive_users()  # a deactivated account's feeds end with it
+    db.session.commit()
+    return report
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = utcnow()

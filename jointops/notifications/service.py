@@ -1,0 +1,165 @@
+"""Notifications: the one function that decides who is told what, where.
+
+``notify`` always writes the in-app line (the inbox) and, when e-mail is on
+(``JOINTOPS_SMTP_HOST``), the user's agency allows the category
+(``JOINTOPS_EMAIL_POLICY``; an agency not named allows all) and the user has
+not switched it off (``/settings/notifications``), an outbox row that the mail
+job (``jointops.jobs.tasks.mail``) sends. A request never talks to the mail server.
+
+E-mail leaves the office's systems, so it carries nothing of the matter: a
+fixed neutral text per category and a link back. The in-app text, which
+only a signed-in user reads, may say more.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from jointops.config import EMAIL_CATEGORIES
+from jointops.extensions import db
+from jointops.models import Notification, NotificationPreference, OutboxEmail, User, utcnow
+
+#: the categories, as the settings page names them (keys: ``config.EMAIL_CATEGORIES``)
+CATEGORIES: dict[str, str] = {
+    "alert": "Deconfliction alerts",
+    "escalation": "Escalations of unacknowledged alerts",
+    "reminder": "Reminders of your events",
+    "retention": "Warnings that your agency's targets are about to expire",
+}
+assert tuple(CATEGORIES) == EMAIL_CATEGORIES  # noqa: S101 - one list of categories
+
+#: (subject, first line) of each category's e-mail: neutral, whatever the matter
+EMAIL_TEXT: dict[str, tuple[str, str]] = {
+    "alert": (
+        "Deconfliction alert",
+        "There is a deconfliction alert for you to look at.",
+    ),
+    "escalation": (
+        "Alert waiting for acknowledgement",
+        "A deconfliction alert is still waiting for acknowledgement.",
+    ),
+    "reminder": (
+        "Event reminder",
+        "An event you take part in starts soon.",
+    ),
+    "retention": (
+        "Record about to expire",
+        "A record of your agency expires soon and needs a decision.",
+    ),
+}
+
+
+def email_enabled() -> bool:
+    return bool(current_app.config["SMTP_HOST"])
+
+
+def agency_allows(user: User) -> frozenset[str]:
+    """The categories the user's agency lets its people receive by e-mail."""
+    policy: dict[str, list[str]] = current_app.config["EMAIL_POLICY"]
+    code = user.agency.code if user.agency is not None else None
+    if code is not None and code in policy:
+        return frozenset(policy[code]) & frozenset(CATEGORIES)
+    return frozenset(CATEGORIES)
+
+
+def email_choices(user: User) -> dict[str, bool]:
+    """What the user chose per category (no choice yet: yes), whatever the agency allows."""
+    chosen = {
+        p.category: p.email
+        for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+        )
+    }
+    return {category: chosen.get(category, True) for category in CATEGORIES}
+
+
+def set_email_choices(user: User, choices: dict[str, bool], now: datetime | None = None) -> None:
+    """Store the user's choices (the caller commits); categories outside ``CATEGORIES`` raise."""
+    unknown = set(choices) - set(CATEGORIES)
+    if unknown:
+        raise ValueError(f"unknown notification categories {sorted(unknown)}")
+    now = now or utcnow()
+    rows = {
+        p.category: p
+        for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+        )
+    }
+    for category, wanted in choices.items():
+        row = rows.get(category)
+        if row is None:
+            row = NotificationPreference(user_id=user.id, category=category)
+            db.session.add(row)
+        row.email, row.updated_at = wanted, now
+
+
+def gets_email(user: User, category: str) -> bool:
+    """The one rule: e-mail is on, the user has an address, the agency allows, the user wants."""
+    return (
+        email_enabled()
+        and bool(user.email)
+        and user.active
+        and category in agency_allows(user)
+        and email_choices(user)[category]
+    )
+
+
+def email_text(category: str, link: str) -> tuple[str, str]:
+    """Subject and body of a category's e-mail: the neutral line and the link back."""
+    config = current_app.config
+    subject, line = EMAIL_TEXT[category]
+    base = config["BASE_URL"]
+    body = (
+        f"{line}\n\n"
+        f"Open it in JointOps (sign-in required): {base}{link}\n\n"
+        f"-- \n{config['OFFICE_NAME']}\n"
+        f"You get this e-mail because of your notification settings: "
+        f"{base}/settings/notifications\n"
+    )
+    return f"JointOps: {subject}", body
+
+
+def notify(
+    user: User,
+    category: str,
+    text: str,
+    link: str,
+    *,
+    alert_id: int | None = None,
+    now: datetime | None = None,
+) -> Notification:
+    """Tell ``user``: an inbox line always, an e-mail when ``gets_email``. Adds the rows to
+    the session; the caller's commit makes them durable (with what caused them)."""
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown notification category {category!r}")
+    if not link.startswith("/"):
+        raise ValueError("link: a path within JointOps, such as /alerts/12")
+    now = now or utcnow()
+    line = Notification(
+        user_id=user.id,
+        alert_id=alert_id,
+        category=category,
+        link=link,
+        text=text[:300],
+        created_at=now,
+    )
+    db.session.add(line)
+    if gets_email(user, category):
+        subject, body = email_text(category, link)
+        db.session.add(
+            OutboxEmail(
+                user_id=user.id,
+                recipient=user.email,
+                category=category,
+                subject=subject,
+                body=body,
+                created_at=now,
+                next_attempt_at=now,
+                attempts=0,
+                last_error="",
+            )
+        )
+    return line

@@ -1,0 +1,58 @@
+"""The user's own settings: which notifications also come by e-mail."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from jointops import audit
+from jointops.extensions import db
+from jointops.forms import NotificationSettingsForm
+from jointops.identity.permissions import SIGNED_IN, allow
+from jointops.notifications import service as notify
+
+bp = Blueprint("settings", __name__)
+
+
+def _render(form: NotificationSettingsForm, status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "settings_notifications.html",
+        form=form,
+        categories=notify.CATEGORIES,
+        allowed=notify.agency_allows(current_user),
+        email_on=notify.email_enabled(),
+    ), status
+
+
+@bp.route("/settings/notifications", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def notifications() -> tuple[str, int] | Response:
+    user = current_user._get_current_object()
+    allowed = notify.agency_allows(user)
+    form = NotificationSettingsForm()
+    if request.method == "GET":
+        for category, chosen in notify.email_choices(user).items():
+            form[f"email_{category}"].data = chosen and category in allowed
+        return _render(form)
+    if not form.validate_on_submit():
+        return _render(form, 400)
+    wanted = {c: bool(form[f"email_{c}"].data) for c in notify.CATEGORIES}
+    refused = [c for c, on in wanted.items() if on and c not in allowed]
+    for category in refused:
+        agency = user.agency.code if user.agency else "your agency"
+        form[f"email_{category}"].errors = [
+            f"{agency} does not allow {notify.CATEGORIES[category].lower()} by e-mail."
+        ]
+    if refused:
+        return _render(form, 400)
+    notify.set_email_choices(user, {c: on for c, on in wanted.items() if c in allowed})
+    audit.record(
+        "settings.notifications",
+        object_type="user",
+        object_id=user.id,
+        email=sorted(c for c, on in wanted.items() if on),
+    )
+    db.session.commit()
+    flash("Your notification settings are saved.", "success")
+    return redirect(url_for("settings.notifications"))

@@ -1,0 +1,217 @@
+"""Importing targets from CSV: every row checked as the form checks it, all or nothing.
+
+Columns (a header row, in any order): ``case_number, target_ref, first_name,
+last_name, aliases, dob, phones, emails, plates, vins, addresses, handles,
+businesses, justification``. Dates as ``YYYY-MM-DD``; several values in one
+cell separated by ``;``; plates as ``STATE:PLATE``, handles as
+``platform:handle``. A bad row is reported with its line number in the file
+and the reason; unless ``skip_bad``, no row of a file with errors is stored.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from auth.policy import may_edit_targets
+from jointops.extensions import db
+from jointops.models import Agency, Alert, Case, Target, User
+from jointops.targets.service import (
+    IDENTIFIER_FIELDS,
+    TargetDraft,
+    TargetErrors,
+    deconflict_targets,
+    draft_from_values,
+    parse_dob,
+    store_targets,
+)
+from jointops.visibility import viewer_of
+
+COLUMNS = (
+    "case_number",
+    "target_ref",
+    "first_name",
+    "last_name",
+    "aliases",
+    "dob",
+    "phones",
+    "emails",
+    "plates",
+    "vins",
+    "addresses",
+    "handles",
+    "businesses",
+    "justification",
+)
+REQUIRED_COLUMNS = ("case_number", "target_ref", "justification")
+MAX_ROWS = 10_000
+
+
+class ImportRefused(Exception):
+    """The import cannot start: unknown agency or user, or a file that is not the format."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    stored: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    #: rows read (the header excluded)
+    rows: int = 0
+    alerts: int = 0
+
+
+def resolve_importer(agency_code: str, username: str) -> tuple[Agency, User]:
+    """The agency and the submitting user: active, of that agency, allowed to enter targets."""
+    agency = db.session.scalar(select(Agency).where(Agency.code == agency_code.strip().upper()))
+    if agency is None:
+        raise ImportRefused(f"--agency: no agency {agency_code!r}")
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None or not user.active:
+        raise ImportRefused(f"--user: no active user {username!r}")
+    if user.agency_id != agency.id:
+        raise ImportRefused(f"--user: {user.username} is not of {agency.code}")
+    if not may_edit_targets(viewer_of(user), agency.code):
+        raise ImportRefused(
+            f"--user: {user.username} may not enter targets (investigators and supervisors do)"
+        )
+    return agency, user
+
+
+def read_rows(text: str, agency: Agency) -> tuple[list[tuple[int, TargetDraft]], ImportReport]:
+    """Parse and check every row; the drafts with their line numbers, and the errors."""
+    report = ImportReport()
+    reader = csv.DictReader(text.splitlines(keepends=True), restval="", strict=True)
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        raise ImportRefused(f"line 1: not CSV ({exc})") from None
+    if not header:
+        raise ImportRefused("line 1: the file is empty; expected a header row")
+    names = [h.strip() for h in header]
+    reader.fieldnames = names
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    unknown = [c for c in names if c not in COLUMNS]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
+        raise ImportRefused(f"line 1: {'; '.join(parts)} (columns: {', '.join(COLUMNS)})")
+    if len(set(names)) != len(names):
+        raise ImportRefused("line 1: a column is named twice")
+
+    cases = {
+        c.number: c.id for c in db.session.scalars(select(Case).where(Case.agency_id == agency.id))
+    }
+    existing = set(db.session.scalars(select(Target.ref).where(Target.agency_id == agency.id)))
+    seen: dict[str, int] = {}
+    drafts: list[tuple[int, TargetDraft]] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            report.errors.append(RowError(reader.line_num, f"not valid CSV ({exc})"))
+            break
+        # the line the record starts on (a quoted cell may span lines; blank lines are skipped)
+        line = reader.line_num - sum(v.count("\n") for v in row.values() if isinstance(v, str))
+        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+            continue  # a blank line
+        report.rows += 1
+        if report.rows > MAX_ROWS:
+            raise ImportRefused(f"line {line}: at most {MAX_ROWS:,} rows per file")
+        extra = row.pop(None, None)
+        if extra:
+            report.errors.append(RowError(line, f"{len(extra)} more cell(s) than columns"))
+            continue
+        problems = _row_problems(row, cases, existing, seen, agency)
+        draft, errors = _draft(row, cases)
+        problems += errors
+        ref = (row.get("target_ref") or "").strip()
+        seen.setdefault(ref, line)
+        if problems or draft is None:
+            report.errors.append(RowError(line, "; ".join(problems)))
+            continue
+        drafts.append((line, draft))
+    return drafts, report
+
+
+def _row_problems(
+    row: dict[str, str],
+    cases: dict[str, int],
+    existing: set[str],
+    seen: dict[str, int],
+    agency: Agency,
+) -> list[str]:
+    problems = []
+    number = (row.get("case_number") or "").strip()
+    if not number:
+        problems.append("case_number: required")
+    elif number not in cases:
+        problems.append(f"case_number: {number} is not a case of {agency.code}")
+    ref = (row.get("target_ref") or "").strip()
+    if ref in existing:
+        problems.append(f"target_ref: {ref} is already a target of {agency.code}")
+    elif ref and ref in seen:
+        problems.append(f"target_ref: {ref} is also on line {seen[ref]}")
+    return problems
+
+
+def _draft(row: dict[str, str], cases: dict[str, int]) -> tuple[TargetDraft | None, list[str]]:
+    problems: list[str] = []
+    try:
+        dob = parse_dob(row.get("dob") or "")
+    except ValueError as exc:
+        problems.append(f"dob: {exc}")
+        dob = None
+    try:
+        draft = draft_from_values(
+            case_id=cases.get((row.get("case_number") or "").strip(), 0),
+            ref=row.get("target_ref") or "",
+            first_name=row.get("first_name") or "",
+            last_name=row.get("last_name") or "",
+            aliases=row.get("aliases") or "",
+            dob=dob,
+            justification=row.get("justification") or "",
+            identifiers={name: row.get(name) or "" for name in IDENTIFIER_FIELDS},
+        )
+    except TargetErrors as refused:
+        problems += [f"{name}: {' '.join(messages)}" for name, messages in refused.errors.items()]
+        return None, problems
+    return (None if problems else draft), problems
+
+
+def import_targets(
+    text: str, agency: Agency, user: User, *, skip_bad: bool = False
+) -> ImportReport:
+    """Check every row; store them all (or, with ``skip_bad``, the good ones); deconflict.
+
+    Nothing is stored when any row is bad and ``skip_bad`` is false.
+    """
+    drafts, report = read_rows(text, agency)
+    if report.errors and not skip_bad:
+        return report
+    if drafts:
+        stored = store_targets([d for _line, d in drafts], user, via="import")
+        report.stored = [t.ref for t in stored]
+        before = _alert_count()
+        deconflict_targets(stored, user)
+        report.alerts = _alert_count() - before
+    return report
+
+
+def _alert_count() -> int:
+    return int(db.session.scalar(select(func.count()).select_from(Alert)) or 0)

@@ -1,0 +1,344 @@
+"""Targets: entering, changing and re-validating an agency's targets (28 CFR Part 23).
+
+The form and the CSV import build a ``TargetDraft`` through the same
+``draft_from_values``, so that a value refused on one is refused on the other
+with the same words. ``save_target`` stores the target, its identifiers (as
+typed and normalised) and its blocking keys, then runs deconfliction.
+
+A target is valid for at most five years from its validation; only a
+re-validation with a reason extends it (``revalidate``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from deconflict.identifiers import InvalidIdentifier, normalize
+from deconflict.targets import target_keys
+from jointops import audit
+from jointops.deconfliction.service import sync_target, target_record
+from jointops.extensions import db
+from jointops.models import Case, Target, TargetIdentifier, TargetKey, User, utcnow
+from jointops.transactions import begin_write
+
+VALIDITY_YEARS = 5
+#: form field / CSV column -> identifier kind
+IDENTIFIER_FIELDS: dict[str, str] = {
+    "phones": "phone",
+    "emails": "email",
+    "plates": "plate",
+    "vins": "vin",
+    "addresses": "address",
+    "handles": "handle",
+    "businesses": "business",
+}
+REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+MIN_JUSTIFICATION = 20
+MAX_VALUES = 50
+MAX_VALUE_LENGTH = 300
+MAX_NAME = 100
+
+
+class TargetErrors(Exception):
+    """Values refused, by field name (the form's field, the CSV's column)."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        self.errors = {k: list(v) for k, v in errors.items() if v}
+        super().__init__(
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()) or "invalid"
+        )
+
+
+@dataclass
+class TargetDraft:
+    """Validated values of a target; identifiers as (kind, raw, normalised)."""
+
+    case_id: int
+    ref: str
+    first_name: str
+    last_name: str
+    aliases: list[str]
+    dob: date | None
+    justification: str
+    identifiers: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def split_values(text: str | None) -> list[str]:
+    """One value per line, or several on a line separated by ``;`` (as in CSV cells)."""
+    return [v.strip() for v in re.split(r"[;\r\n]+", text or "") if v.strip()]
+
+
+def parse_identifiers(kind: str, text: str | None) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Normalise each value; returns what was understood and one message per value refused."""
+    found: list[tuple[str, str, str]] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    values = split_values(text)
+    if len(values) > MAX_VALUES:
+        return [], [f"At most {MAX_VALUES} values."]
+    for raw in values:
+        if len(raw) > MAX_VALUE_LENGTH:
+            errors.append(f"“{raw[:40]}…”: at most {MAX_VALUE_LENGTH} characters.")
+            continue
+        try:
+            normalized = normalize(kind, raw)
+        except InvalidIdentifier as exc:
+            errors.append(f"“{raw}”: {exc.reason}.")
+            continue
+        if normalized not in seen:
+            seen.add(normalized)
+            found.append((kind, raw, normalized))
+    return found, errors
+
+
+def parse_dob(text: str) -> date | None:
+    """``YYYY-MM-DD`` or nothing; raises ``ValueError`` with the reason."""
+    text = text.strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ValueError(f"“{text}” is not a date as YYYY-MM-DD.")
+
+
+def draft_from_values(
+    *,
+    case_id: int,
+    ref: str,
+    first_name: str,
+    last_name: str,
+    aliases: str,
+    dob: date | None,
+    justification: str,
+    identifiers: Mapping[str, str],
+) -> TargetDraft:
+    """Check and normalise a target's values; raises ``TargetErrors`` naming each field."""
+    errors: dict[str, list[str]] = {}
+
+    def fail(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    ref = ref.strip()
+    if not ref:
+        fail("target_ref", "A reference is required.")
+    elif not REF_PATTERN.match(ref):
+        fail(
+            "target_ref",
+            "Letters, digits and . _ / - only, at most 64 characters, starting with a letter "
+            "or digit.",
+        )
+    first_name, last_name = first_name.strip(), last_name.strip()
+    for name, value in (("first_name", first_name), ("last_name", last_name)):
+        if len(value) > MAX_NAME:
+            fail(name, f"At most {MAX_NAME} characters.")
+    alias_list = split_values(aliases)
+    if len(alias_list) > 20 or any(len(a) > MAX_NAME for a in alias_list):
+        fail("aliases", f"At most 20 aliases of {MAX_NAME} characters each.")
+    if dob is not None and not date(1900, 1, 1) <= dob <= date.today():
+        fail("dob", "A date of birth between 1900 and today.")
+    justification = justification.strip()
+    if not justification:
+        fail(
+            "justification",
+            "State the reasonable suspicion of criminal activity (28 CFR 23.20): it is required.",
+        )
+    elif len(justification) < MIN_JUSTIFICATION:
+        fail(
+            "justification",
+            f"Say what the reasonable suspicion rests on, in at least {MIN_JUSTIFICATION} "
+            "characters.",
+        )
+    elif len(justification) > 5000:
+        fail("justification", "At most 5,000 characters.")
+    found: list[tuple[str, str, str]] = []
+    for name, kind in IDENTIFIER_FIELDS.items():
+        values, problems = parse_identifiers(kind, identifiers.get(name))
+        found += values
+        for problem in problems:
+            fail(name, problem)
+    if not (first_name or last_name or alias_list or found) and not errors:
+        fail("last_name", "Give a name or at least one identifier.")
+    if errors:
+        raise TargetErrors(errors)
+    return TargetDraft(
+        case_id=case_id,
+        ref=ref,
+        first_name=first_name,
+        last_name=last_name,
+        aliases=alias_list,
+        dob=dob,
+        justification=justification,
+        identifiers=found,
+    )
+
+
+def years_after(moment: datetime, years: int = VALIDITY_YEARS) -> datetime:
+    """The same instant ``years`` later (29 February becomes 28 February)."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def agency_cases(agency_id: int | None) -> list[Case]:
+    return list(
+        db.session.scalars(select(Case).where(Case.agency_id == agency_id).order_by(Case.number))
+    )
+
+
+def ref_taken(agency_id: int, ref: str, exclude_id: int | None = None) -> bool:
+    query = select(Target.id).where(Target.agency_id == agency_id, Target.ref == ref)
+    if exclude_id is not None:
+        query = query.where(Target.id != exclude_id)
+    return db.session.scalar(query) is not None
+
+
+def _check_case(draft: TargetDraft, agency_id: int) -> None:
+    case = db.session.get(Case, draft.case_id)
+    if case is None or case.agency_id != agency_id:
+        raise TargetErrors({"case_id": ["Choose a case of your agency."]})
+
+
+def apply_draft(draft: TargetDraft, target: Target) -> set[str]:
+    """Copy the draft onto the target with its identifiers and keys; the names of the fields
+    that changed."""
+    changed: set[str] = set()
+    for name in ("case_id", "ref", "first_name", "last_name", "dob", "justification"):
+        value = getattr(draft, name)
+        if getattr(target, name) != value:
+            setattr(target, name, value)
+            changed.add(name)
+    if list(target.aliases or []) != draft.aliases:
+        target.aliases = list(draft.aliases)
+        changed.add("aliases")
+    before = [(i.kind, i.raw, i.normalized) for i in target.identifiers]
+    if before != draft.identifiers:
+        kept = {(i.kind, i.raw, i.normalized): i for i in target.identifiers}
+        target.identifiers = [
+            kept.get(v) or TargetIdentifier(kind=v[0], raw=v[1], normalized=v[2])
+            for v in draft.identifiers
+        ]
+        changed.add("identifiers")
+    wanted = target_keys(target_record(target))
+    have = {k.key: k for k in target.keys}
+    if set(have) != wanted:
+        target.keys = [have.get(k) or TargetKey(key=k) for k in sorted(wanted)]
+    return changed
+
+
+def save_target(draft: TargetDraft, actor: User, target: Target | None = None) -> Target:
+    """Create (or change) a target and commit; then deconflict it against other agencies'.
+
+    Raises ``TargetErrors`` (nothing stored) when the reference is taken or the
+    case is not the agency's.
+    """
+    [saved] = store_targets([draft], actor, target)
+    deconflict_targets([saved], actor)
+    return saved
+
+
+def store_targets(
+    drafts: list[TargetDraft], actor: User, target: Target | None = None, *, via: str = "form"
+) -> list[Target]:
+    """Store drafts in one transaction (all or nothing); deconfliction is the caller's next step.
+
+    ``target`` is the one being changed when a single draft edits it.
+    """
+    if actor.agency_id is None:
+        raise TargetErrors({"case_id": ["You belong to no agency."]})
+    agency_id = actor.agency_id
+    begin_write(discard=True)
+    stored: list[Target] = []
+    try:
+        for draft in drafts:
+            current = (
+                db.session.get(Target, target.id, populate_existing=True)
+                if target is not None
+                else None
+            )
+            _check_case(draft, agency_id)
+            if ref_taken(agency_id, draft.ref, current.id if current else None):
+                raise TargetErrors({"target_ref": [f"{draft.ref} is already a target of yours."]})
+            now = utcnow()
+            creating = current is None
+            row = current or Target(
+                agency_id=agency_id,
+                submitter_id=actor.id,
+                validated_at=now,
+                expires_at=years_after(now),
+                aliases=[],
+            )
+            if creating:
+                db.session.add(row)
+            changed = apply_draft(draft, row)
+            if changed and not creating:
+                row.updated_at = now
+            db.session.flush()
+            audit.record(
+                "target.create" if creating else "target.update",
+                object_type="target",
+                object_id=row.id,
+                actor=actor,
+                ref=row.ref,
+                changed=sorted(changed),
+                via=via,
+            )
+            stored.append(row)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise TargetErrors({"target_ref": ["That reference was taken a moment ago."]}) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    return stored
+
+
+def deconflict_targets(targets: list[Target], actor: User | None) -> None:
+    """Run deconfliction for stored targets, each in a transaction of its own."""
+    for target in targets:
+        sync_target(target, actor)
+
+
+def revalidate(target: Target, actor: User, reason: str) -> Target:
+    """Validate the target again from now, for another five years; the reason is kept."""
+    begin_write(discard=True)
+    row = db.session.get_one(Target, target.id, populate_existing=True)
+    now = utcnow()
+    before = row.expires_at
+    row.validated_at, row.expires_at = now, years_after(now)
+    row.revalidation_reason = reason
+    row.updated_at = now
+    audit.record(
+        "target.revalidate",
+        object_type="target",
+        object_id=row.id,
+        actor=actor,
+        reason=reason,
+        expired_before=before.isoformat(),
+    )
+    db.session.commit()
+    deconflict_targets([row], actor)  # an expired target is deconflicted again
+    return row
+
+
+def create_case(agency_id: int, number: str, title: str, lead: User) -> Case:
+    begin_write(discard=True)
+    if db.session.scalar(select(Case.id).where(Case.agency_id == agency_id, Case.number == number)):
+        db.session.rollback()
+        raise TargetErrors({"number": [f"{number} is already a case of your agency."]})
+    case = Case(agency_id=agency_id, number=number, title=title, lead_id=lead.id)
+    db.session.add(case)
+    db.session.flush()
+    audit.record("case.create", object_type="case", object_id=case.id, actor=lead, number=number)
+    db.session.commit()
+    return case

@@ -1,0 +1,246 @@
+"""Target pages: the agency's targets, the target form with its pre-check, re-validation, cases.
+
+Targets are criminal intelligence: only the agency's own staff see them, never
+advocates (``auth.policy.may_see_targets``); a target of another agency answers
+404, as if it did not exist. Every view of a target is audited.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import and_, or_, select
+from werkzeug.wrappers import Response
+
+from auth.policy import may_edit_targets, may_see_targets
+from jointops import audit
+from jointops.alerts.service import alerts_for_item
+from jointops.deconfliction.service import Pointer, precheck_target
+from jointops.extensions import db
+from jointops.forms import CaseForm, RevalidateForm, TargetForm
+from jointops.identity.permissions import SIGNED_IN, allow
+from jointops.models import Alert, AlertStatus, Target, utcnow
+from jointops.targets.service import (
+    TargetErrors,
+    agency_cases,
+    create_case,
+    revalidate,
+    save_target,
+)
+from jointops.visibility import viewer_of
+
+bp = Blueprint("targets", __name__)
+
+Page = str | Response | tuple[str, int]
+EXPIRING_DAYS = 90
+
+
+def _agency_code() -> str | None:
+    return current_user.agency.code if current_user.agency else None
+
+
+def _require(edit: bool = False) -> None:
+    """403 (audited) unless the user may see (or change) their agency's targets."""
+    viewer = viewer_of(current_user)
+    allowed = (may_edit_targets if edit else may_see_targets)(viewer, _agency_code())
+    if not allowed:
+        audit.record_now(
+            "target.list" if not edit else "target.edit",
+            outcome="denied",
+            object_type="target",
+            path=request.path,
+        )
+        abort(403)
+
+
+def _load(target_id: int, *, edit: bool = False) -> Target:
+    """The target if it is the user's agency's and they may see it; else 404 (audited)."""
+    target = db.session.get(Target, target_id)
+    viewer = viewer_of(current_user)
+    code = target.agency.code if target is not None else None
+    rule = may_edit_targets if edit else may_see_targets
+    if target is None or not may_see_targets(viewer, code):
+        audit.record_now("target.view", outcome="denied", object_type="target", object_id=target_id)
+        abort(404)
+    if not rule(viewer, code):
+        audit.record_now(
+            "target.update", outcome="denied", object_type="target", object_id=target_id
+        )
+        abort(403)
+    return target
+
+
+def _active_alert_counts(ids: list[int]) -> Counter[int]:
+    counts: Counter[int] = Counter()
+    if not ids:
+        return counts
+    rows = db.session.execute(
+        select(Alert.item_a_type, Alert.item_a_id, Alert.item_b_type, Alert.item_b_id).where(
+            Alert.kind == "target",
+            Alert.status.in_([AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value]),
+            or_(
+                and_(Alert.item_a_type == "target", Alert.item_a_id.in_(ids)),
+                and_(Alert.item_b_type == "target", Alert.item_b_id.in_(ids)),
+            ),
+        )
+    )
+    wanted = set(ids)
+    for _a_type, a_id, _b_type, b_id in rows:
+        for item_id in (a_id, b_id):
+            if item_id in wanted:
+                counts[item_id] += 1
+    return counts
+
+
+@bp.get("/targets")
+@allow(SIGNED_IN)
+def index() -> str:
+    _require()
+    cases = agency_cases(current_user.agency_id)
+    case_id = request.args.get("case", type=int)
+    validity = request.args.get("validity", "live")
+    if validity not in ("live", "expired", "all"):
+        abort(400, "validity: expected live, expired or all.")
+    rows = db.session.scalars(
+        select(Target).where(Target.agency_id == current_user.agency_id).order_by(Target.ref)
+    ).all()
+    now = utcnow()
+    counts = {
+        "live": sum(1 for t in rows if not t.is_expired(now)),
+        "expired": sum(1 for t in rows if t.is_expired(now)),
+    }
+    listed = [
+        t
+        for t in rows
+        if (case_id is None or t.case_id == case_id)
+        and (validity == "all" or (validity == "expired") == t.is_expired(now))
+    ]
+    audit.record_now("target.list", object_type="target", count=len(listed))
+    return render_template(
+        "targets.html",
+        targets=listed,
+        cases=cases,
+        case_id=case_id,
+        validity=validity,
+        counts=counts,
+        alert_counts=_active_alert_counts([t.id for t in listed]),
+        now=now,
+        expiring_days=EXPIRING_DAYS,
+        can_edit=may_edit_targets(viewer_of(current_user), _agency_code()),
+    )
+
+
+def _submit(form: TargetForm, target: Target | None) -> tuple[Target | None, list[Pointer] | None]:
+    """Validate, then either pre-check (nothing saved) or save."""
+    if not form.validate_on_submit():
+        return None, None
+    draft = form.to_draft()
+    if "precheck" in request.form:
+        return None, precheck_target(draft, current_user, target.id if target else None)
+    try:
+        return save_target(draft, current_user, target), None
+    except TargetErrors as refused:
+        for name, messages in refused.errors.items():
+            field = form[name] if name in form else form.target_ref
+            field.errors = [*field.errors, *messages]
+        return None, None
+
+
+def _render_form(form: TargetForm, target: Target | None, pointers: list[Pointer] | None) -> Page:
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render_template("target_form.html", form=form, target=target, pointers=pointers), status
+
+
+def _saved(target: Target) -> Response:
+    active = [v for v in alerts_for_item("target", target.id, current_user) if v.alert.is_active]
+    flash(f"Saved target {target.ref}.", "success")
+    if active:
+        flash(
+            f"Deconfliction: {target.ref} matches {len(active)} target"
+            f"{'' if len(active) == 1 else 's'} of another agency or case. See the alerts below.",
+            "info",
+        )
+    return redirect(url_for("targets.show", target_id=target.id))
+
+
+@bp.route("/targets/new", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def create() -> Page:
+    _require(edit=True)
+    form = TargetForm(current_user)
+    if request.method == "GET" and request.args.get("case", type=int):
+        form.case_id.data = request.args.get("case", type=int)
+    saved, pointers = _submit(form, None)
+    if saved is not None:
+        return _saved(saved)
+    return _render_form(form, None, pointers)
+
+
+@bp.get("/targets/<int:target_id>")
+@allow(SIGNED_IN)
+def show(target_id: int) -> str:
+    target = _load(target_id)
+    audit.record_now("target.view", object_type="target", object_id=target.id, ref=target.ref)
+    return render_template(
+        "target.html",
+        target=target,
+        alerts=alerts_for_item("target", target.id, current_user),
+        revalidate_form=RevalidateForm(),
+        can_edit=may_edit_targets(viewer_of(current_user), _agency_code()),
+        now=utcnow(),
+    )
+
+
+@bp.route("/targets/<int:target_id>/edit", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def edit(target_id: int) -> Page:
+    target = _load(target_id, edit=True)
+    form = (
+        TargetForm.for_target(current_user, target)
+        if request.method == "GET"
+        else TargetForm(current_user)
+    )
+    saved, pointers = _submit(form, target)
+    if saved is not None:
+        return _saved(saved)
+    return _render_form(form, target, pointers)
+
+
+@bp.post("/targets/<int:target_id>/revalidate")
+@allow(SIGNED_IN)
+def revalidate_target(target_id: int) -> Page:
+    target = _load(target_id, edit=True)
+    form = RevalidateForm()
+    if form.validate_on_submit():
+        revalidate(target, current_user, form.reason.data.strip())
+        flash(f"Re-validated {target.ref} for five years from today.", "success")
+        return redirect(url_for("targets.show", target_id=target.id))
+    return render_template(
+        "target.html",
+        target=target,
+        alerts=alerts_for_item("target", target.id, current_user),
+        revalidate_form=form,
+        can_edit=True,
+        now=utcnow(),
+    ), 400
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def new_case() -> Page:
+    _require(edit=True)
+    form = CaseForm()
+    if form.validate_on_submit():
+        try:
+            case = create_case(
+                current_user.agency_id, form.number.data, form.title.data, current_user
+            )
+        except TargetErrors as refused:
+            form.number.errors = [*form.number.errors, *refused.errors.get("number", [])]
+        else:
+            flash(f"Created case {case.number}.", "success")
+            return redirect(url_for("targets.create", case=case.id))
+    status = 400 if form.errors else 200
+    return render_template("case_form.html", form=form), status

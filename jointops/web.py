@@ -1,0 +1,84 @@
+"""Web pages and the JSON API: parse the request, call a service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from auth.policy import may_see_targets
+from jointops import catalog
+from jointops.identity.directory import uses_demo_directory
+from jointops.identity.permissions import PUBLIC
+from jointops.officetime import office_zone, today_local
+from jointops.visibility import shared_resources, viewer_of
+
+
+def init_app(app: Flask) -> None:
+    from jointops import api
+    from jointops.admin import views as admin
+    from jointops.alerts import views as alerts
+    from jointops.events import calendar_views
+    from jointops.events import views as events
+    from jointops.feeds import views as feeds
+    from jointops.identity import views as login
+    from jointops.notifications import views as settings
+    from jointops.targets import views as targets
+
+    for module in (login, calendar_views, events, api, admin, feeds, alerts, targets, settings):
+        app.register_blueprint(module.bp)
+    app.context_processor(alerts.inbox_context)
+    app.view_functions["static"].access = (PUBLIC,)  # type: ignore[attr-defined]
+    app.context_processor(_page_context)
+    for code in (400, 403, 404, 405, 409, 503):
+        app.register_error_handler(code, _error_page)
+    app.register_error_handler(CSRFError, _csrf_error)
+
+
+def _page_context() -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).astimezone(office_zone())
+    return {
+        "catalog": catalog,
+        "demo_directory": uses_demo_directory(),
+        "tz_abbrev": now.tzname(),
+        "tz_name": office_zone().key,
+        "today": today_local(),
+        "me": current_user if current_user.is_authenticated else None,
+        "sees_targets": lambda: (
+            current_user.is_authenticated
+            and may_see_targets(viewer_of(current_user), getattr(current_user.agency, "code", None))
+        ),
+        "shared_resources": lambda event: shared_resources(current_user, event),
+    }
+
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have access to this page.",
+    404: "There is nothing here, or nothing you may see.",
+    405: "That action is not allowed here.",
+    409: "That conflicts with something already booked.",
+    503: "The directory is unavailable. Try again in a moment.",
+}
+
+
+def _error_page(error: Any) -> tuple[Any, int]:
+    code = getattr(error, "code", 500) or 500
+    described = getattr(error, "description", None)
+    if described == getattr(type(error), "description", None):
+        described = None  # werkzeug's generic text; ours says more
+    message = described or MESSAGES.get(code, "Something went wrong.")
+    if request.path.startswith("/api/"):
+        return {"error": message, "status": code}, code
+    return render_template("error.html", code=code, message=message), code
+
+
+def _csrf_error(error: CSRFError) -> tuple[Any, int]:
+    message = "The form expired or did not come from this site. Reload the page and try again."
+    if request.path.startswith("/api/"):
+        return {"error": message, "status": 400}, 400
+    return render_template("error.html", code=400, message=message), 400
