@@ -49,33 +49,30 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchlib import (  # noqa: E402
+from benchlib import (
     database,
     drop_kept_database,
     figures,
     kept_database,
     postgres_server,
-)  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import func, insert, or_, select  # noqa: E402
-
-from deconflict.events import grid_cell, search_area  # noqa: E402
-from deconflict.identifiers import InvalidIdentifier, normalize, vin_check_digit  # noqa: E402
-from deconflict.targets import target_keys, target_probe_keys  # noqa: E402
-from jointops import create_app  # noqa: E402
-from jointops.catalog import SUBTYPES  # noqa: E402
-from jointops.deconfliction import service as deconfliction  # noqa: E402
-from jointops.deconfliction.service import (  # noqa: E402
-    draft_target_record,
-    event_hits,
-    target_hits,
-    target_record,
 )
-from jointops.deconfliction.target_keys import rebuild_keys  # noqa: E402
-from jointops.events.service import MAX_DURATION, EventDraft  # noqa: E402
-from jointops.extensions import db  # noqa: E402
-from jointops.identity.directory import sync_directory  # noqa: E402
-from jointops.models import (  # noqa: E402
+from flask_migrate import upgrade
+from sqlalchemy import func, insert, or_, select
+
+from deconflict.events import grid_cell, search_area
+from deconflict.identifiers import InvalidIdentifier, normalize, vin_check_digit
+from deconflict.targets import target_keys, target_probe_keys
+from jointops import create_app
+from jointops.catalog import MAX_EVENT_DURATION, SUBTYPES
+from jointops.deconfliction import candidates as candidate_queries
+from jointops.deconfliction import records as rule_records
+from jointops.deconfliction.candidates import event_hits, target_hits
+from jointops.deconfliction.records import draft_target_record, target_record
+from jointops.deconfliction.target_keys import rebuild_keys
+from jointops.events.service import EventDraft
+from jointops.extensions import db
+from jointops.identity.directory import sync_directory
+from jointops.models import (
     Agency,
     Case,
     Event,
@@ -87,7 +84,7 @@ from jointops.models import (  # noqa: E402
     User,
     utcnow,
 )
-from jointops.targets.service import TargetDraft  # noqa: E402
+from jointops.targets.service import TargetDraft
 
 # --- synthetic people ----------------------------------------------------------------------
 
@@ -750,17 +747,17 @@ def full_scan_operation_candidates(
     record: Any, *, exclude_id: int | None, agency_id: int, case_id: int | None
 ) -> list[Any]:
     """``operation_candidates`` with every indexed column wrapped, so each row is read."""
-    rules = deconfliction.event_rules()
+    rules = rule_records.event_rules()
     stored = db.session.scalar(
         select(func.max(Event.radius_m + 0)).where(Event.kind + "" == "operation")
     )
     widest = max(stored or 0, rules.default_radius_m, *rules.radius_m.values())
     area = search_area(record, rules, widest)
     starts = func.coalesce(Event.starts_at, Event.starts_at)
-    query = select(*deconfliction.EVENT_COLUMNS).where(
+    query = select(*candidate_queries.EVENT_COLUMNS).where(
         Event.kind + "" == "operation",
         starts < area.starts_before,
-        starts > area.ends_after - MAX_DURATION,
+        starts > area.ends_after - MAX_EVENT_DURATION,
         func.coalesce(Event.ends_at, Event.ends_at) > area.ends_after,
         (Event.latitude + 0).between(area.min_lat, area.max_lat),
         (Event.longitude + 0).between(area.min_lon, area.max_lon),
@@ -776,7 +773,7 @@ def full_scan_operation_candidates(
                 Event.case_id + 0 != case_id,
             )
         )
-    return deconfliction.candidate_operations(query)
+    return candidate_queries.candidate_operations(query)
 
 
 def full_scan_target_candidates(
@@ -786,26 +783,26 @@ def full_scan_target_candidates(
     if not keys:
         return []
     sharing = select(TargetKey.target_id + 0).where((TargetKey.key + "").in_(sorted(keys)))
-    query = select(*deconfliction.RECORD_COLUMNS).where(
+    query = select(*candidate_queries.RECORD_COLUMNS).where(
         (Target.id + 0).in_(sharing),
         func.coalesce(Target.expires_at, Target.expires_at) > utcnow(),
         or_(Target.agency_id + 0 != agency_id, Target.case_id + 0 != case_id),
     )
     if exclude_id is not None:
         query = query.where(Target.id + 0 != exclude_id)
-    return deconfliction.candidate_records(query)
+    return candidate_queries.candidate_records(query)
 
 
 @contextmanager
 def full_scans() -> Iterator[None]:
     """``event_hits`` and ``target_hits`` as they are, over the full-scan candidate queries."""
-    saved = deconfliction.operation_candidates, deconfliction.target_candidates
-    deconfliction.operation_candidates = full_scan_operation_candidates
-    deconfliction.target_candidates = full_scan_target_candidates
+    saved = candidate_queries.operation_candidates, candidate_queries.target_candidates
+    candidate_queries.operation_candidates = full_scan_operation_candidates
+    candidate_queries.target_candidates = full_scan_target_candidates
     try:
         yield
     finally:
-        deconfliction.operation_candidates, deconfliction.target_candidates = saved
+        candidate_queries.operation_candidates, candidate_queries.target_candidates = saved
 
 
 # --- timing ----------------------------------------------------------------------------------
@@ -834,7 +831,7 @@ def candidates(targets: list[NewTarget], operations: list[NewOperation]) -> dict
     """How many rows the indexes hand the rules, per new item (not timed)."""
     per_target = [
         len(
-            deconfliction.target_candidates(
+            candidate_queries.target_candidates(
                 target_probe_keys(t.record),
                 exclude_id=None,
                 agency_id=t.agency_id,
@@ -845,11 +842,11 @@ def candidates(targets: list[NewTarget], operations: list[NewOperation]) -> dict
     ]
     per_operation = []
     for o in operations:
-        record = deconfliction.operation_record(o.draft, "draft", o.draft.owner_agency_id)
+        record = rule_records.operation_record(o.draft, "draft", o.draft.owner_agency_id)
         assert record is not None
         per_operation.append(
             len(
-                deconfliction.operation_candidates(
+                candidate_queries.operation_candidates(
                     record,
                     exclude_id=None,
                     agency_id=o.draft.owner_agency_id,

@@ -30,17 +30,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchlib import database, figures  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
-from icalendar import Calendar  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from benchlib import database, figures
+from flask_migrate import upgrade
+from icalendar import Calendar
+from sqlalchemy import select
 
-from jointops import create_app  # noqa: E402
-from jointops.catalog import SUBTYPES  # noqa: E402
-from jointops.extensions import db  # noqa: E402
-from jointops.feeds import tokens as feed_tokens  # noqa: E402
-from jointops.identity.directory import sync_directory  # noqa: E402
-from jointops.models import (  # noqa: E402
+from jointops import create_app
+from jointops.catalog import SUBTYPES
+from jointops.extensions import db
+from jointops.feeds import tokens as feed_tokens
+from jointops.identity.directory import sync_directory
+from jointops.models import (
     Agency,
     Booking,
     Event,

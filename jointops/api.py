@@ -11,9 +11,9 @@ from flask_wtf.csrf import generate_csrf
 
 from auth.policy import Visibility, creatable_kinds
 from jointops import audit
+from jointops.events.forms import EventForm
 from jointops.events.service import BookingConflict, NeedsConfirmation, save_event
 from jointops.extensions import csrf, db
-from jointops.forms import EventForm
 from jointops.identity.permissions import PUBLIC, SIGNED_IN, allow
 from jointops.identity.signin import SignInRefused, sign_in, sign_out
 from jointops.models import Event

@@ -6,6 +6,7 @@ Labels live here so that forms, pages and the API say the same thing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ SUBTYPES: dict[str, tuple[Subtype, ...]] = {
         Subtype("court_accompaniment", "Court accompaniment"),
     ),
 }
+
+#: The longest an event may last: the events service refuses longer, and deconfliction's and
+#: the feeds' index ranges rely on it.
+MAX_EVENT_DURATION = timedelta(days=14)
 
 KIND_LABELS = {"operation": "Operation", "interview": "Interview", "appointment": "Appointment"}
 

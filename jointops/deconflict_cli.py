@@ -11,7 +11,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from jointops import audit
-from jointops.alerts.service import item_ref, load_items
+from jointops.alerts.items import load_items
+from jointops.alerts.pointer import item_ref
 from jointops.extensions import db
 from jointops.models import Alert, AlertStatus
 from jointops.targets.importer import ImportRefused, import_targets, resolve_importer

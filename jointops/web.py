@@ -29,7 +29,7 @@ def init_app(app: Flask) -> None:
 
     for module in (login, calendar_views, events, api, admin, feeds, alerts, targets, settings):
         app.register_blueprint(module.bp)
-    app.context_processor(alerts.inbox_context)
+    app.context_processor(settings.inbox_context)
     app.view_functions["static"].access = (PUBLIC,)  # type: ignore[attr-defined]
     app.context_processor(_page_context)
     for code in (400, 403, 404, 405, 409, 503):

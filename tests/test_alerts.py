@@ -476,7 +476,7 @@ def test_the_review_list_comes_in_pages(
 ) -> None:
     pair(login, far_day(21))
     pair(login, far_day(22))
-    monkeypatch.setattr("jointops.alerts.service.PER_PAGE", 2)
+    monkeypatch.setattr("jointops.alerts.listing.PER_PAGE", 2)
     sup = login("supervisor.pbso")
     everything = sup.get("/api/alerts?status=all").get_json()
     total = everything["total"]
@@ -610,8 +610,8 @@ def test_an_events_grid_cell_follows_its_place(app: Flask, login: Login) -> None
 def test_a_pair_raised_by_two_saves_at_once_is_stored_once(app: Flask, login: Login) -> None:
     """The loser of the race hits the unique pair and updates the winner's alert instead."""
     from deconflict.match import Match, Strength
-    from jointops.alerts.service import item_keys
-    from jointops.deconfliction.service import _new_alert, _Party
+    from jointops.alerts.items import item_keys
+    from jointops.deconfliction.sync import _new_alert, _Party
     from jointops.transactions import begin_write
 
     pbso_id, fbi_id = pair(login, far_day(16))

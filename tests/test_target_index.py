@@ -8,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
 from deconflict.targets import target_keys
-from jointops.deconfliction.service import target_record
+from jointops.deconfliction.records import target_record
 from jointops.deconfliction.target_keys import rebuild_keys
 from jointops.extensions import db
 from jointops.models import Target, TargetKey

@@ -1,7 +1,7 @@
-"""Alert pages and JSON: the review list, one alert with its workflow, and the inbox.
+"""Alert pages and JSON: the review list, and one alert with its workflow.
 
 Every route is open to any signed-in user; what each sees is decided row by
-row by ``auth.policy`` (through ``jointops.alerts.service``). Views of an alert are
+row by ``auth.policy`` (through the ``jointops.alerts`` services). Views of an alert are
 audited, and marked when a deconfliction officer saw both sides.
 """
 
@@ -16,31 +16,19 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from jointops import audit
-from jointops.alerts import service as alerts
-from jointops.alerts.service import (
-    SORTS,
-    STATUS_FILTERS,
-    AlertActionRefused,
-    AlertFilters,
-    AlertView,
-    Side,
-)
+from jointops.alerts import listing, pointer, workflow
+from jointops.alerts.forms import AcknowledgeForm, ResolveForm
+from jointops.alerts.items import SORTS, STATUS_FILTERS, AlertActionRefused
+from jointops.alerts.listing import AlertFilters
+from jointops.alerts.pointer import AlertView, Side
 from jointops.catalog import ALERT_KIND_LABELS, STRENGTH_LABELS
 from jointops.extensions import db
-from jointops.forms import AcknowledgeForm, ResolveForm
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Agency, Event
 
 bp = Blueprint("alerts", __name__)
 
 Page = str | Response | tuple[str, int]
-
-
-def inbox_context() -> dict[str, Any]:
-    """The header's badge, counted only when a page shows it (one indexed query)."""
-    if not current_user.is_authenticated:
-        return {}
-    return {"inbox_unread": lambda: alerts.unread_count(current_user)}
 
 
 @bp.app_template_filter("duration")
@@ -87,7 +75,7 @@ def _page() -> int:
 
 
 def _load(alert_id: int) -> AlertView:
-    view = alerts.get_alert_view(alert_id, current_user)
+    view = pointer.get_alert_view(alert_id, current_user)
     if view is None:
         audit.record_now(
             "alert.view",
@@ -104,11 +92,11 @@ def _load(alert_id: int) -> AlertView:
 @allow(SIGNED_IN)
 def review() -> str:
     filters = _filters()
-    listing = alerts.list_alerts(current_user, filters)
-    alerts.record_list_view(listing.views, current_user, via="page")
+    found = listing.list_alerts(current_user, filters)
+    listing.record_list_view(found.views, current_user, via="page")
     return render_template(
         "alerts.html",
-        listing=listing,
+        listing=found,
         filters=filters,
         agencies=db.session.scalars(select(Agency).order_by(Agency.code)).all(),
     )
@@ -118,7 +106,7 @@ def review() -> str:
 @allow(SIGNED_IN)
 def show(alert_id: int) -> Page:
     view = _load(alert_id)
-    alerts.record_view(view, current_user, via="page")
+    listing.record_view(view, current_user, via="page")
     return _render(view, ResolveForm())
 
 
@@ -134,7 +122,7 @@ def acknowledge(alert_id: int) -> Response:
     if not AcknowledgeForm().validate_on_submit():
         abort(400)
     try:
-        codes = alerts.acknowledge(alert_id, current_user)
+        codes = workflow.acknowledge(alert_id, current_user)
     except AlertActionRefused as refused:
         if refused.status in (403, 404):
             audit.record_now(
@@ -155,7 +143,7 @@ def resolve(alert_id: int) -> Page:
     status = 400
     if form.validate_on_submit():
         try:
-            alerts.resolve(alert_id, current_user, form.outcome.data, form.note.data.strip())
+            workflow.resolve(alert_id, current_user, form.outcome.data, form.note.data.strip())
         except AlertActionRefused as refused:
             if refused.status in (403, 404):
                 audit.record_now(
@@ -167,25 +155,9 @@ def resolve(alert_id: int) -> Page:
         else:
             flash(f"Alert #{alert_id} resolved.", "success")
             return redirect(url_for("alerts.show", alert_id=alert_id))
-    alerts.record_view(view, current_user, via="resolve")
+    listing.record_view(view, current_user, via="resolve")
     view = _load(alert_id)
     return _render(view, form, status)
-
-
-@bp.get("/inbox")
-@allow(SIGNED_IN)
-def inbox() -> str:
-    return render_template("inbox.html", notifications=alerts.inbox(current_user))
-
-
-@bp.post("/inbox/read")
-@allow(SIGNED_IN)
-def mark_read() -> Response:
-    if not AcknowledgeForm().validate_on_submit():
-        abort(400)
-    count = alerts.mark_all_read(current_user)
-    flash(f"Marked {count} notification{'' if count == 1 else 's'} read.", "success")
-    return redirect(url_for("alerts.inbox"))
 
 
 # --- JSON ------------------------------------------------------------------------------
@@ -238,14 +210,14 @@ def alert_json(view: AlertView) -> dict[str, Any]:
 @bp.get("/api/alerts")
 @allow(SIGNED_IN)
 def api_list() -> tuple[dict[str, Any], int]:
-    listing = alerts.list_alerts(current_user, _filters())
-    alerts.record_list_view(listing.views, current_user, via="api")
+    found = listing.list_alerts(current_user, _filters())
+    listing.record_list_view(found.views, current_user, via="api")
     return {
-        "alerts": [alert_json(v) for v in listing.views],
-        "counts": listing.counts,
-        "total": listing.total,
-        "page": listing.page,
-        "pages": listing.pages,
+        "alerts": [alert_json(v) for v in found.views],
+        "counts": found.counts,
+        "total": found.total,
+        "page": found.page,
+        "pages": found.pages,
     }, 200
 
 
@@ -253,5 +225,5 @@ def api_list() -> tuple[dict[str, Any], int]:
 @allow(SIGNED_IN)
 def api_show(alert_id: int) -> tuple[dict[str, Any], int]:
     view = _load(alert_id)
-    alerts.record_view(view, current_user, via="api")
+    listing.record_view(view, current_user, via="api")
     return {"alert": alert_json(view)}, 200

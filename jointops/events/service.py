@@ -35,8 +35,6 @@ from jointops.transactions import begin_write
 from jointops.visibility import visibility
 
 EXCLUSION_VIOLATION = "23P01"
-#: The longest an event may last: the form refuses longer, deconfliction's index range relies on it.
-MAX_DURATION = timedelta(days=14)
 
 
 @dataclass
@@ -144,7 +142,7 @@ def _deconflict(event: Event, actor: User) -> None:
 
     After the commit, in a transaction of its own (``jointops.deconfliction.service``).
     """
-    from jointops.deconfliction.service import sync_event  # it imports this module
+    from jointops.deconfliction.sync import sync_event
 
     sync_event(event, actor)
 

@@ -10,8 +10,9 @@ from werkzeug.wrappers import Response
 
 from auth.policy import Visibility, creatable_kinds
 from jointops import audit
-from jointops.alerts.service import alerts_for_item
-from jointops.deconfliction.service import precheck_event
+from jointops.alerts.listing import alerts_for_item
+from jointops.deconfliction.precheck import precheck_event
+from jointops.events.forms import LOCAL_FORMAT, CancelForm, EventForm
 from jointops.events.service import (
     BookingConflict,
     BookingWarning,
@@ -20,7 +21,6 @@ from jointops.events.service import (
     save_event,
 )
 from jointops.extensions import db
-from jointops.forms import LOCAL_FORMAT, CancelForm, EventForm
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Event
 from jointops.visibility import editable, viewer_of, visibility

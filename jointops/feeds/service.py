@@ -49,7 +49,7 @@ from calendars import (
     render,
 )
 from jointops import audit
-from jointops.catalog import KIND_LABELS, SUBTYPES
+from jointops.catalog import KIND_LABELS, MAX_EVENT_DURATION, SUBTYPES
 from jointops.extensions import db
 from jointops.feeds.tokens import (
     SECRET_SHAPE,
@@ -60,7 +60,6 @@ from jointops.feeds.tokens import (
     refusal,
     room_of,
 )
-from jointops.forms import MAX_DURATION
 from jointops.models import (
     Agency,
     Booking,
@@ -117,7 +116,7 @@ def settings_for(user: User, scope: Scope) -> FeedSettings:
 # --- Which events ----------------------------------------------------------------------
 
 #: no event lasts longer (the event form refuses more), which bounds the index range scanned
-LONGEST_EVENT = MAX_DURATION
+LONGEST_EVENT = MAX_EVENT_DURATION
 
 
 @dataclass

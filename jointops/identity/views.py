@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from jointops.forms import LoginForm
+from jointops.identity.forms import LoginForm
 from jointops.identity.permissions import PUBLIC, SIGNED_IN, allow
 from jointops.identity.signin import SignInRefused, sign_in, sign_out
 

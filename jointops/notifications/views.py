@@ -1,18 +1,45 @@
-"""The user's own settings: which notifications also come by e-mail."""
+"""The inbox and its header badge, and which notifications also come by e-mail."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from jointops import audit
 from jointops.extensions import db
-from jointops.forms import NotificationSettingsForm
+from jointops.forms import CsrfOnlyForm
 from jointops.identity.permissions import SIGNED_IN, allow
+from jointops.notifications import inbox
 from jointops.notifications import service as notify
+from jointops.notifications.forms import NotificationSettingsForm
 
-bp = Blueprint("settings", __name__)
+bp = Blueprint("notifications", __name__)
+
+
+def inbox_context() -> dict[str, Any]:
+    """The header's badge, counted only when a page shows it (one indexed query)."""
+    if not current_user.is_authenticated:
+        return {}
+    return {"inbox_unread": lambda: inbox.unread_count(current_user)}
+
+
+@bp.get("/inbox", endpoint="inbox")
+@allow(SIGNED_IN)
+def inbox_page() -> str:
+    return render_template("inbox.html", notifications=inbox.inbox(current_user))
+
+
+@bp.post("/inbox/read")
+@allow(SIGNED_IN)
+def mark_read() -> Response:
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    count = inbox.mark_all_read(current_user)
+    flash(f"Marked {count} notification{'' if count == 1 else 's'} read.", "success")
+    return redirect(url_for("notifications.inbox"))
 
 
 def _render(form: NotificationSettingsForm, status: int = 200) -> tuple[str, int]:
@@ -27,7 +54,7 @@ def _render(form: NotificationSettingsForm, status: int = 200) -> tuple[str, int
 
 @bp.route("/settings/notifications", methods=["GET", "POST"])
 @allow(SIGNED_IN)
-def notifications() -> tuple[str, int] | Response:
+def settings() -> tuple[str, int] | Response:
     user = current_user._get_current_object()
     allowed = notify.agency_allows(user)
     form = NotificationSettingsForm()
@@ -55,4 +82,4 @@ def notifications() -> tuple[str, int] | Response:
     )
     db.session.commit()
     flash("Your notification settings are saved.", "success")
-    return redirect(url_for("settings.notifications"))
+    return redirect(url_for("notifications.settings"))

@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from deconflict.identifiers import InvalidIdentifier, normalize
 from deconflict.targets import target_keys
 from jointops import audit
-from jointops.deconfliction.service import sync_target, target_record
+from jointops.deconfliction.records import target_record
+from jointops.deconfliction.sync import sync_target
 from jointops.extensions import db
 from jointops.models import Case, Target, TargetIdentifier, TargetKey, User, utcnow
 from jointops.transactions import begin_write

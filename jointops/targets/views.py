@@ -16,12 +16,12 @@ from werkzeug.wrappers import Response
 
 from auth.policy import may_edit_targets, may_see_targets
 from jointops import audit
-from jointops.alerts.service import alerts_for_item
-from jointops.deconfliction.service import Pointer, precheck_target
+from jointops.alerts.listing import alerts_for_item
+from jointops.deconfliction.precheck import Pointer, precheck_target
 from jointops.extensions import db
-from jointops.forms import CaseForm, RevalidateForm, TargetForm
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Alert, AlertStatus, Target, utcnow
+from jointops.targets.forms import CaseForm, RevalidateForm, TargetForm
 from jointops.targets.service import (
     TargetErrors,
     agency_cases,

@@ -17,7 +17,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, or_, select
 
-from jointops.alerts.service import alert_link, overseers
+from jointops.alerts.notices import alert_link, overseers
 from jointops.extensions import db
 from jointops.jobs.registry import job
 from jointops.models import Alert, AlertEscalation, AlertStatus

@@ -30,7 +30,7 @@ from sqlalchemy.orm import selectinload
 
 from auth.policy import pointer_explanation
 from jointops import audit
-from jointops.alerts.service import item_values
+from jointops.alerts.pointer import item_values
 from jointops.extensions import db
 from jointops.jobs.registry import job
 from jointops.models import (

@@ -1,0 +1,141 @@
+"""Who is told about an alert, and what the notice says (only the reader's own side)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import or_, select
+
+from auth.policy import (
+    party_visible,
+    sees_both_sides,
+)
+from jointops.alerts.items import Item, ItemKey, item_keys, party_of
+from jointops.catalog import (
+    OUTCOME_LABELS,
+    STRENGTH_LABELS,
+)
+from jointops.extensions import db
+from jointops.models import (
+    Agency,
+    Alert,
+    Event,
+    Target,
+    User,
+    UserRole,
+    utcnow,
+)
+from jointops.notifications.service import notify as notify_user
+from jointops.visibility import viewer_of
+
+
+def involved_user_ids(item: Item | None) -> set[int]:
+    """The people an item is about: an event's lead, creator and participants; a target's
+    submitter."""
+    if isinstance(item, Event):
+        ids = {p.user_id for p in item.participants}
+        ids |= {i for i in (item.lead_id, item.created_by_id) if i is not None}
+        return ids
+    if isinstance(item, Target):
+        return {item.submitter_id}
+    return set()
+
+
+def _notice(alert: Alert, change: str, other: Agency | None) -> str:
+    what = "Operation conflict" if alert.kind == "event" else "Target match"
+    strength = STRENGTH_LABELS.get(alert.strength, alert.strength).lower()
+    party = (
+        f"with {other.code} ({other.name})"
+        if other is not None
+        else f"between {alert.agency_a.code} and {alert.agency_b.code}"
+    )
+    tail = {
+        "raised": f"{strength} match, please acknowledge.",
+        "reopened": f"matches again ({strength}), please acknowledge.",
+        "changed": f"changed ({strength}), please acknowledge again.",
+        "closed": f"closed: {alert.closed_reason or 'no longer matches'}.",
+        "resolved": f"resolved: {OUTCOME_LABELS.get(alert.outcome or '', alert.outcome)}.",
+        "acknowledged": _acknowledged(alert),
+    }[change]
+    return f"Alert #{alert.id} · {what} {party}: {tail}"[:300]
+
+
+def _acknowledged(alert: Alert) -> str:
+    if alert.acked_a_at and alert.acked_b_at:
+        return "acknowledged by both sides, ready to resolve."
+    done, waiting = (
+        (alert.agency_a, alert.agency_b) if alert.acked_a_at else (alert.agency_b, alert.agency_a)
+    )
+    return f"acknowledged by {done.code}, waiting for {waiting.code}."
+
+
+def notify(
+    alert: Alert, items: dict[ItemKey, Item], change: str, *, besides: int | None = None
+) -> int:
+    """Tell both sides' people, their agencies' supervisors and the deconfliction officers.
+
+    Each reads a line from their own side ("with FBI"), or a neutral one when
+    they see the alert only as an officer; the line names no item. ``besides``:
+    the user who made the change, not told of it. Flushes the alert first (it
+    may be new) and adds the rows to the session.
+    """
+    db.session.flush()
+    key_a, key_b = item_keys(alert)
+    item_a, item_b = items.get(key_a), items.get(key_b)
+    party_a, party_b = party_of(alert, "a", item_a), party_of(alert, "b", item_b)
+    ids = involved_user_ids(item_a) | involved_user_ids(item_b)
+    users = overseers(alert, also=ids)
+    now = utcnow()
+    sent = 0
+    for user in users:
+        if user.id == besides:
+            continue  # who made the change knows of it
+        viewer = viewer_of(user)
+        own_a, own_b = party_visible(viewer, party_a), party_visible(viewer, party_b)
+        if not (own_a or own_b or sees_both_sides(viewer)):
+            continue
+        other = (
+            alert.agency_b
+            if own_a and not own_b
+            else alert.agency_a
+            if own_b and not own_a
+            else None
+        )
+        notify_user(
+            user,
+            "alert",
+            _notice(alert, change, other),
+            alert_link(alert),
+            alert_id=alert.id,
+            now=now,
+        )
+        sent += 1
+    return sent
+
+
+def alert_link(alert: Alert) -> str:
+    return f"/alerts/{alert.id}"
+
+
+def overseers(alert: Alert, also: Iterable[int] = ()) -> list[User]:
+    """The active supervisors of both agencies and the office's deconfliction officers (the
+    watch centre mediates every hit, whichever agency employs them), with the users ``also``."""
+    supervisors = (
+        select(UserRole.user_id)
+        .join(User)
+        .where(
+            UserRole.role == "supervisor",
+            User.agency_id.in_({alert.agency_a_id, alert.agency_b_id}),
+        )
+    )
+    officers = select(UserRole.user_id).where(UserRole.role == "deconfliction_officer")
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                or_(User.id.in_(set(also)), User.id.in_(supervisors), User.id.in_(officers)),
+            )
+            .order_by(User.id)
+        )
+    )

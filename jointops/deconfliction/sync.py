@@ -1,0 +1,250 @@
+"""After a save: hits become one alert per pair, updated or closed as the items change.
+
+Runs after the item's own transaction has committed, in a write transaction of
+its own, so that saving is never held up by, nor rolled back with, deconfliction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from deconflict.match import Match
+from jointops import audit
+from jointops.alerts.items import Item, ItemKey, item_keys, load_items, load_keys
+from jointops.alerts.notices import notify
+from jointops.deconfliction.candidates import Hit, event_hits, target_hits
+from jointops.deconfliction.records import EVENT, TARGET, target_record
+from jointops.extensions import db
+from jointops.models import (
+    Alert,
+    AlertStatus,
+    Event,
+    EventStatus,
+    Target,
+    User,
+    utcnow,
+)
+from jointops.transactions import begin_write
+
+
+@dataclass
+class SyncReport:
+    """What saving one item did to its alerts."""
+
+    raised: list[Alert] = field(default_factory=list)
+    changed: list[Alert] = field(default_factory=list)
+    closed: list[Alert] = field(default_factory=list)
+
+
+def _ordered(one: ItemKey, two: ItemKey) -> tuple[ItemKey, ItemKey]:
+    return (one, two) if one <= two else (two, one)
+
+
+def _agency_id(item: Item) -> int:
+    return item.owner_agency_id if isinstance(item, Event) else item.agency_id
+
+
+def _alerts_of(item_type: str, item_id: int) -> dict[tuple[ItemKey, ItemKey], Alert]:
+    rows = db.session.scalars(
+        select(Alert).where(
+            or_(
+                and_(Alert.item_a_type == item_type, Alert.item_a_id == item_id),
+                and_(Alert.item_b_type == item_type, Alert.item_b_id == item_id),
+            )
+        )
+    )
+    return {item_keys(a): a for a in rows}
+
+
+@dataclass(frozen=True)
+class _Party:
+    """What an alert stores of one of its items."""
+
+    agency_id: int
+    starts_at: datetime | None
+
+
+def _urgency(kind: str, a: _Party, b: _Party) -> datetime | None:
+    """The earlier start of two operations: how urgent their alert is."""
+    if kind != EVENT or a.starts_at is None or b.starts_at is None:
+        return None
+    return min(a.starts_at, b.starts_at)
+
+
+def _new_alert(
+    pair: tuple[ItemKey, ItemKey], parties: dict[ItemKey, _Party], match: Match, kind: str
+) -> tuple[Alert, bool]:
+    """Insert the pair's alert; if another writer just did, return theirs (``False``)."""
+    (a_type, a_id), (b_type, b_id) = pair
+    a, b = parties[pair[0]], parties[pair[1]]
+    now = utcnow()
+    alert = Alert(
+        kind=kind,
+        score=match.score,
+        strength=str(match.strength),
+        explanation=match.explanation,
+        status=AlertStatus.OPEN.value,
+        item_a_type=a_type,
+        item_a_id=a_id,
+        item_b_type=b_type,
+        item_b_id=b_id,
+        agency_a_id=a.agency_id,
+        agency_b_id=b.agency_id,
+        starts_at=_urgency(kind, a, b),
+        raised_at=now,
+        updated_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(alert)
+    except IntegrityError:  # PostgreSQL: the other item's save raised it a moment ago
+        existing = db.session.scalar(
+            select(Alert).where(
+                Alert.item_a_type == a_type,
+                Alert.item_a_id == a_id,
+                Alert.item_b_type == b_type,
+                Alert.item_b_id == b_id,
+            )
+        )
+        if existing is None:  # pragma: no cover - the constraint named another row
+            raise
+        return existing, False
+    return alert, True
+
+
+def _reopen(alert: Alert, reason: str) -> dict[str, Any]:
+    """Back to open, acknowledgements cleared; returns what it was, for the audit."""
+    before = {
+        "status": alert.status,
+        "outcome": alert.outcome,
+        "resolution_note": alert.resolution_note,
+    }
+    alert.status = AlertStatus.OPEN.value
+    alert.acked_a_at = alert.acked_a_by_id = None
+    alert.acked_b_at = alert.acked_b_by_id = None
+    alert.outcome = None
+    alert.resolution_note = ""
+    alert.resolved_by_id = None
+    alert.resolved_at = None
+    alert.closed_at = None
+    alert.closed_reason = ""
+    return before | {"reason": reason}
+
+
+def _sync(
+    item_type: Literal["event", "target"],
+    item: Item,
+    hits: list[Hit] | None,
+    actor: User | None,
+    closing_reason: str,
+) -> SyncReport:
+    """Upsert one alert per hit, close the item's alerts that no longer match; commits."""
+    report = SyncReport()
+    own_key: ItemKey = (item_type, item.id)
+    existing = _alerts_of(item_type, item.id)
+    if not hits and not any(a.is_active for a in existing.values()):
+        db.session.commit()
+        return report
+    items: dict[ItemKey, Item] = load_items(existing.values())
+    # the items of new alerts, for their notifications
+    items |= load_keys(
+        {h.key for h in hits or [] if _ordered(own_key, h.key) not in existing} - items.keys()
+    )
+    items[own_key] = item
+    parties = {h.key: _Party(h.agency_id, h.starts_at) for h in hits or []}
+    parties[own_key] = _Party(_agency_id(item), item.starts_at if isinstance(item, Event) else None)
+    now = utcnow()
+    for hit in hits or []:
+        pair = _ordered(own_key, hit.key)
+        match = hit.match
+        alert = existing.pop(pair, None)
+        created = False
+        if alert is None:
+            alert, created = _new_alert(pair, parties, match, item_type)
+        if created:
+            audit.record(
+                "alert.raise",
+                object_type="alert",
+                object_id=alert.id,
+                actor=actor,
+                kind=item_type,
+                items=[f"{t}:{i}" for t, i in pair],
+                strength=alert.strength,
+            )
+            notify(alert, items, "raised")
+            report.raised.append(alert)
+            continue
+        changed = (alert.explanation, alert.strength) != (match.explanation, str(match.strength))
+        alert.score = match.score
+        alert.starts_at = _urgency(item_type, parties[pair[0]], parties[pair[1]])
+        alert.agency_a_id = parties[pair[0]].agency_id
+        alert.agency_b_id = parties[pair[1]].agency_id
+        if alert.status == AlertStatus.CLOSED or changed:
+            change = "reopened" if alert.status == AlertStatus.CLOSED else "changed"
+            before = _reopen(alert, "matches again" if change == "reopened" else "match changed")
+            alert.explanation, alert.strength = match.explanation, str(match.strength)
+            alert.updated_at = now
+            if change == "reopened":
+                alert.raised_at = now
+            audit.record(
+                f"alert.{'reopen' if change == 'reopened' else 'update'}",
+                object_type="alert",
+                object_id=alert.id,
+                actor=actor,
+                explanation=alert.explanation,
+                before=before,
+            )
+            notify(alert, items, change)
+            report.changed.append(alert)
+    for alert in existing.values():
+        if not alert.is_active:
+            continue  # a resolved alert keeps its resolution; a closed one stays closed
+        alert.status = AlertStatus.CLOSED.value
+        alert.closed_at = alert.updated_at = now
+        alert.closed_reason = closing_reason
+        audit.record(
+            "alert.close",
+            object_type="alert",
+            object_id=alert.id,
+            actor=actor,
+            reason=closing_reason,
+        )
+        notify(alert, items, "closed")
+        report.closed.append(alert)
+    db.session.commit()
+    return report
+
+
+def sync_event(event: Event, actor: User | None) -> SyncReport:
+    """Deconflict a saved (or cancelled) event: raise, update and close its alerts."""
+    begin_write()
+    event = db.session.get(Event, event.id, populate_existing=True) or event
+    hits = event_hits(event, event_id=event.id, agency_id=event.owner_agency_id)
+    if event.status == EventStatus.CANCELLED:
+        reason = "the operation was cancelled"
+    elif event.kind != "operation":
+        reason = "it is no longer an operation"
+    else:
+        reason = "the operations no longer conflict (place, time or case changed)"
+    return _sync(EVENT, event, hits, actor, reason)
+
+
+def sync_target(target: Target, actor: User | None) -> SyncReport:
+    """Deconflict a saved target: raise, update and close its alerts."""
+    begin_write()
+    target = db.session.get(Target, target.id, populate_existing=True) or target
+    if target.is_expired():
+        hits: list[Hit] = []
+        reason = "the target's validation expired"
+    else:
+        record = target_record(target)
+        hits = target_hits(
+            record, target_id=target.id, agency_id=target.agency_id, case_id=target.case_id
+        )
+        reason = "the targets no longer match"
+    return _sync(TARGET, target, hits, actor, reason)

@@ -1,0 +1,43 @@
+"""The inbox: a user's notifications, the header's unread badge, marking them read."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from jointops.extensions import db
+from jointops.models import Notification, User, utcnow
+from jointops.transactions import begin_write
+
+
+def unread_count(user: User) -> int:
+    """The header's badge: one indexed count."""
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def inbox(user: User, limit: int = 200) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_all_read(user: User) -> int:
+    begin_write()
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
