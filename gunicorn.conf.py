@@ -12,7 +12,7 @@ forwarded_allow_ips = os.environ.get("JOINTOPS_FORWARDED_ALLOW_IPS", "127.0.0.1"
 accesslog = "-"
 errorlog = "-"
 # Feed URLs carry their capability token: the access and error logs show a hash prefix instead.
-logger_class = "jointops.gunicorn_logging.RedactingLogger"
+logger_class = "jointops.feeds.gunicorn_logging.RedactingLogger"
 
 
 def post_worker_init(worker):

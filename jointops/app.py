@@ -9,9 +9,18 @@ from typing import Any
 from flask import Flask, Response, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from jointops import officetime
+from jointops import officetime, web
+from jointops.alerts.cli import alerts_command
 from jointops.config import load_config, validate_config
+from jointops.demo import seed_demo_command
 from jointops.extensions import csrf, db, login_manager, migrate
+from jointops.feeds import tokens as feed_tokens
+from jointops.feeds.cli import feed_token_group
+from jointops.feeds.logredact import install as redact_feed_secrets_in_logs
+from jointops.identity import directory, sessions
+from jointops.identity.cli import sync_directory_command
+from jointops.jobs.cli import scheduler_command
+from jointops.targets.cli import import_targets_command
 from jointops.transactions import tune_sqlite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,18 +56,27 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             tune_sqlite(db.engine)
 
-    from jointops import cli, web
-    from jointops.feeds.logredact import install as redact_feed_secrets_in_logs
-    from jointops.identity import directory, sessions
-
     redact_feed_secrets_in_logs(app)
     directory.init_app(app)
+    directory.directory_synced.connect(feed_tokens.revoke_of_inactive_users)
     sessions.init_app(app)
     web.init_app(app)
-    cli.init_app(app)
+    _register_commands(app)
     _register_template_helpers(app)
     app.after_request(_security_headers)
     return app
+
+
+def _register_commands(app: Flask) -> None:
+    for command in (
+        seed_demo_command,
+        sync_directory_command,
+        feed_token_group,
+        import_targets_command,
+        alerts_command,
+        scheduler_command,
+    ):
+        app.cli.add_command(command)
 
 
 def _register_template_helpers(app: Flask) -> None:

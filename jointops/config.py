@@ -1,18 +1,25 @@
 """Configuration from ``JOINTOPS_*`` environment variables.
 
-This is the only module that reads the environment. ``load_config`` returns the
-Flask config mapping; ``create_app`` merges caller overrides on top of it.
+This is the only module that reads the environment. ``Settings`` declares every variable once,
+with its type, its default and how its text is read; a value that cannot be read stops start-up
+with a ``ConfigError`` that names the variable. ``load_config`` turns the settings into the Flask
+config mapping; ``create_app`` merges caller overrides on top of it and ``validate_config``
+checks the merged mapping (ranges, choices, cross-field and production rules).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from auth.directory import GROUP_MEMBERSHIP_MODES, ROLES
 
@@ -25,144 +32,217 @@ class ConfigError(RuntimeError):
     """The configuration would run the service unsafely or not at all."""
 
 
-def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+# --- how a variable's text is read (a ValueError here becomes a ConfigError naming it) ----------
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+EnvNames = Literal["development", "production"]
+ENV_NAMES: tuple[str, ...] = get_args(EnvNames)
 
 
-def _strict_bool(value: str) -> bool | str:
-    """True or False, or the text itself for validate_config to refuse."""
-    text = value.strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off"}:
-        return False
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"not a whole number ({text!r})") from None
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"not a number ({text!r})") from None
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number ({text!r})")
     return value
 
 
-def _json(name: str, value: str) -> Any:
+def _flag(text: str) -> bool:
+    word = text.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(
+        f"not true or false ({text!r}): use {'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)}"
+    )
+
+
+def _whole_numbers(text: str) -> list[int]:
     try:
-        return json.loads(value)
-    except ValueError as exc:
-        raise ConfigError(f"{PREFIX}{name}: not valid JSON ({exc})") from exc
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"not comma-separated whole numbers ({text!r})") from None
 
 
-def _number(name: str, get: Callable[[str, str], str], default: str) -> float:
-    value = get(name, default)
+def _json(text: str) -> Any:
     try:
-        return float(value)
+        return json.loads(text)
     except ValueError as exc:
-        raise ConfigError(f"{PREFIX}{name}: not a number ({value!r})") from exc
+        raise ValueError(f"not valid JSON ({exc})") from None
 
 
-def _int(name: str, get: Callable[[str, str], str], default: str) -> int:
-    value = get(name, default)
+def _env_name(text: str) -> str:
+    if text not in ENV_NAMES:
+        raise ValueError(f"{text!r} is not one of {', '.join(ENV_NAMES)}")
+    return text
+
+
+def _text_or_none(text: str) -> str | None:
+    return text or None
+
+
+def _base_url(text: str) -> str:
+    return text.strip().rstrip("/")
+
+
+def _word(text: str) -> str:
+    return text.strip().lower()
+
+
+Int = Annotated[int, BeforeValidator(_whole_number)]
+Float = Annotated[float, BeforeValidator(_number)]
+Bool = Annotated[bool, BeforeValidator(_flag)]
+IntList = Annotated[list[int], BeforeValidator(_whole_numbers)]
+#: any JSON; its shape is checked by validate_config, which also sees test overrides
+JSON = Annotated[Any, BeforeValidator(_json)]
+EnvName = Annotated[EnvNames, BeforeValidator(_env_name)]
+#: text with surrounding blanks removed
+Stripped = Annotated[str, AfterValidator(str.strip)]
+#: text, or None when the variable is set but empty
+TextOrNone = Annotated[str | None, BeforeValidator(_text_or_none)]
+
+
+class Settings(BaseModel):
+    """Every ``JOINTOPS_*`` variable: a field's name is the variable's name without the prefix.
+
+    Most fields are Flask config keys of the same name; ``load_config`` says which are not.
+    Defaults are the values themselves (they are not read as text).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    #: production: secure cookies, and validate_config's production checks
+    ENV: EnvName = "development"
+    SECRET_KEY: str = DEFAULT_SECRET_KEY
+    #: None: a SQLite file in the instance folder
+    DATABASE_URL: str | None = None
+    OFFICE_NAME: str = "Palm Beach Human Trafficking Task Force"
+    TIMEZONE: str = "America/New_York"
+    CLIENT_CODE_PATTERN: str = r"^[A-Z]{2,6}-[0-9]{3,8}$"
+    REPEAT_INTERVIEW_DAYS: Int = 7
+    # event deconfliction: windows widened by this much on each side (radii: jointops.catalog)
+    DECONFLICT_BUFFER_MINUTES: Int = 60
+    # how many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none trusted)
+    PROXY_HOPS: Int = 0
+    # iCal feeds (see jointops/feeds/service.py)
+    BASE_URL: Annotated[str, AfterValidator(_base_url)] = "http://127.0.0.1:8000"
+    FEED_REFRESH_MINUTES: Int = 15
+    FEED_CANCELLED_DAYS: Int = 30
+    FEED_PAST_DAYS: Int = 30
+    FEED_FUTURE_DAYS: Int = 365
+    FEED_RATE_PER_MINUTE: Int = 30
+    # jobs and notifications (see jointops/jobs/ and jointops/notifications/service.py);
+    # *_EVERY_MINUTES is how often a job runs (the scheduler reads them through the job registry)
+    ESCALATION_EVERY_MINUTES: Int = 5
+    ESCALATE_AFTER_MINUTES: Int = 15
+    ESCALATE_BEFORE_START_HOURS: Int = 12
+    ESCALATION_REPEAT_MINUTES: Int = 60
+    REMINDER_EVERY_MINUTES: Int = 5
+    REMINDER_OFFSETS_MINUTES: IntList = Field(default_factory=lambda: [1440, 60])
+    DIRECTORY_SYNC_EVERY_MINUTES: Int = 15
+    AUDIT_RETENTION_DAYS: Int = 365
+    EXPIRY_WARNING_DAYS: Int = 30
+    MAIL_EVERY_MINUTES: Int = 1
+    # e-mail: no SMTP host, no e-mail
+    SMTP_HOST: Stripped = ""
+    SMTP_PORT: Int = 587
+    SMTP_STARTTLS: Bool = True
+    SMTP_USERNAME: TextOrNone = None
+    SMTP_PASSWORD: TextOrNone = None
+    SMTP_SENDER: Stripped = ""
+    SMTP_TIMEOUT: Float = 10.0
+    MAIL_MAX_ATTEMPTS: Int = 8
+    MAIL_RETRY_SECONDS: Int = 60
+    EMAIL_POLICY: JSON = Field(default_factory=dict)
+    # sessions and sign-in
+    SESSION_IDLE_MINUTES: Int = 30
+    SESSION_MAX_HOURS: Int = 12
+    SESSIONS_PER_USER: Int = 1
+    LOCKOUT_FAILURES: Int = 5
+    LOCKOUT_MINUTES: Int = 10
+    # the directory (see docs/directory.md)
+    LDAP_URL: str = DEMO_DIRECTORY
+    LDAP_ALLOW_PLAIN: Bool = False
+    LDAP_BIND_USER_DN: TextOrNone = None
+    LDAP_BIND_USER_PASSWORD: TextOrNone = None
+    LDAP_USER_BASE_DN: str = ""
+    LDAP_USER_LOGIN_ATTR: str = "uid"
+    LDAP_USER_OBJECT_FILTER: str = "(objectClass=inetOrgPerson)"
+    LDAP_GROUP_BASE_DN: str = ""
+    LDAP_GROUP_OBJECT_FILTER: str = "(objectClass=groupOfNames)"
+    LDAP_GROUP_MEMBERS_ATTR: str = "member"
+    LDAP_GROUP_MEMBERSHIP: Stripped = "search"
+    LDAP_MEMBER_OF_ATTR: Stripped = "memberOf"
+    LDAP_NESTED_GROUPS: Bool = False
+    LDAP_ROLES_MAPPING: JSON = Field(default_factory=dict)
+    LDAP_AGENCY_ATTR: str = "departmentNumber"
+    LDAP_AGENCY_BASE_DN: str = ""
+    LDAP_START_TLS: Bool = False
+    LDAP_CA_FILE: TextOrNone = None
+    LDAP_TIMEOUT: Float = 5.0
+    # background jobs (see jointops/jobs/scheduler.py): who competes for the lease, and timings
+    SCHEDULER: Annotated[str, AfterValidator(_word)] = "auto"
+    SCHEDULER_LEASE_SECONDS: Float = 30.0
+    SCHEDULER_MISFIRE_GRACE_SECONDS: Float = 300.0
+    # test-only: adds a 1-second "heartbeat" job that records its runs and does nothing else
+    SCHEDULER_TEST_JOB: Bool = False
+
+
+def read_settings(environ: Mapping[str, str]) -> Settings:
+    """The ``JOINTOPS_*`` variables of ``environ``; ConfigError names each one that is wrong."""
+    given = {
+        name: environ[PREFIX + name] for name in Settings.model_fields if PREFIX + name in environ
+    }
     try:
-        return int(value)
-    except ValueError as exc:
-        raise ConfigError(f"{PREFIX}{name}: not a whole number ({value!r})") from exc
+        return Settings.model_validate(given)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_complaint(error) for error in exc.errors())) from exc
 
 
-def _int_list(name: str, value: str) -> list[int]:
-    try:
-        return [int(part) for part in value.split(",") if part.strip()]
-    except ValueError as exc:
-        raise ConfigError(f"{PREFIX}{name}: comma-separated whole numbers ({value!r})") from exc
+def _complaint(error: ErrorDetails) -> str:
+    name = PREFIX + str(error["loc"][0])
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, ValueError):
+        return f"{name}: {cause}"
+    return f"{name}: {error['msg']} ({error['input']!r})"
 
 
 def load_config(
     environ: Mapping[str, str] | None = None, instance_path: str = ""
 ) -> dict[str, Any]:
-    """Build the Flask config from ``environ`` (default: ``os.environ``)."""
+    """Build the Flask config from ``environ`` (default: ``os.environ`` and a ``.env`` file)."""
     if environ is None:
         _load_dotenv()
-    env = dict(os.environ if environ is None else environ)
-
-    def get(name: str, default: str = "") -> str:
-        return env.get(PREFIX + name, default)
-
-    sqlite_file = Path(instance_path or ".") / "jointops.sqlite3"
-    production = get("ENV", "development") == "production"
+        environ = os.environ
+    settings = read_settings(environ)
+    values = dict(settings)
+    production = values.pop("ENV") == "production"
+    database_url = values.pop("DATABASE_URL")
+    if database_url is None:
+        database_url = f"sqlite:///{Path(instance_path or '.') / 'jointops.sqlite3'}"
     return {
-        "ENV_NAME": "production" if production else "development",
+        "ENV_NAME": settings.ENV,
         "PRODUCTION": production,
-        "SECRET_KEY": get("SECRET_KEY", DEFAULT_SECRET_KEY),
-        "SQLALCHEMY_DATABASE_URI": get("DATABASE_URL", f"sqlite:///{sqlite_file}"),
-        "OFFICE_NAME": get("OFFICE_NAME", "Palm Beach Human Trafficking Task Force"),
-        "TIMEZONE": get("TIMEZONE", "America/New_York"),
-        "CLIENT_CODE_PATTERN": get("CLIENT_CODE_PATTERN", r"^[A-Z]{2,6}-[0-9]{3,8}$"),
-        "REPEAT_INTERVIEW_DAYS": int(get("REPEAT_INTERVIEW_DAYS", "7")),
-        # event deconfliction: windows widened by this much on each side (radii: jointops.catalog)
-        "DECONFLICT_BUFFER_MINUTES": int(get("DECONFLICT_BUFFER_MINUTES", "60")),
-        # iCal feeds (see jointops/feeds.py)
-        # how many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none trusted)
-        "PROXY_HOPS": int(get("PROXY_HOPS", "0")),
-        "BASE_URL": get("BASE_URL", "http://127.0.0.1:8000").strip().rstrip("/"),
-        "FEED_REFRESH_MINUTES": int(get("FEED_REFRESH_MINUTES", "15")),
-        "FEED_CANCELLED_DAYS": int(get("FEED_CANCELLED_DAYS", "30")),
-        "FEED_PAST_DAYS": int(get("FEED_PAST_DAYS", "30")),
-        "FEED_FUTURE_DAYS": int(get("FEED_FUTURE_DAYS", "365")),
-        "FEED_RATE_PER_MINUTE": int(get("FEED_RATE_PER_MINUTE", "30")),
-        # jobs and notifications (see jointops/jobs/ and jointops/notify.py); *_EVERY_MINUTES
-        # is how often a job runs (the scheduler reads them through the job registry)
-        "ESCALATION_EVERY_MINUTES": _int("ESCALATION_EVERY_MINUTES", get, "5"),
-        "ESCALATE_AFTER_MINUTES": _int("ESCALATE_AFTER_MINUTES", get, "15"),
-        "ESCALATE_BEFORE_START_HOURS": _int("ESCALATE_BEFORE_START_HOURS", get, "12"),
-        "ESCALATION_REPEAT_MINUTES": _int("ESCALATION_REPEAT_MINUTES", get, "60"),
-        "REMINDER_EVERY_MINUTES": _int("REMINDER_EVERY_MINUTES", get, "5"),
-        "REMINDER_OFFSETS_MINUTES": _int_list(
-            "REMINDER_OFFSETS_MINUTES", get("REMINDER_OFFSETS_MINUTES", "1440,60")
-        ),
-        "DIRECTORY_SYNC_EVERY_MINUTES": _int("DIRECTORY_SYNC_EVERY_MINUTES", get, "15"),
-        "AUDIT_RETENTION_DAYS": _int("AUDIT_RETENTION_DAYS", get, "365"),
-        "EXPIRY_WARNING_DAYS": _int("EXPIRY_WARNING_DAYS", get, "30"),
-        "MAIL_EVERY_MINUTES": _int("MAIL_EVERY_MINUTES", get, "1"),
-        "SMTP_HOST": get("SMTP_HOST").strip(),
-        "SMTP_PORT": _int("SMTP_PORT", get, "587"),
-        "SMTP_STARTTLS": _strict_bool(get("SMTP_STARTTLS", "true")),
-        "SMTP_USERNAME": get("SMTP_USERNAME") or None,
-        "SMTP_PASSWORD": get("SMTP_PASSWORD") or None,
-        "SMTP_SENDER": get("SMTP_SENDER").strip(),
-        "SMTP_TIMEOUT": float(get("SMTP_TIMEOUT", "10")),
-        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", get, "8"),
-        "MAIL_RETRY_SECONDS": _int("MAIL_RETRY_SECONDS", get, "60"),
-        "EMAIL_POLICY": _json("EMAIL_POLICY", get("EMAIL_POLICY", "{}")),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        **values,
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": 0,
         # The cookie's signature outlives no session; idle and absolute limits are server-side.
-        "PERMANENT_SESSION_LIFETIME": int(get("SESSION_MAX_HOURS", "12")) * 3600,
+        "PERMANENT_SESSION_LIFETIME": settings.SESSION_MAX_HOURS * 3600,
         "WTF_CSRF_TIME_LIMIT": None,
-        "SESSION_IDLE_MINUTES": int(get("SESSION_IDLE_MINUTES", "30")),
-        "SESSION_MAX_HOURS": int(get("SESSION_MAX_HOURS", "12")),
-        "SESSIONS_PER_USER": int(get("SESSIONS_PER_USER", "1")),
-        "LOCKOUT_FAILURES": int(get("LOCKOUT_FAILURES", "5")),
-        "LOCKOUT_MINUTES": int(get("LOCKOUT_MINUTES", "10")),
-        "LDAP_URL": get("LDAP_URL", DEMO_DIRECTORY),
-        "LDAP_ALLOW_PLAIN": _bool(get("LDAP_ALLOW_PLAIN", "false")),
-        "LDAP_BIND_USER_DN": get("LDAP_BIND_USER_DN") or None,
-        "LDAP_BIND_USER_PASSWORD": get("LDAP_BIND_USER_PASSWORD") or None,
-        "LDAP_USER_BASE_DN": get("LDAP_USER_BASE_DN"),
-        "LDAP_USER_LOGIN_ATTR": get("LDAP_USER_LOGIN_ATTR", "uid"),
-        "LDAP_USER_OBJECT_FILTER": get("LDAP_USER_OBJECT_FILTER", "(objectClass=inetOrgPerson)"),
-        "LDAP_GROUP_BASE_DN": get("LDAP_GROUP_BASE_DN"),
-        "LDAP_GROUP_OBJECT_FILTER": get("LDAP_GROUP_OBJECT_FILTER", "(objectClass=groupOfNames)"),
-        "LDAP_GROUP_MEMBERS_ATTR": get("LDAP_GROUP_MEMBERS_ATTR", "member"),
-        "LDAP_GROUP_MEMBERSHIP": get("LDAP_GROUP_MEMBERSHIP", "search").strip(),
-        "LDAP_MEMBER_OF_ATTR": get("LDAP_MEMBER_OF_ATTR", "memberOf").strip(),
-        "LDAP_NESTED_GROUPS": _strict_bool(get("LDAP_NESTED_GROUPS", "false")),
-        "LDAP_ROLES_MAPPING": _json("LDAP_ROLES_MAPPING", get("LDAP_ROLES_MAPPING", "{}")),
-        "LDAP_AGENCY_ATTR": get("LDAP_AGENCY_ATTR", "departmentNumber"),
-        "LDAP_AGENCY_BASE_DN": get("LDAP_AGENCY_BASE_DN"),
-        "LDAP_START_TLS": _bool(get("LDAP_START_TLS", "false")),
-        "LDAP_CA_FILE": get("LDAP_CA_FILE") or None,
-        "LDAP_TIMEOUT": float(get("LDAP_TIMEOUT", "5")),
-        # background jobs (see jointops/scheduler.py): who competes for the lease, and timings
-        "SCHEDULER": get("SCHEDULER", "auto").strip().lower(),
-        "SCHEDULER_LEASE_SECONDS": _number("SCHEDULER_LEASE_SECONDS", get, "30"),
-        "SCHEDULER_MISFIRE_GRACE_SECONDS": _number("SCHEDULER_MISFIRE_GRACE_SECONDS", get, "300"),
-        # test-only: adds a 1-second "heartbeat" job that records its runs and does nothing else
-        "SCHEDULER_TEST_JOB": _bool(get("SCHEDULER_TEST_JOB", "false")),
     }
 
 
@@ -268,7 +348,7 @@ def _validate_scheduler(config: Mapping[str, Any]) -> None:
         raise ConfigError("JOINTOPS_SCHEDULER_MISFIRE_GRACE_SECONDS: between 1 and 86400 seconds")
 
 
-#: notification categories a user may also get by e-mail (labels: jointops.notify)
+#: notification categories a user may also get by e-mail (labels: jointops.notifications.service)
 EMAIL_CATEGORIES = ("alert", "escalation", "reminder", "retention")
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+import click
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from jointops.events.service import EventDraft, save_event
 from jointops.extensions import db
 from jointops.identity.directory import sync_directory
 from jointops.models import Agency, Alert, Case, Event, Resource, User
-from jointops.officetime import local_to_utc
+from jointops.officetime import local_to_utc, today_local
 
 RESOURCES = [
     ("Interview Room A", "interview_room", None, "Recorded; seats 4"),
@@ -470,3 +472,17 @@ def _draft(
         resource_ids=[resources[name].id for name in spec.resources],
         participants=people,
     )
+
+
+@click.command("seed-demo")
+@click.option("--reset", is_flag=True, help="Delete all data first, then seed.")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The office date the demo weeks are built around (default: today).",
+)
+@with_appcontext
+def seed_demo_command(reset: bool, today: datetime | None) -> None:
+    """Load the demo directory's people, rooms, cases and two weeks of events."""
+    click.echo(seed_demo(today.date() if today else today_local(), reset=reset))

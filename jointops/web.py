@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, render_template, request
@@ -9,27 +10,35 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from auth.policy import may_see_targets
-from jointops import catalog
+from jointops import api, catalog
+from jointops.admin import views as admin
+from jointops.alerts import views as alerts
+from jointops.events import calendar_views
+from jointops.events import views as events
+from jointops.feeds import views as feeds
+from jointops.identity import views as login
 from jointops.identity.directory import uses_demo_directory
 from jointops.identity.permissions import PUBLIC
+from jointops.notifications import views as notifications
 from jointops.officetime import office_zone, today_local
+from jointops.targets import views as targets
 from jointops.visibility import shared_resources, viewer_of
 
 
 def init_app(app: Flask) -> None:
-    from jointops import api
-    from jointops.admin import views as admin
-    from jointops.alerts import views as alerts
-    from jointops.events import calendar_views
-    from jointops.events import views as events
-    from jointops.feeds import views as feeds
-    from jointops.identity import views as login
-    from jointops.notifications import views as settings
-    from jointops.targets import views as targets
-
-    for module in (login, calendar_views, events, api, admin, feeds, alerts, targets, settings):
+    for module in (
+        login,
+        calendar_views,
+        events,
+        api,
+        admin,
+        feeds,
+        alerts,
+        targets,
+        notifications,
+    ):
         app.register_blueprint(module.bp)
-    app.context_processor(settings.inbox_context)
+    app.context_processor(notifications.inbox_context)
     app.view_functions["static"].access = (PUBLIC,)  # type: ignore[attr-defined]
     app.context_processor(_page_context)
     for code in (400, 403, 404, 405, 409, 503):
@@ -38,8 +47,6 @@ def init_app(app: Flask) -> None:
 
 
 def _page_context() -> dict[str, Any]:
-    from datetime import UTC, datetime
-
     now = datetime.now(UTC).astimezone(office_zone())
     return {
         "catalog": catalog,

@@ -4,7 +4,7 @@ A feed URL carries its capability, and access logs print paths. ``scrub``
 rewrites ``/feeds/<secret>.ics`` to ``/feeds/sha256:<12 hex>.ics`` (the start
 of the token's stored hash, so a log line can still be traced to its token).
 ``install`` puts the filter on the app's logger and on werkzeug's (the
-development server's access log); ``jointops.gunicorn_logging`` does the same
+development server's access log); ``jointops.feeds.gunicorn_logging`` does the same
 for gunicorn's access and error logs.
 """
 

@@ -242,10 +242,10 @@ def revoke(token: FeedToken, reason: str, *, actor: User | None = None, via: str
     return True
 
 
-def revoke_of_inactive_users() -> int:
+def revoke_of_inactive_users(_sender: object = None) -> int:
     """Revoke every live token whose owner is no longer active; the caller commits.
 
-    Directory sync calls this, so that leaving the directory ends every feed at once.
+    Connected to ``directory_synced``, so that leaving the directory ends every feed at once.
     """
     rows = db.session.scalars(
         select(FeedToken)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from blinker import Namespace
 from flask import Flask, current_app
 from sqlalchemy import select
 
@@ -16,7 +17,6 @@ from auth.directory import (
 )
 from jointops.config import DEMO_DIRECTORY
 from jointops.extensions import db
-from jointops.feeds import tokens as feed_tokens
 from jointops.identity import sessions
 from jointops.models import Agency, User, utcnow
 
@@ -96,6 +96,11 @@ def mirror_user(found: DirectoryUser) -> User:
     return user
 
 
+#: Sent by ``sync_directory`` before it commits, with its ``SyncReport``: features that must
+#: end something with a deactivated account (feed tokens) connect here, in the same transaction.
+directory_synced = Namespace().signal("directory-synced")
+
+
 @dataclass
 class SyncReport:
     agencies: int = 0
@@ -126,7 +131,7 @@ def sync_directory(directory: Directory | None = None) -> SyncReport:
             user.active = False
             sessions.end_all(user, "deactivated")
             report.deactivated.append(username)
-    feed_tokens.revoke_of_inactive_users()  # a deactivated account's feeds end with it
+    directory_synced.send(report)
     db.session.commit()
     return report
 

@@ -1,9 +1,8 @@
-"""``jointops import-targets`` and ``jointops alerts``: targets in bulk, alerts for scripts."""
+"""``jointops alerts``: the alerts for scripts, as text or JSON."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
@@ -15,49 +14,6 @@ from jointops.alerts.items import load_items
 from jointops.alerts.pointer import item_ref
 from jointops.extensions import db
 from jointops.models import Alert, AlertStatus
-from jointops.targets.importer import ImportRefused, import_targets, resolve_importer
-
-
-@click.command("import-targets")
-@click.option("--agency", "agency_code", required=True, help="The agency's code, e.g. PBSO.")
-@click.option(
-    "--user", "username", required=True, help="The submitter: an investigator or supervisor."
-)
-@click.option("--skip-bad", is_flag=True, help="Store the good rows even if some are bad.")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@with_appcontext
-def import_targets_command(agency_code: str, username: str, skip_bad: bool, file: Path) -> None:
-    """Import targets from a CSV file; nothing is stored if any row is bad (unless --skip-bad).
-
-    Columns: case_number, target_ref, first_name, last_name, aliases, dob
-    (YYYY-MM-DD), phones, emails, plates (STATE:PLATE), vins, addresses,
-    handles (platform:handle), businesses, justification. Several values in
-    one cell are separated by ";".
-    """
-    try:
-        text = file.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise click.ClickException(
-            f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-        ) from None
-    try:
-        agency, user = resolve_importer(agency_code, username)
-        report = import_targets(text, agency, user, skip_bad=skip_bad)
-    except ImportRefused as refused:
-        raise click.ClickException(str(refused)) from None
-    for error in report.errors:
-        click.echo(f"{file.name}: {error}", err=True)
-    if report.errors and not skip_bad:
-        raise click.ClickException(
-            f"{len(report.errors)} bad row{'s' if len(report.errors) != 1 else ''} of "
-            f"{report.rows}: nothing stored (fix them, or use --skip-bad to store the others)."
-        )
-    bad = len(report.errors)
-    skipped = f", {bad} bad row{'s' if bad != 1 else ''} skipped" if bad else ""
-    click.echo(
-        f"Stored {len(report.stored)} target{'s' if len(report.stored) != 1 else ''} for "
-        f"{agency.code}{skipped}; {report.alerts} new alert{'s' if report.alerts != 1 else ''}."
-    )
 
 
 def alert_record(alert: Alert, items: dict[Any, Any]) -> dict[str, Any]:
