@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from jointops.extensions import db
 from jointops.models import AuditEntry, User
-from jointops.transactions import begin_write
+from jointops.transactions import unit_of_work
 
 
 def record(
@@ -40,11 +40,9 @@ def record(
 
 
 def record_now(action: str, **kwargs: Any) -> None:
-    """Record and commit at once, in a write transaction of its own.
+    """Record in a unit of work of its own (or join the one in progress).
 
-    For views and denials whose request changes nothing else: whatever the
-    request read so far is committed (there is nothing to write) first.
+    For views and denials, whose request changes nothing else.
     """
-    begin_write()
-    record(action, **kwargs)
-    db.session.commit()
+    with unit_of_work():
+        record(action, **kwargs)

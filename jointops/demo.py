@@ -14,6 +14,7 @@ from jointops.extensions import db
 from jointops.identity.directory import sync_directory
 from jointops.models import Agency, Alert, Case, Event, Resource, User
 from jointops.officetime import local_to_utc, today_local
+from jointops.transactions import unit_of_work
 
 RESOURCES = [
     ("Interview Room A", "interview_room", None, "Recorded; seats 4"),
@@ -295,10 +296,10 @@ def seed_demo(today: date, *, reset: bool = False) -> str:
     if db.session.scalar(select(func.count()).select_from(Event)) and not reset:
         return "Demo data already present; nothing changed (use --reset to rebuild)."
     if reset:
-        for table in reversed(db.metadata.sorted_tables):
-            if table.name not in ("alembic_version",):
-                db.session.execute(table.delete())
-        db.session.commit()
+        with unit_of_work():
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name not in ("alembic_version",):
+                    db.session.execute(table.delete())
     report = sync_directory()
     agencies = {a.code: a for a in db.session.scalars(select(Agency))}
     users = {u.username: u for u in db.session.scalars(select(User))}
@@ -417,26 +418,26 @@ def _seed_targets(cases: dict[str, Case]) -> int:
 
 
 def _seed_resources(agencies: dict[str, Agency]) -> dict[str, Resource]:
-    found = {r.name: r for r in db.session.scalars(select(Resource))}
-    for name, kind, agency, description in RESOURCES:
-        if name not in found:
-            found[name] = Resource(
-                name=name, kind=kind, agency=agencies.get(agency or ""), description=description
-            )
-            db.session.add(found[name])
-    db.session.commit()
+    with unit_of_work():
+        found = {r.name: r for r in db.session.scalars(select(Resource))}
+        for name, kind, agency, description in RESOURCES:
+            if name not in found:
+                found[name] = Resource(
+                    name=name, kind=kind, agency=agencies.get(agency or ""), description=description
+                )
+                db.session.add(found[name])
     return found
 
 
 def _seed_cases(agencies: dict[str, Agency], users: dict[str, User]) -> dict[str, Case]:
-    found = {c.number: c for c in db.session.scalars(select(Case))}
-    for agency, number, title, lead in CASES:
-        if number not in found:
-            found[number] = Case(
-                agency=agencies[agency], number=number, title=title, lead=users[lead]
-            )
-            db.session.add(found[number])
-    db.session.commit()
+    with unit_of_work():
+        found = {c.number: c for c in db.session.scalars(select(Case))}
+        for agency, number, title, lead in CASES:
+            if number not in found:
+                found[number] = Case(
+                    agency=agencies[agency], number=number, title=title, lead=users[lead]
+                )
+                db.session.add(found[number])
     return found
 
 

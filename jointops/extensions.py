@@ -1,10 +1,14 @@
 """Flask extensions, created unbound and bound in ``create_app``."""
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+
+from flask import Flask
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -19,8 +23,33 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+    if TYPE_CHECKING:
+        # Every model maps a table (none a join or a select), so Core statements take it.
+        __table__: ClassVar[Table]
+
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every model. At run time it is ``db.Model``, the class that Flask-SQLAlchemy
+# builds from ``Base`` (adding its table-name and bind-key mixins); the type checker sees it as
+# an attribute, not a class, so it is told the declarative base that the mapping comes from.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
-csrf = CSRFProtect()
+
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
+class _CSRFProtect(Protocol):
+    """What the app uses of Flask-WTF's ``CSRFProtect`` (Flask-WTF ships no types)."""
+
+    def init_app(self, app: Flask) -> None: ...
+
+    def exempt(self, view: _View) -> _View: ...
+
+
+csrf: _CSRFProtect = CSRFProtect()

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask_login import UserMixin
 from sqlalchemy import (
     DDL,
     Boolean,
@@ -33,7 +32,23 @@ from sqlalchemy.types import TypeDecorator
 
 from deconflict.events import grid_cell
 from deconflict.identifiers import IdentifierKind
-from jointops.extensions import db
+from jointops.extensions import Model, db
+
+if TYPE_CHECKING:
+
+    class UserMixin:
+        """What ``flask_login.UserMixin`` gives ``User`` (Flask-Login ships no types)."""
+
+        @property
+        def is_active(self) -> bool: ...
+        @property
+        def is_authenticated(self) -> bool: ...
+        @property
+        def is_anonymous(self) -> bool: ...
+        def get_id(self) -> str: ...
+
+else:
+    from flask_login import UserMixin
 
 
 def utcnow() -> datetime:
@@ -96,7 +111,7 @@ def _in(column: str, values: type[enum.StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
 
-class Agency(db.Model):
+class Agency(Model):
     __tablename__ = "agencies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,7 +129,7 @@ class Agency(db.Model):
         return f"<Agency {self.code}>"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A mirror of a directory account; the directory stays the source of truth."""
 
     __tablename__ = "users"
@@ -150,7 +165,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.username}>"
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     __tablename__ = "user_roles"
 
     user_id: Mapped[int] = mapped_column(
@@ -159,7 +174,7 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
-class Case(db.Model):
+class Case(Model):
     __tablename__ = "cases"
     __table_args__ = (UniqueConstraint("agency_id", "number"),)
 
@@ -173,7 +188,7 @@ class Case(db.Model):
     lead: Mapped[User | None] = relationship()
 
 
-class Resource(db.Model):
+class Resource(Model):
     """A room, vehicle or piece of equipment; never booked twice at once."""
 
     __tablename__ = "resources"
@@ -193,7 +208,7 @@ class Resource(db.Model):
         return ResourceKind(self.kind).is_room
 
 
-class Event(db.Model):
+class Event(Model):
     __tablename__ = "events"
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -281,7 +296,7 @@ def _place_grid_cell(_mapper: Any, _connection: Any, event: Event) -> None:
         event.grid_cell = grid_cell(event.latitude, event.longitude)
 
 
-class Participant(db.Model):
+class Participant(Model):
     __tablename__ = "participants"
 
     event_id: Mapped[int] = mapped_column(
@@ -294,7 +309,7 @@ class Participant(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class Booking(db.Model):
+class Booking(Model):
     """One resource held by one event over the event's window.
 
     The window is copied from the event so that PostgreSQL can enforce "never
@@ -330,7 +345,7 @@ event.listen(db.metadata, "before_create", BTREE_GIST.execute_if(dialect="postgr
 event.listen(Booking.__table__, "after_create", NO_DOUBLE_BOOKING.execute_if(dialect="postgresql"))
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __tablename__ = "audit_entries"
     __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
 
@@ -346,7 +361,7 @@ class AuditEntry(db.Model):
     detail: Mapped[dict[str, Any]] = mapped_column(db.JSON, default=dict)
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A server-side session: the cookie carries only a random id, stored here as a hash.
 
     Ending a row ends the session at once on every worker and host.
@@ -368,7 +383,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed sign-ins in a row per username (known or not), shared by every worker."""
 
     __tablename__ = "login_throttles"
@@ -379,7 +394,7 @@ class LoginThrottle(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class FeedToken(db.Model):
+class FeedToken(Model):
     """A capability for one iCal feed: whoever has the URL reads the feed, until it is revoked.
 
     Only the SHA-256 of the random secret is stored. ``scope`` is ``personal``,
@@ -415,7 +430,7 @@ class FeedToken(db.Model):
 # --- targets and deconfliction -------------------------------------------------------
 
 
-class Target(db.Model):
+class Target(Model):
     """A subject of an agency's case, held under 28 CFR Part 23.
 
     ``justification`` states the reasonable suspicion; the record is valid
@@ -467,7 +482,7 @@ class Target(db.Model):
         return f"<Target {self.ref}>"
 
 
-class TargetIdentifier(db.Model):
+class TargetIdentifier(Model):
     """One identifier as typed (``raw``) and in its normal form (``normalized``)."""
 
     __tablename__ = "target_identifiers"
@@ -482,7 +497,7 @@ class TargetIdentifier(db.Model):
     target: Mapped[Target] = relationship(back_populates="identifiers")
 
 
-class TargetKey(db.Model):
+class TargetKey(Model):
     """A blocking key of a target (``deconflict.targets.target_keys``): how hits are found."""
 
     __tablename__ = "target_keys"
@@ -514,7 +529,7 @@ class AlertOutcome(enum.StrEnum):
     NO_CONFLICT = "no_conflict"
 
 
-class Alert(db.Model):
+class Alert(Model):
     """A deconfliction hit between two items of two agencies (or of two cases).
 
     The pair is stored ordered (``a`` < ``b`` by type, then id), so that one
@@ -576,7 +591,7 @@ class Alert(db.Model):
         return f"<Alert {self.id} {self.kind} {self.status}>"
 
 
-class Notification(db.Model):
+class Notification(Model):
     """A line in a user's inbox; the header's badge counts the unread ones.
 
     Written only by ``jointops.notifications.service.notify``. ``category`` is one of
@@ -604,7 +619,7 @@ class Notification(db.Model):
 # --- background jobs -------------------------------------------------------------------
 
 
-class SchedulerLease(db.Model):
+class SchedulerLease(Model):
     """Who runs the background jobs: one row per lease, held until ``expires_at``.
 
     A process takes the lease when it is free or expired and renews it while it
@@ -620,7 +635,7 @@ class SchedulerLease(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     """One run of a background job; the (job, scheduled time) pair is claimed once only."""
 
     __tablename__ = "job_runs"
@@ -644,7 +659,7 @@ class JobRun(db.Model):
 # --- notifications by e-mail, and what the jobs remember ---------------------------------
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(Model):
     """A user's choice to get one category of notifications by e-mail too (no row: yes).
 
     The agency's policy (``JOINTOPS_EMAIL_POLICY``) still decides; see
@@ -661,7 +676,7 @@ class NotificationPreference(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class OutboxEmail(db.Model):
+class OutboxEmail(Model):
     """One e-mail to send: requests and jobs only insert these; the mail job sends them.
 
     A failed send is retried with backoff until ``JOINTOPS_MAIL_MAX_ATTEMPTS``,
@@ -688,7 +703,7 @@ class OutboxEmail(db.Model):
     gave_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class AlertEscalation(db.Model):
+class AlertEscalation(Model):
     """How often, and when last, one side's missing acknowledgement was escalated."""
 
     __tablename__ = "alert_escalations"
@@ -703,7 +718,7 @@ class AlertEscalation(db.Model):
     last_escalated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class EventReminder(db.Model):
+class EventReminder(Model):
     """A reminder sent: one per event, user, offset and start time (a moved event re-arms)."""
 
     __tablename__ = "event_reminders"
@@ -717,7 +732,7 @@ class EventReminder(db.Model):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class ExpiryWarning(db.Model):
+class ExpiryWarning(Model):
     """The supervisors were warned that a target expires at ``expires_at`` (re-validation
     moves the expiry, and with it re-arms the warning)."""
 

@@ -1,36 +1,99 @@
-"""How transactions begin, so that concurrent writers never corrupt or refuse each other.
+"""Transactions: each use case owns one, begun and committed by ``unit_of_work``.
+
+A use case (save an event, save a target, import, acknowledge, resolve, sign in,
+a job's run) opens ``with unit_of_work():`` around what it writes; the block
+commits when it ends and rolls back when it raises. Helpers called inside it
+only add to the session: they never commit what they did not begin. A use case
+called from inside another joins the outer one's transaction.
+
+A unit of work never commits someone else's changes: it refuses to begin while
+the session holds uncommitted changes it did not make (``ForeignChanges``). It
+first ends the session's read transaction (what a request loaded so far),
+which loses nothing.
 
 PostgreSQL needs nothing special here: its constraints decide races. SQLite
 allows one writer at a time, and a transaction that began by reading cannot
 take the write lock once another process has committed ("database is
-locked", at once, whatever the busy timeout). So on SQLite a transaction that
-will write begins with ``BEGIN IMMEDIATE``: every request whose method
-changes state, and every explicit ``begin_write()``.
+locked", at once, whatever the busy timeout). So on SQLite a unit of work
+begins with ``BEGIN IMMEDIATE``, as does every request whose method changes
+state.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from jointops.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_DEPTH = "jointops.unit_of_work_depth"
+_FLUSHED = "jointops.flushed_uncommitted"
 
 
-def begin_write(*, discard: bool = False) -> None:
-    """End the current transaction and begin one that holds SQLite's write lock.
+class ForeignChanges(RuntimeError):
+    """A unit of work would have committed changes that another owner made and left pending."""
 
-    ``discard`` rolls back what the session holds instead of committing it.
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Begin a write transaction, commit it when the block ends, roll it back if it raises."""
+    session = db.session
+    depth = session.info.get(_DEPTH, 0)
+    if depth:
+        session.info[_DEPTH] = depth + 1
+        try:
+            yield
+        finally:
+            session.info[_DEPTH] = depth
+        return
+    end_read()
+    session.connection(execution_options={"sqlite_immediate": True})
+    session.info[_DEPTH] = 1
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_DEPTH, None)
+
+
+def end_read() -> None:
+    """End the session's read transaction, so that no lock is held while waiting elsewhere.
+
+    Refuses (``ForeignChanges``) when the session holds changes: they are not ours to drop.
     """
-    if discard:
-        db.session.rollback()
-    else:
-        db.session.commit()
-    db.session.connection(execution_options={"sqlite_immediate": True})
+    if holds_changes():
+        raise ForeignChanges(
+            "The session holds uncommitted changes of another owner; commit or discard them "
+            "before a use case begins."
+        )
+    db.session.rollback()
+
+
+def holds_changes() -> bool:
+    """Whether the session has changes not yet committed, flushed or not."""
+    session = db.session
+    return bool(session.new or session.dirty or session.deleted or session.info.get(_FLUSHED))
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info[_FLUSHED] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _ended(session: Session) -> None:
+    session.info.pop(_FLUSHED, None)
 
 
 def tune_sqlite(engine: Engine) -> None:

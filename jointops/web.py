@@ -18,7 +18,7 @@ from jointops.events import views as events
 from jointops.feeds import views as feeds
 from jointops.identity import views as login
 from jointops.identity.directory import uses_demo_directory
-from jointops.identity.permissions import PUBLIC
+from jointops.identity.permissions import PUBLIC, allow
 from jointops.notifications import views as notifications
 from jointops.officetime import office_zone, today_local
 from jointops.targets import views as targets
@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
     ):
         app.register_blueprint(module.bp)
     app.context_processor(notifications.inbox_context)
-    app.view_functions["static"].access = (PUBLIC,)  # type: ignore[attr-defined]
+    allow(PUBLIC)(app.view_functions["static"])
     app.context_processor(_page_context)
     for code in (400, 403, 404, 405, 409, 503):
         app.register_error_handler(code, _error_page)

@@ -612,15 +612,14 @@ def test_a_pair_raised_by_two_saves_at_once_is_stored_once(app: Flask, login: Lo
     from deconflict.match import Match, Strength
     from jointops.alerts.items import item_keys
     from jointops.deconfliction.sync import _new_alert, _Party
-    from jointops.transactions import begin_write
+    from jointops.transactions import unit_of_work
 
     pbso_id, fbi_id = pair(login, far_day(16))
     [alert] = alerts_between("event", pbso_id, fbi_id)
-    begin_write()
-    match = Match("event", 0.9, Strength.EXACT, ("within 300 m (limit 1,000 m)",))
-    a, b = item_keys(alert)
-    parties = {a: _Party(alert.agency_a_id, None), b: _Party(alert.agency_b_id, None)}
-    found, created = _new_alert((a, b), parties, match, "event")
-    assert not created and found.id == alert.id
-    db.session.commit()  # the session is still usable after the refused insert
+    with unit_of_work():  # the session is still usable after the refused insert: it commits
+        match = Match("event", 0.9, Strength.EXACT, ("within 300 m (limit 1,000 m)",))
+        a, b = item_keys(alert)
+        parties = {a: _Party(alert.agency_a_id, None), b: _Party(alert.agency_b_id, None)}
+        found, created = _new_alert((a, b), parties, match, "event")
+        assert not created and found.id == alert.id
     assert len(alerts_between("event", pbso_id, fbi_id)) == 1

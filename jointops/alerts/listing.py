@@ -28,7 +28,7 @@ from jointops.models import (
     User,
     utcnow,
 )
-from jointops.transactions import begin_write
+from jointops.transactions import unit_of_work
 from jointops.visibility import viewer_of
 
 
@@ -139,25 +139,24 @@ def alerts_for_item(item_type: str, item_id: int, user: User) -> list[AlertView]
 def record_view(view: AlertView, user: User, *, via: str) -> None:
     """Audit a view of an alert (both sides marked when seen by the officer's right) and
     mark the viewer's notifications of it read, in one write."""
-    begin_write()
-    audit.record(
-        "alert.view",
-        object_type="alert",
-        object_id=view.alert.id,
-        actor=user,
-        sides="both" if view.privileged else "own",
-        via=via,
-    )
-    db.session.execute(
-        update(Notification)
-        .where(
-            Notification.user_id == user.id,
-            Notification.alert_id == view.alert.id,
-            Notification.read_at.is_(None),
+    with unit_of_work():
+        audit.record(
+            "alert.view",
+            object_type="alert",
+            object_id=view.alert.id,
+            actor=user,
+            sides="both" if view.privileged else "own",
+            via=via,
         )
-        .values(read_at=utcnow())
-    )
-    db.session.commit()
+        db.session.execute(
+            update(Notification)
+            .where(
+                Notification.user_id == user.id,
+                Notification.alert_id == view.alert.id,
+                Notification.read_at.is_(None),
+            )
+            .values(read_at=utcnow())
+        )
 
 
 def record_list_view(views: Sequence[AlertView], user: User, *, via: str) -> None:

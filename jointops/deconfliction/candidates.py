@@ -91,7 +91,7 @@ EVENT_COLUMNS = (
 
 def operation_candidate_query(
     record: OperationRecord, *, exclude_id: int | None, agency_id: int, case_id: int | None
-) -> tuple[CompoundSelect, dict[str, Any]]:
+) -> tuple[CompoundSelect[*tuple[Any, ...]], dict[str, Any]]:
     """Operations that may conflict with ``record``: the statement and its parameters.
 
     Near ones, by grid cell and start (``ix_events_kind_cell_start``), each
@@ -122,7 +122,9 @@ def operation_candidate_query(
 
 
 @lru_cache(maxsize=8)
-def _operation_statement(gridded: bool, excluding: bool, by_case: bool) -> CompoundSelect:
+def _operation_statement(
+    gridded: bool, excluding: bool, by_case: bool
+) -> CompoundSelect[*tuple[Any, ...]]:
     """The candidate statement of one shape, built once: a check is a millisecond or two,
     and building it anew each time cost a fifth of that."""
 
@@ -163,7 +165,8 @@ def _operation_statement(gridded: bool, excluding: bool, by_case: bool) -> Compo
 
 
 def candidate_operations(
-    query: Select[Any] | CompoundSelect, params: dict[str, Any] | None = None
+    query: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]],
+    params: dict[str, Any] | None = None,
 ) -> list[Candidate[OperationRecord]]:
     """The rules' records of the operations ``query`` selects (``EVENT_COLUMNS``), once each."""
     found = {
@@ -202,7 +205,7 @@ def event_hits(item: PlannedOperation, *, event_id: int | None, agency_id: int) 
 
 def target_candidate_query(
     keys: frozenset[str], *, exclude_id: int | None, agency_id: int, case_id: int
-) -> tuple[Select[Any], dict[str, Any]]:
+) -> tuple[Select[*tuple[Any, ...]], dict[str, Any]]:
     """Live targets sharing a blocking key, except those of the same agency's same case: the
     statement and its parameters. Plain rows of the columns the rules read (a check may read
     hundreds for a common name; objects are loaded only for alerts and pointers)."""
@@ -231,7 +234,7 @@ RECORD_COLUMNS = (
 
 
 @lru_cache(maxsize=2)
-def _target_statement(excluding: bool) -> Select[Any]:
+def _target_statement(excluding: bool) -> Select[*tuple[Any, ...]]:
     """The candidate statement, built once (see ``_operation_statement``)."""
     sharing = select(TargetKey.target_id).where(
         TargetKey.key.in_(bindparam("keys", expanding=True))
@@ -254,7 +257,7 @@ _IDENTIFIERS = (
 
 
 def candidate_records(
-    query: Select[Any], params: dict[str, Any] | None = None
+    query: Select[*tuple[Any, ...]], params: dict[str, Any] | None = None
 ) -> list[Candidate[TargetRecord]]:
     """The rules' records of the targets ``query`` selects (``RECORD_COLUMNS``)."""
     rows = db.session.execute(query, params or {}).all()

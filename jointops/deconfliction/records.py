@@ -50,6 +50,18 @@ class PlannedOperation(Protocol):
     def radius_m(self) -> int | None: ...
 
 
+class OperationPlan(PlannedOperation, Protocol):
+    """An event draft: what the rules read, and the agency, title and address a pre-check
+    names."""
+
+    @property
+    def owner_agency_id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def location_address(self) -> str | None: ...
+
+
 class PersonFacts(Protocol):
     """What the name rules read of a target or of a target draft."""
 
@@ -64,8 +76,15 @@ class PersonFacts(Protocol):
 
 
 class TargetPlan(PersonFacts, Protocol):
-    """A target draft: its reference, case and identifiers as (kind, raw, normalised)."""
+    """A target draft: its reference, case and identifiers as (kind, raw, normalised); a draft
+    always has its names and aliases (empty when none)."""
 
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def last_name(self) -> str: ...
+    @property
+    def aliases(self) -> list[str]: ...
     @property
     def ref(self) -> str: ...
     @property

@@ -29,7 +29,7 @@ from jointops.models import (
     User,
     utcnow,
 )
-from jointops.transactions import begin_write
+from jointops.transactions import unit_of_work
 
 
 @dataclass
@@ -143,12 +143,12 @@ def _sync(
     actor: User | None,
     closing_reason: str,
 ) -> SyncReport:
-    """Upsert one alert per hit, close the item's alerts that no longer match; commits."""
+    """Upsert one alert per hit, close the item's alerts that no longer match (in the caller's
+    unit of work)."""
     report = SyncReport()
     own_key: ItemKey = (item_type, item.id)
     existing = _alerts_of(item_type, item.id)
     if not hits and not any(a.is_active for a in existing.values()):
-        db.session.commit()
         return report
     items: dict[ItemKey, Item] = load_items(existing.values())
     # the items of new alerts, for their notifications
@@ -216,35 +216,34 @@ def _sync(
         )
         notify(alert, items, "closed")
         report.closed.append(alert)
-    db.session.commit()
     return report
 
 
 def sync_event(event: Event, actor: User | None) -> SyncReport:
     """Deconflict a saved (or cancelled) event: raise, update and close its alerts."""
-    begin_write()
-    event = db.session.get(Event, event.id, populate_existing=True) or event
-    hits = event_hits(event, event_id=event.id, agency_id=event.owner_agency_id)
-    if event.status == EventStatus.CANCELLED:
-        reason = "the operation was cancelled"
-    elif event.kind != "operation":
-        reason = "it is no longer an operation"
-    else:
-        reason = "the operations no longer conflict (place, time or case changed)"
-    return _sync(EVENT, event, hits, actor, reason)
+    with unit_of_work():
+        event = db.session.get(Event, event.id, populate_existing=True) or event
+        hits = event_hits(event, event_id=event.id, agency_id=event.owner_agency_id)
+        if event.status == EventStatus.CANCELLED:
+            reason = "the operation was cancelled"
+        elif event.kind != "operation":
+            reason = "it is no longer an operation"
+        else:
+            reason = "the operations no longer conflict (place, time or case changed)"
+        return _sync(EVENT, event, hits, actor, reason)
 
 
 def sync_target(target: Target, actor: User | None) -> SyncReport:
     """Deconflict a saved target: raise, update and close its alerts."""
-    begin_write()
-    target = db.session.get(Target, target.id, populate_existing=True) or target
-    if target.is_expired():
-        hits: list[Hit] = []
-        reason = "the target's validation expired"
-    else:
-        record = target_record(target)
-        hits = target_hits(
-            record, target_id=target.id, agency_id=target.agency_id, case_id=target.case_id
-        )
-        reason = "the targets no longer match"
-    return _sync(TARGET, target, hits, actor, reason)
+    with unit_of_work():
+        target = db.session.get(Target, target.id, populate_existing=True) or target
+        if target.is_expired():
+            hits: list[Hit] = []
+            reason = "the target's validation expired"
+        else:
+            record = target_record(target)
+            hits = target_hits(
+                record, target_id=target.id, agency_id=target.agency_id, case_id=target.case_id
+            )
+            reason = "the targets no longer match"
+        return _sync(TARGET, target, hits, actor, reason)

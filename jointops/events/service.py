@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from auth.policy import Visibility
 from jointops import audit
 from jointops.catalog import VICTIM_INTERVIEWS
+from jointops.deconfliction.sync import sync_event
 from jointops.extensions import db
 from jointops.models import (
     BOOKING_EXCLUSION,
@@ -31,7 +32,7 @@ from jointops.models import (
     utcnow,
 )
 from jointops.officetime import fmt_datetime, fmt_range
-from jointops.transactions import begin_write
+from jointops.transactions import unit_of_work
 from jointops.visibility import visibility
 
 EXCLUSION_VIOLATION = "23P01"
@@ -106,60 +107,44 @@ def save_event(
         if warnings:
             raise NeedsConfirmation(warnings)
     creating = event is None
-    begin_write(discard=True)
     try:
-        event = event if event is not None else Event(created_by_id=actor.id)
-        if event.id is not None:
-            event = db.session.get(Event, event.id, populate_existing=True) or event
-        _check_resources_free(draft, actor, event.id)
-        changes = _apply(draft, event)
-        if creating:
-            db.session.add(event)
-        db.session.flush()
-        audit.record(
-            "event.create" if creating else "event.update",
-            object_type="event",
-            object_id=event.id,
-            actor=actor,
-            kind=event.kind,
-            changed=sorted(changes),
-        )
-        db.session.commit()
+        with unit_of_work():
+            event = event if event is not None else Event(created_by_id=actor.id)
+            if event.id is not None:
+                event = db.session.get(Event, event.id, populate_existing=True) or event
+            _check_resources_free(draft, actor, event.id)
+            changes = _apply(draft, event)
+            if creating:
+                db.session.add(event)
+            db.session.flush()
+            audit.record(
+                "event.create" if creating else "event.update",
+                object_type="event",
+                object_id=event.id,
+                actor=actor,
+                kind=event.kind,
+                changed=sorted(changes),
+            )
     except IntegrityError as exc:
-        db.session.rollback()
         if _is_exclusion_violation(exc):
             _check_resources_free(draft, actor, event.id if not creating else None)
         raise
-    except BaseException:
-        db.session.rollback()
-        raise
-    _deconflict(event, actor)
+    sync_event(event, actor)
     return event
 
 
-def _deconflict(event: Event, actor: User) -> None:
-    """Check the saved event against other agencies' operations; raise or close its alerts.
-
-    After the commit, in a transaction of its own (``jointops.deconfliction.service``).
-    """
-    from jointops.deconfliction.sync import sync_event
-
-    sync_event(event, actor)
-
-
 def cancel_event(event: Event, actor: User, reason: str) -> None:
-    begin_write(discard=True)
-    event = db.session.get(Event, event.id, populate_existing=True) or event
-    event.status = EventStatus.CANCELLED.value
-    event.version += 1
-    event.updated_at = utcnow()
-    for booking in event.bookings:
-        booking.active = False
-    audit.record(
-        "event.cancel", object_type="event", object_id=event.id, actor=actor, reason=reason
-    )
-    db.session.commit()
-    _deconflict(event, actor)  # a cancelled operation closes its open alerts
+    with unit_of_work():
+        event = db.session.get(Event, event.id, populate_existing=True) or event
+        event.status = EventStatus.CANCELLED.value
+        event.version += 1
+        event.updated_at = utcnow()
+        for booking in event.bookings:
+            booking.active = False
+        audit.record(
+            "event.cancel", object_type="event", object_id=event.id, actor=actor, reason=reason
+        )
+    sync_event(event, actor)  # a cancelled operation closes its open alerts
 
 
 def booking_warnings(draft: EventDraft, actor: User, event: Event | None) -> list[BookingWarning]:

@@ -72,6 +72,7 @@ from jointops.models import (
     User,
     utcnow,
 )
+from jointops.transactions import end_read, unit_of_work
 from jointops.visibility import viewer_of
 
 LABELS = Labels(
@@ -341,29 +342,24 @@ def serve(secret: str, is_modified: Revalidator) -> FeedReply:
     entries = entries_for(user, scope, now)
     settings = settings_for(user, scope)
     etag_value = fingerprint(entries, settings)
-    last_modified = _remember(token_id, etag_value, entries, now)
-    etag = f'"{etag_value[:40]}"'
-    fresh = not is_modified(etag, last_modified)
-    status = 304 if fresh else 200
-    audit.record(
-        "feed.fetch",
-        object_type="feed_token",
-        object_id=token_id,
-        actor=user,
-        scope=token.scope,
-        status=status,
-        events=len(entries),
-    )
-    db.session.commit()
+    scope_text = token.scope
+    with unit_of_work():
+        last_modified = _remember(token_id, etag_value, entries, now)
+        etag = f'"{etag_value[:40]}"'
+        fresh = not is_modified(etag, last_modified)
+        status = 304 if fresh else 200
+        audit.record(
+            "feed.fetch",
+            object_type="feed_token",
+            object_id=token_id,
+            actor=user,
+            scope=scope_text,
+            status=status,
+            events=len(entries),
+        )
     log.info("feed %s (token %s): %s, %d events", log_id(secret), token_id, status, len(entries))
     body = b"" if fresh else render(entries, settings)
     return FeedReply(status, body=body, etag=etag, last_modified=last_modified)
-
-
-def _begin_write() -> None:
-    """A short transaction that holds the write lock from its first statement on SQLite."""
-    db.session.rollback()
-    db.session.connection(execution_options={"sqlite_immediate": True})
 
 
 def _count_fetch(token_hash: str, now: datetime) -> tuple[int, int, bool] | None:
@@ -374,23 +370,22 @@ def _count_fetch(token_hash: str, now: datetime) -> tuple[int, int, bool] | None
     """
     token_id = db.session.scalar(select(FeedToken.id).where(FeedToken.token_hash == token_hash))
     if token_id is None:
-        db.session.rollback()
+        end_read()
         return None
     minute = now.replace(second=0, microsecond=0)
-    _begin_write()
-    row = db.session.execute(
-        update(FeedToken)
-        .where(FeedToken.id == token_id)
-        .values(
-            rate_count=case(
-                (FeedToken.rate_window_start == minute, FeedToken.rate_count + 1), else_=1
-            ),
-            rate_window_start=minute,
-        )
-        .returning(FeedToken.id, FeedToken.rate_count, FeedToken.revoked_at)
-        .execution_options(synchronize_session=False)
-    ).first()
-    db.session.commit()
+    with unit_of_work():
+        row = db.session.execute(
+            update(FeedToken)
+            .where(FeedToken.id == token_id)
+            .values(
+                rate_count=case(
+                    (FeedToken.rate_window_start == minute, FeedToken.rate_count + 1), else_=1
+                ),
+                rate_window_start=minute,
+            )
+            .returning(FeedToken.id, FeedToken.rate_count, FeedToken.revoked_at)
+            .execution_options(synchronize_session=False)
+        ).first()
     if row is None:
         return None
     return int(row[0]), int(row[1]), row[2] is not None
@@ -402,9 +397,8 @@ def _remember(token_id: int, etag: str, entries: Sequence[Entry], now: datetime)
     ``Last-Modified`` is the newest change among the feed's events, moved on by
     at least a second whenever the content differs from what this token was
     last served, so that a client revalidating by date alone also sees an
-    event leave. The caller commits.
+    event leave. In the caller's unit of work.
     """
-    _begin_write()
     token = db.session.scalars(
         select(FeedToken).where(FeedToken.id == token_id).with_for_update()
     ).one()
@@ -425,16 +419,15 @@ def _audit_refusal(
     current_app.logger.info("feed token %s: %s, %s", token_id, reason, status)
     if not audited:
         return
-    _begin_write()
-    token = db.session.get(FeedToken, token_id)
-    audit.record(
-        "feed.fetch",
-        outcome="denied",
-        object_type="feed_token",
-        object_id=token_id,
-        actor=token.user if token else None,
-        reason=reason,
-        status=status,
-        **({"why": why} if why else {}),
-    )
-    db.session.commit()
+    with unit_of_work():
+        token = db.session.get(FeedToken, token_id)
+        audit.record(
+            "feed.fetch",
+            outcome="denied",
+            object_type="feed_token",
+            object_id=token_id,
+            actor=token.user if token else None,
+            reason=reason,
+            status=status,
+            **({"why": why} if why else {}),
+        )

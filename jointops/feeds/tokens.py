@@ -30,6 +30,7 @@ from calendars import FeedKind
 from jointops import audit
 from jointops.extensions import db
 from jointops.models import FeedToken, Resource, User, utcnow
+from jointops.transactions import unit_of_work
 from jointops.visibility import viewer_of
 
 #: the shape of ``secrets.token_urlsafe(32)``: 43 URL-safe characters, 256 bits
@@ -188,7 +189,7 @@ def tokens_of(user: User) -> list[FeedToken]:
 def create(
     user: User, label: str, scope_text: str, *, actor: User | None = None, via: str = "web"
 ) -> tuple[FeedToken, str]:
-    """Make a token for ``user`` and commit; returns it and its secret (never stored).
+    """Make a token for ``user``; returns it and its secret (never stored).
 
     Raises ``ScopeError`` or ``TokenLimit`` (nothing stored) when it may not be made.
     """
@@ -199,46 +200,46 @@ def create(
     reason = refusal(user, scope)
     if reason is not None:
         raise ScopeError(reason)
-    live = db.session.scalar(
-        select(func.count())
-        .select_from(FeedToken)
-        .where(FeedToken.user_id == user.id, FeedToken.revoked_at.is_(None))
-    )
-    if (live or 0) >= MAX_LIVE_TOKENS:
-        raise TokenLimit(f"at most {MAX_LIVE_TOKENS} live feed tokens; revoke one first")
-    secret = secrets.token_urlsafe(32)
-    token = FeedToken(token_hash=hash_secret(secret), user=user, label=label, scope=str(scope))
-    db.session.add(token)
-    db.session.flush()
-    audit.record(
-        "feed_token.create",
-        object_type="feed_token",
-        object_id=token.id,
-        actor=actor or user,
-        owner=user.username,
-        scope=token.scope,
-        via=via,
-    )
-    db.session.commit()
+    with unit_of_work():
+        live = db.session.scalar(
+            select(func.count())
+            .select_from(FeedToken)
+            .where(FeedToken.user_id == user.id, FeedToken.revoked_at.is_(None))
+        )
+        if (live or 0) >= MAX_LIVE_TOKENS:
+            raise TokenLimit(f"at most {MAX_LIVE_TOKENS} live feed tokens; revoke one first")
+        secret = secrets.token_urlsafe(32)
+        token = FeedToken(token_hash=hash_secret(secret), user=user, label=label, scope=str(scope))
+        db.session.add(token)
+        db.session.flush()
+        audit.record(
+            "feed_token.create",
+            object_type="feed_token",
+            object_id=token.id,
+            actor=actor or user,
+            owner=user.username,
+            scope=token.scope,
+            via=via,
+        )
     return token, secret
 
 
 def revoke(token: FeedToken, reason: str, *, actor: User | None = None, via: str = "web") -> bool:
-    """Revoke ``token`` at once and commit; False when it already was."""
+    """Revoke ``token`` at once; False when it already was."""
     if token.revoked:
         return False
-    token.revoked_at = utcnow()
-    token.revoke_reason = reason[:32]
-    audit.record(
-        "feed_token.revoke",
-        object_type="feed_token",
-        object_id=token.id,
-        actor=actor,
-        username=None if actor else via,
-        owner=token.user.username,
-        reason=reason,
-    )
-    db.session.commit()
+    with unit_of_work():
+        token.revoked_at = utcnow()
+        token.revoke_reason = reason[:32]
+        audit.record(
+            "feed_token.revoke",
+            object_type="feed_token",
+            object_id=token.id,
+            actor=actor,
+            username=None if actor else via,
+            owner=token.user.username,
+            reason=reason,
+        )
     return True
 
 

@@ -19,6 +19,7 @@ from jointops.config import DEMO_DIRECTORY
 from jointops.extensions import db
 from jointops.identity import sessions
 from jointops.models import Agency, User, utcnow
+from jointops.transactions import unit_of_work
 
 EXTENSION_KEY = "jointops.identity.directory"
 
@@ -113,26 +114,27 @@ def sync_directory(directory: Directory | None = None) -> SyncReport:
     """Bring agencies and users in line with the directory; users who left are deactivated."""
     directory = directory or get_directory()
     report = SyncReport()
-    for agency in directory.agencies():
-        upsert_agency(agency)
-        report.agencies += 1
-    db.session.flush()
-    known = {u.username: u for u in db.session.scalars(select(User))}
-    seen: set[str] = set()
-    for found in directory.users():
-        seen.add(found.username)
-        if found.username in known:
-            report.updated += 1
-        else:
-            report.created.append(found.username)
-        mirror_user(found)
-    for username, user in known.items():
-        if username not in seen and user.active:
-            user.active = False
-            sessions.end_all(user, "deactivated")
-            report.deactivated.append(username)
-    directory_synced.send(report)
-    db.session.commit()
+    agencies, users = directory.agencies(), list(directory.users())  # no lock held meanwhile
+    with unit_of_work():
+        for agency in agencies:
+            upsert_agency(agency)
+            report.agencies += 1
+        db.session.flush()
+        known = {u.username: u for u in db.session.scalars(select(User))}
+        seen: set[str] = set()
+        for found in users:
+            seen.add(found.username)
+            if found.username in known:
+                report.updated += 1
+            else:
+                report.created.append(found.username)
+            mirror_user(found)
+        for username, user in known.items():
+            if username not in seen and user.active:
+                user.active = False
+                sessions.end_all(user, "deactivated")
+                report.deactivated.append(username)
+        directory_synced.send(report)
     return report
 
 

@@ -29,7 +29,7 @@ def locked_until(username: str) -> datetime | None:
 
 
 def record_failure(username: str) -> bool:
-    """Count a failure (atomically, in its own commit); True when it locks the account."""
+    """Count a failure atomically, in the caller's unit of work; True when it locks the account."""
     name, now = key(username), utcnow()
     bumped = db.session.execute(
         update(LoginThrottle)
@@ -48,7 +48,6 @@ def record_failure(username: str) -> bool:
     if locks and row is not None:
         row.locked_until = now + timedelta(minutes=config["LOCKOUT_MINUTES"])
         row.failures = 0
-    db.session.commit()
     return locks
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from jointops.extensions import db, login_manager
 from jointops.models import User, UserSession, utcnow
-from jointops.transactions import begin_write
+from jointops.transactions import unit_of_work
 
 #: last_seen_at is written at most this often, so that reads stay reads
 TOUCH_EVERY = timedelta(seconds=60)
@@ -89,9 +89,8 @@ def resume(token: str | None, user_id: str) -> tuple[User | None, str | None]:
 
 def _write_now(statement: Any, **values: Any) -> None:
     """A small write during a request that otherwise only reads."""
-    begin_write()
-    db.session.execute(statement.values(**values))
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(statement.values(**values))
 
 
 def end(row: UserSession, reason: str) -> None:

@@ -6,16 +6,24 @@ same things with the same words and the same audit trail.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import session
 from flask_login import login_user, logout_user
 
-from auth.directory import DirectoryUnavailable, InvalidCredentials
+from auth.directory import (
+    DirectoryAgency,
+    DirectoryUnavailable,
+    DirectoryUser,
+    InvalidCredentials,
+)
 from jointops import audit
 from jointops.extensions import db
 from jointops.identity import lockout, sessions
 from jointops.identity.directory import get_directory, mirror_user, record_login, upsert_agency
 from jointops.models import User
 from jointops.officetime import fmt_time
+from jointops.transactions import end_read, unit_of_work
 
 BAD_LOGIN = "Unknown username or wrong password."
 NO_ACCESS = "Your account has no JointOps role or agency. Ask your administrator."
@@ -30,56 +38,71 @@ class SignInRefused(Exception):
 
 
 def sign_in(username: str, password: str) -> User:
-    """Authenticate against the directory and open a session; audited either way."""
+    """Authenticate against the directory and open a session; audited either way.
+
+    The directory is asked with no transaction open (no SQLite write lock held
+    while it answers); what it said is then mirrored, and the session opened,
+    in one unit of work.
+    """
     username = username.strip()
     try:
-        user = _authenticate(username, password)
-    except SignInRefused as refused:
-        audit.record_now("login", outcome=refused.outcome, username=username[:128])
+        found = _ask_directory(username, password)
+    except SignInRefused as exc:
+        audit.record_now("login", outcome=exc.outcome, username=username[:128])
         raise
-    session.clear()
-    session["sid"] = sessions.start(user)
-    login_user(user)
-    audit.record("login", actor=user)
-    db.session.commit()
+    refused: SignInRefused | None = None
+    with unit_of_work():
+        for agency in found.agencies:
+            upsert_agency(agency)
+        db.session.flush()
+        user = mirror_user(found.user)
+        if user.agency is None or not user.roles:
+            # The directory has the last word: the mirror keeps no stale role, and
+            # sessions opened under the old roles end now, not at the next sync.
+            sessions.end_all(user, "no_access")
+            refused = SignInRefused(NO_ACCESS, 403, "no_access")
+            audit.record("login", outcome=refused.outcome, username=username[:128])
+        else:
+            lockout.clear(username)
+            record_login(user)
+            session.clear()
+            session["sid"] = sessions.start(user)
+            login_user(user)
+            audit.record("login", actor=user)
+    if refused is not None:
+        raise refused
     return user
 
 
-def _authenticate(username: str, password: str) -> User:
+@dataclass(frozen=True)
+class _Found:
+    user: DirectoryUser
+    agencies: list[DirectoryAgency]
+
+
+def _ask_directory(username: str, password: str) -> _Found:
     until = lockout.locked_until(username)
     if until is not None:
         raise SignInRefused(
             f"Too many failed sign-ins. Try again after {fmt_time(until)}.", 429, "locked"
         )
-    db.session.commit()  # hold no SQLite write lock while the directory answers
+    end_read()
     directory = get_directory()
     try:
         found = directory.authenticate(username, password)
         agencies = [a for a in directory.agencies() if a.code == found.agency_code]
     except InvalidCredentials:
-        lockout.record_failure(username)
+        with unit_of_work():
+            lockout.record_failure(username)
         raise SignInRefused(BAD_LOGIN, 401, "failure") from None
     except DirectoryUnavailable as exc:
         raise SignInRefused(str(exc), 503, "unavailable") from None
-    for agency in agencies:
-        upsert_agency(agency)
-    db.session.flush()
-    user = mirror_user(found)
-    if user.agency is None or not user.roles:
-        # The directory has the last word: the mirror keeps no stale role, and
-        # sessions opened under the old roles end now, not at the next sync.
-        sessions.end_all(user, "no_access")
-        db.session.commit()
-        raise SignInRefused(NO_ACCESS, 403, "no_access")
-    lockout.clear(username)
-    record_login(user)
-    db.session.flush()
-    return user
+    return _Found(found, agencies)
 
 
 def sign_out() -> None:
-    sessions.end_by_token(session.get("sid"), "logout")
-    audit.record("logout")
-    db.session.commit()
+    with unit_of_work():
+        sessions.end_by_token(session.get("sid"), "logout")
+        audit.record("logout")
     logout_user()
     session.clear()

@@ -47,7 +47,7 @@ from jointops.extensions import db
 from jointops.jobs import lease, registry
 from jointops.jobs.registry import JobSpec
 from jointops.models import JobRun, utcnow
-from jointops.transactions import begin_write
+from jointops.transactions import unit_of_work
 
 log = logging.getLogger("jointops.jobs.scheduler")
 
@@ -120,12 +120,10 @@ def run_once(app: Flask, spec: JobSpec, scheduled_for: datetime, holder: str) ->
     scheduled_for = scheduled_for.astimezone(UTC)
     with app.app_context():
         try:
-            begin_write(discard=True)
-            run = JobRun(job_id=spec.id, scheduled_for=scheduled_for, holder=holder)
-            db.session.add(run)
-            db.session.commit()
+            with unit_of_work():
+                run = JobRun(job_id=spec.id, scheduled_for=scheduled_for, holder=holder)
+                db.session.add(run)
         except IntegrityError:
-            db.session.rollback()
             log.info("job %s at %s: already claimed", spec.id, scheduled_for.isoformat())
             return None
         run_id = run.id
@@ -137,15 +135,15 @@ def run_once(app: Flask, spec: JobSpec, scheduled_for: datetime, holder: str) ->
             figures, outcome = {}, "failure"
             error = "".join(traceback.format_exception(exc))[-ERROR_LIMIT:]
         try:
-            begin_write(discard=True)
-            run = db.session.get(JobRun, run_id, populate_existing=True)
-            assert run is not None  # noqa: S101 - nothing deletes runs meanwhile
-            run.finished_at = utcnow()
-            run.outcome = outcome
-            run.error = error
-            run.figures = figures
-            db.session.commit()
-            return run
+            db.session.rollback()  # what a failed job left unfinished is not ours to keep
+            with unit_of_work():
+                finished = db.session.get(JobRun, run_id, populate_existing=True)
+                assert finished is not None  # noqa: S101 - nothing deletes runs meanwhile
+                finished.finished_at = utcnow()
+                finished.outcome = outcome
+                finished.error = error
+                finished.figures = figures
+            return finished
         finally:
             db.session.remove()
 
@@ -161,19 +159,18 @@ def mark_interrupted(app: Flask, holder: str) -> int:
     """
     with app.app_context():
         try:
-            begin_write(discard=True)
-            runs = db.session.scalars(
-                select(JobRun).where(JobRun.outcome == "running", JobRun.holder != holder)
-            ).all()
-            now = utcnow()
-            for run in runs:
-                run.outcome = INTERRUPTED
-                run.finished_at = now
-                run.error = (
-                    f"Its scheduler ({run.holder}) stopped before the run ended; "
-                    f"{holder} leads now."
-                )
-            db.session.commit()
+            with unit_of_work():
+                runs = db.session.scalars(
+                    select(JobRun).where(JobRun.outcome == "running", JobRun.holder != holder)
+                ).all()
+                now = utcnow()
+                for run in runs:
+                    run.outcome = INTERRUPTED
+                    run.finished_at = now
+                    run.error = (
+                        f"Its scheduler ({run.holder}) stopped before the run ended; "
+                        f"{holder} leads now."
+                    )
             return len(runs)
         finally:
             db.session.remove()

@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 
 from jointops.extensions import db
 from jointops.models import Notification, User, utcnow
-from jointops.transactions import begin_write
+from jointops.transactions import unit_of_work
 
 
 def unread_count(user: User) -> int:
@@ -33,11 +33,10 @@ def inbox(user: User, limit: int = 200) -> list[Notification]:
 
 
 def mark_all_read(user: User) -> int:
-    begin_write()
-    result = db.session.execute(
-        update(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
-    db.session.commit()
+    with unit_of_work():
+        result = db.session.execute(
+            update(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .values(read_at=utcnow())
+        )
     return int(getattr(result, "rowcount", 0) or 0)

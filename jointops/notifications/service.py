@@ -18,9 +18,11 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from jointops import audit
 from jointops.config import EMAIL_CATEGORIES
 from jointops.extensions import db
 from jointops.models import Notification, NotificationPreference, OutboxEmail, User, utcnow
+from jointops.transactions import unit_of_work
 
 #: the categories, as the settings page names them (keys: ``config.EMAIL_CATEGORIES``)
 CATEGORIES: dict[str, str] = {
@@ -94,6 +96,18 @@ def set_email_choices(user: User, choices: dict[str, bool], now: datetime | None
             row = NotificationPreference(user_id=user.id, category=category)
             db.session.add(row)
         row.email, row.updated_at = wanted, now
+
+
+def save_email_choices(user: User, choices: dict[str, bool]) -> None:
+    """The settings page's use case: store the choices, audited."""
+    with unit_of_work():
+        set_email_choices(user, choices)
+        audit.record(
+            "settings.notifications",
+            object_type="user",
+            object_id=user.id,
+            email=sorted(c for c, on in choices.items() if on),
+        )
 
 
 def gets_email(user: User, category: str) -> bool:

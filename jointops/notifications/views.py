@@ -8,8 +8,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from jointops import audit
-from jointops.extensions import db
 from jointops.forms import CsrfOnlyForm
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.notifications import inbox
@@ -73,13 +71,6 @@ def settings() -> tuple[str, int] | Response:
         ]
     if refused:
         return _render(form, 400)
-    notify.set_email_choices(user, {c: on for c, on in wanted.items() if c in allowed})
-    audit.record(
-        "settings.notifications",
-        object_type="user",
-        object_id=user.id,
-        email=sorted(c for c, on in wanted.items() if on),
-    )
-    db.session.commit()
+    notify.save_email_choices(user, {c: on for c, on in wanted.items() if c in allowed})
     flash("Your notification settings are saved.", "success")
     return redirect(url_for("notifications.settings"))

@@ -26,7 +26,7 @@ from jointops.deconfliction.records import target_record
 from jointops.deconfliction.sync import sync_target
 from jointops.extensions import db
 from jointops.models import Case, Target, TargetIdentifier, TargetKey, User, utcnow
-from jointops.transactions import begin_write
+from jointops.transactions import unit_of_work
 
 VALIDITY_YEARS = 5
 #: form field / CSV column -> identifier kind
@@ -257,50 +257,47 @@ def store_targets(
     if actor.agency_id is None:
         raise TargetErrors({"case_id": ["You belong to no agency."]})
     agency_id = actor.agency_id
-    begin_write(discard=True)
     stored: list[Target] = []
     try:
-        for draft in drafts:
-            current = (
-                db.session.get(Target, target.id, populate_existing=True)
-                if target is not None
-                else None
-            )
-            _check_case(draft, agency_id)
-            if ref_taken(agency_id, draft.ref, current.id if current else None):
-                raise TargetErrors({"target_ref": [f"{draft.ref} is already a target of yours."]})
-            now = utcnow()
-            creating = current is None
-            row = current or Target(
-                agency_id=agency_id,
-                submitter_id=actor.id,
-                validated_at=now,
-                expires_at=years_after(now),
-                aliases=[],
-            )
-            if creating:
-                db.session.add(row)
-            changed = apply_draft(draft, row)
-            if changed and not creating:
-                row.updated_at = now
-            db.session.flush()
-            audit.record(
-                "target.create" if creating else "target.update",
-                object_type="target",
-                object_id=row.id,
-                actor=actor,
-                ref=row.ref,
-                changed=sorted(changed),
-                via=via,
-            )
-            stored.append(row)
-        db.session.commit()
+        with unit_of_work():
+            for draft in drafts:
+                current = (
+                    db.session.get(Target, target.id, populate_existing=True)
+                    if target is not None
+                    else None
+                )
+                _check_case(draft, agency_id)
+                if ref_taken(agency_id, draft.ref, current.id if current else None):
+                    raise TargetErrors(
+                        {"target_ref": [f"{draft.ref} is already a target of yours."]}
+                    )
+                now = utcnow()
+                creating = current is None
+                row = current or Target(
+                    agency_id=agency_id,
+                    submitter_id=actor.id,
+                    validated_at=now,
+                    expires_at=years_after(now),
+                    aliases=[],
+                )
+                if creating:
+                    db.session.add(row)
+                changed = apply_draft(draft, row)
+                if changed and not creating:
+                    row.updated_at = now
+                db.session.flush()
+                audit.record(
+                    "target.create" if creating else "target.update",
+                    object_type="target",
+                    object_id=row.id,
+                    actor=actor,
+                    ref=row.ref,
+                    changed=sorted(changed),
+                    via=via,
+                )
+                stored.append(row)
     except IntegrityError:
-        db.session.rollback()
         raise TargetErrors({"target_ref": ["That reference was taken a moment ago."]}) from None
-    except BaseException:
-        db.session.rollback()
-        raise
     return stored
 
 
@@ -312,34 +309,35 @@ def deconflict_targets(targets: list[Target], actor: User | None) -> None:
 
 def revalidate(target: Target, actor: User, reason: str) -> Target:
     """Validate the target again from now, for another five years; the reason is kept."""
-    begin_write(discard=True)
-    row = db.session.get_one(Target, target.id, populate_existing=True)
-    now = utcnow()
-    before = row.expires_at
-    row.validated_at, row.expires_at = now, years_after(now)
-    row.revalidation_reason = reason
-    row.updated_at = now
-    audit.record(
-        "target.revalidate",
-        object_type="target",
-        object_id=row.id,
-        actor=actor,
-        reason=reason,
-        expired_before=before.isoformat(),
-    )
-    db.session.commit()
+    with unit_of_work():
+        row = db.session.get_one(Target, target.id, populate_existing=True)
+        now = utcnow()
+        before = row.expires_at
+        row.validated_at, row.expires_at = now, years_after(now)
+        row.revalidation_reason = reason
+        row.updated_at = now
+        audit.record(
+            "target.revalidate",
+            object_type="target",
+            object_id=row.id,
+            actor=actor,
+            reason=reason,
+            expired_before=before.isoformat(),
+        )
     deconflict_targets([row], actor)  # an expired target is deconflicted again
     return row
 
 
 def create_case(agency_id: int, number: str, title: str, lead: User) -> Case:
-    begin_write(discard=True)
-    if db.session.scalar(select(Case.id).where(Case.agency_id == agency_id, Case.number == number)):
-        db.session.rollback()
-        raise TargetErrors({"number": [f"{number} is already a case of your agency."]})
-    case = Case(agency_id=agency_id, number=number, title=title, lead_id=lead.id)
-    db.session.add(case)
-    db.session.flush()
-    audit.record("case.create", object_type="case", object_id=case.id, actor=lead, number=number)
-    db.session.commit()
+    with unit_of_work():
+        if db.session.scalar(
+            select(Case.id).where(Case.agency_id == agency_id, Case.number == number)
+        ):
+            raise TargetErrors({"number": [f"{number} is already a case of your agency."]})
+        case = Case(agency_id=agency_id, number=number, title=title, lead_id=lead.id)
+        db.session.add(case)
+        db.session.flush()
+        audit.record(
+            "case.create", object_type="case", object_id=case.id, actor=lead, number=number
+        )
     return case

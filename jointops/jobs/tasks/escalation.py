@@ -23,7 +23,7 @@ from jointops.jobs.registry import job
 from jointops.models import Alert, AlertEscalation, AlertStatus
 from jointops.notifications.service import notify
 from jointops.officetime import fmt_datetime
-from jointops.transactions import begin_write
+from jointops.transactions import unit_of_work
 
 
 def _waited(delta: timedelta) -> str:
@@ -53,49 +53,48 @@ def escalate(now: datetime) -> Mapping[str, Any]:
     after = timedelta(minutes=config["ESCALATE_AFTER_MINUTES"])
     before = timedelta(hours=config["ESCALATE_BEFORE_START_HOURS"])
     repeat = timedelta(minutes=config["ESCALATION_REPEAT_MINUTES"])
-    begin_write()
-    overdue = db.session.scalars(
-        select(Alert)
-        .where(
-            Alert.status == AlertStatus.OPEN.value,  # both acknowledged: "acknowledged"
-            or_(Alert.acked_a_at.is_(None), Alert.acked_b_at.is_(None)),
-            or_(
-                Alert.raised_at <= now - after,
-                and_(Alert.starts_at.is_not(None), Alert.starts_at < now + before),
-            ),
-        )
-        .order_by(Alert.id)
-    ).all()
-    escalated = notified = 0
-    for alert in overdue:
-        done = {
-            e.side: e
-            for e in db.session.scalars(
-                select(AlertEscalation).where(AlertEscalation.alert_id == alert.id)
+    with unit_of_work():
+        overdue = db.session.scalars(
+            select(Alert)
+            .where(
+                Alert.status == AlertStatus.OPEN.value,  # both acknowledged: "acknowledged"
+                or_(Alert.acked_a_at.is_(None), Alert.acked_b_at.is_(None)),
+                or_(
+                    Alert.raised_at <= now - after,
+                    and_(Alert.starts_at.is_not(None), Alert.starts_at < now + before),
+                ),
             )
-        }
-        due: list[AlertEscalation] = []
-        for side, acked_at in (("a", alert.acked_a_at), ("b", alert.acked_b_at)):
-            record = done.get(side)
-            if acked_at is not None or (record and record.last_escalated_at > now - repeat):
-                continue
-            if record is None:
-                record = AlertEscalation(
-                    alert_id=alert.id, side=side, count=0, first_escalated_at=now
+            .order_by(Alert.id)
+        ).all()
+        escalated = notified = 0
+        for alert in overdue:
+            done = {
+                e.side: e
+                for e in db.session.scalars(
+                    select(AlertEscalation).where(AlertEscalation.alert_id == alert.id)
                 )
-                db.session.add(record)
-            record.count += 1
-            record.last_escalated_at = now
-            due.append(record)
-        if not due:
-            continue
-        agencies = {"a": alert.agency_a.code, "b": alert.agency_b.code}
-        text = escalation_text(
-            alert, [agencies[r.side] for r in due], max(r.count for r in due), now
-        )
-        for user in overseers(alert):
-            notify(user, "escalation", text, alert_link(alert), alert_id=alert.id, now=now)
-            notified += 1
-        escalated += 1
-    db.session.commit()
+            }
+            due: list[AlertEscalation] = []
+            for side, acked_at in (("a", alert.acked_a_at), ("b", alert.acked_b_at)):
+                record = done.get(side)
+                if acked_at is not None or (record and record.last_escalated_at > now - repeat):
+                    continue
+                if record is None:
+                    record = AlertEscalation(
+                        alert_id=alert.id, side=side, count=0, first_escalated_at=now
+                    )
+                    db.session.add(record)
+                record.count += 1
+                record.last_escalated_at = now
+                due.append(record)
+            if not due:
+                continue
+            agencies = {"a": alert.agency_a.code, "b": alert.agency_b.code}
+            text = escalation_text(
+                alert, [agencies[r.side] for r in due], max(r.count for r in due), now
+            )
+            for user in overseers(alert):
+                notify(user, "escalation", text, alert_link(alert), alert_id=alert.id, now=now)
+                notified += 1
+            escalated += 1
     return {"overdue": len(overdue), "escalated": escalated, "notifications": notified}

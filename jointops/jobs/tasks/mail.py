@@ -28,7 +28,7 @@ from jointops import audit
 from jointops.extensions import db
 from jointops.jobs.registry import job
 from jointops.models import OutboxEmail
-from jointops.transactions import begin_write
+from jointops.transactions import end_read, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -85,45 +85,42 @@ def _permanent(exc: Exception) -> bool:
 
 
 def _claim(row_id: int, now: datetime) -> OutboxEmail | None:
-    begin_write()
-    row = db.session.get(OutboxEmail, row_id, populate_existing=True)
-    if row is None or row.sent_at or row.gave_up_at or row.next_attempt_at > now:
-        db.session.rollback()
-        return None
-    row.attempts += 1
-    row.last_attempt_at = now
-    row.next_attempt_at = now + CLAIM
-    db.session.commit()
+    with unit_of_work():
+        row = db.session.get(OutboxEmail, row_id, populate_existing=True)
+        if row is None or row.sent_at or row.gave_up_at or row.next_attempt_at > now:
+            return None
+        row.attempts += 1
+        row.last_attempt_at = now
+        row.next_attempt_at = now + CLAIM
     return row
 
 
 def _failed(row: OutboxEmail, exc: Exception, now: datetime) -> bool:
     """Record a failure; True when this was the last attempt."""
-    begin_write()
-    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    if row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"] or _permanent(exc):
-        row.gave_up_at = now
-        log.error(
-            "e-mail %s to user %s given up after %d attempts: %s",
-            row.id,
-            row.user_id,
-            row.attempts,
-            row.last_error,
-        )
-        entry = audit.record(
-            "mail.gave_up",
-            outcome="failure",
-            object_type="outbox_email",
-            object_id=row.id,
-            username="mail job",
-            attempts=row.attempts,
-            category=row.category,
-        )
-        entry.at = now
-    else:
-        row.next_attempt_at = now + backoff(row.attempts)
-        log.warning("e-mail %s attempt %d failed: %s", row.id, row.attempts, row.last_error)
-    db.session.commit()
+    with unit_of_work():
+        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"] or _permanent(exc):
+            row.gave_up_at = now
+            log.error(
+                "e-mail %s to user %s given up after %d attempts: %s",
+                row.id,
+                row.user_id,
+                row.attempts,
+                row.last_error,
+            )
+            entry = audit.record(
+                "mail.gave_up",
+                outcome="failure",
+                object_type="outbox_email",
+                object_id=row.id,
+                username="mail job",
+                attempts=row.attempts,
+                category=row.category,
+            )
+            entry.at = now
+        else:
+            row.next_attempt_at = now + backoff(row.attempts)
+            log.warning("e-mail %s attempt %d failed: %s", row.id, row.attempts, row.last_error)
     return row.gave_up_at is not None
 
 
@@ -142,7 +139,7 @@ def send_outbox(now: datetime) -> Mapping[str, Any]:
         .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
         .limit(BATCH)
     ).all()
-    db.session.commit()
+    end_read()
     sent = failed = gave_up = 0
     smtp: smtplib.SMTP | None = None
     try:
@@ -161,10 +158,9 @@ def send_outbox(now: datetime) -> Mapping[str, Any]:
                     _close(smtp)
                     smtp = None
                 continue
-            begin_write()
-            row.sent_at = now
-            row.last_error = ""
-            db.session.commit()
+            with unit_of_work():
+                row.sent_at = now
+                row.last_error = ""
             sent += 1
     finally:
         if smtp is not None:

@@ -21,7 +21,7 @@ from jointops.jobs.registry import job
 from jointops.models import Event, EventReminder, EventStatus
 from jointops.notifications.service import notify
 from jointops.officetime import fmt_range
-from jointops.transactions import begin_write
+from jointops.transactions import unit_of_work
 
 REMINDED = (EventStatus.PLANNED.value, EventStatus.CONFIRMED.value)
 
@@ -44,46 +44,45 @@ def reminder_text(event: Event, now: datetime) -> str:
 def send_reminders(now: datetime) -> Mapping[str, Any]:
     """Remind the participants of events starting within the largest offset."""
     offsets = sorted(set(current_app.config["REMINDER_OFFSETS_MINUTES"]))
-    begin_write()
-    events = db.session.scalars(
-        select(Event)
-        .where(
-            Event.starts_at > now,
-            Event.starts_at <= now + timedelta(minutes=max(offsets)),
-            Event.status.in_(REMINDED),
-        )
-        .order_by(Event.starts_at, Event.id)
-    ).all()
-    sent = 0
-    for event in events:
-        due = [o for o in offsets if event.starts_at - timedelta(minutes=o) <= now]
-        if not due:
-            continue
-        done = {
-            (row.user_id, row.offset_minutes)
-            for row in db.session.execute(
-                select(EventReminder.user_id, EventReminder.offset_minutes).where(
-                    EventReminder.event_id == event.id,
-                    EventReminder.starts_at == event.starts_at,
-                )
+    with unit_of_work():
+        events = db.session.scalars(
+            select(Event)
+            .where(
+                Event.starts_at > now,
+                Event.starts_at <= now + timedelta(minutes=max(offsets)),
+                Event.status.in_(REMINDED),
             )
-        }
-        for participant in event.participants:
-            user = participant.user
-            missing = [o for o in due if (user.id, o) not in done]
-            if not missing or not user.active:
+            .order_by(Event.starts_at, Event.id)
+        ).all()
+        sent = 0
+        for event in events:
+            due = [o for o in offsets if event.starts_at - timedelta(minutes=o) <= now]
+            if not due:
                 continue
-            for offset in missing:
-                db.session.add(
-                    EventReminder(
-                        event_id=event.id,
-                        user_id=user.id,
-                        offset_minutes=offset,
-                        starts_at=event.starts_at,
-                        sent_at=now,
+            done = {
+                (row.user_id, row.offset_minutes)
+                for row in db.session.execute(
+                    select(EventReminder.user_id, EventReminder.offset_minutes).where(
+                        EventReminder.event_id == event.id,
+                        EventReminder.starts_at == event.starts_at,
                     )
                 )
-            notify(user, "reminder", reminder_text(event, now), f"/events/{event.id}", now=now)
-            sent += 1
-    db.session.commit()
+            }
+            for participant in event.participants:
+                user = participant.user
+                missing = [o for o in due if (user.id, o) not in done]
+                if not missing or not user.active:
+                    continue
+                for offset in missing:
+                    db.session.add(
+                        EventReminder(
+                            event_id=event.id,
+                            user_id=user.id,
+                            offset_minutes=offset,
+                            starts_at=event.starts_at,
+                            sent_at=now,
+                        )
+                    )
+                notify(user, "reminder", reminder_text(event, now), f"/events/{event.id}", now=now)
+                sent += 1
     return {"events": len(events), "reminders": sent}

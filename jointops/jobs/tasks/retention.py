@@ -47,7 +47,7 @@ from jointops.models import (
 )
 from jointops.notifications.service import notify
 from jointops.officetime import fmt_datetime
-from jointops.transactions import begin_write
+from jointops.transactions import unit_of_work
 
 PURGED_REASON = "a target was purged at the end of its retention period"
 
@@ -59,36 +59,35 @@ def target_link(target_id: int) -> str:
 def warn_expiring(now: datetime) -> int:
     """Warn each expiring target's supervisors once; returns the targets warned about."""
     horizon = now + timedelta(days=current_app.config["EXPIRY_WARNING_DAYS"])
-    begin_write()
-    warned = select(ExpiryWarning.target_id).where(
-        ExpiryWarning.target_id == Target.id, ExpiryWarning.expires_at == Target.expires_at
-    )
-    targets = db.session.scalars(
-        select(Target)
-        .where(Target.expires_at > now, Target.expires_at <= horizon, ~warned.exists())
-        .order_by(Target.expires_at, Target.id)
-    ).all()
-    for target in targets:
-        db.session.add(
-            ExpiryWarning(target_id=target.id, expires_at=target.expires_at, warned_at=now)
+    with unit_of_work():
+        warned = select(ExpiryWarning.target_id).where(
+            ExpiryWarning.target_id == Target.id, ExpiryWarning.expires_at == Target.expires_at
         )
-        supervisors = db.session.scalars(
-            select(User)
-            .join(UserRole)
-            .where(
-                UserRole.role == "supervisor",
-                User.agency_id == target.agency_id,
-                User.active.is_(True),
+        targets = db.session.scalars(
+            select(Target)
+            .where(Target.expires_at > now, Target.expires_at <= horizon, ~warned.exists())
+            .order_by(Target.expires_at, Target.id)
+        ).all()
+        for target in targets:
+            db.session.add(
+                ExpiryWarning(target_id=target.id, expires_at=target.expires_at, warned_at=now)
             )
-            .order_by(User.id)
-        )
-        text = (
-            f"Target {target.ref} (case {target.case.number}) expires "
-            f"{fmt_datetime(target.expires_at)}: re-validate it with a reason, or it is purged."
-        )
-        for user in supervisors:
-            notify(user, "retention", text, target_link(target.id), now=now)
-    db.session.commit()
+            supervisors = db.session.scalars(
+                select(User)
+                .join(UserRole)
+                .where(
+                    UserRole.role == "supervisor",
+                    User.agency_id == target.agency_id,
+                    User.active.is_(True),
+                )
+                .order_by(User.id)
+            )
+            text = (
+                f"Target {target.ref} (case {target.case.number}) expires "
+                f"{fmt_datetime(target.expires_at)}: re-validate it with a reason, or it is purged."
+            )
+            for user in supervisors:
+                notify(user, "retention", text, target_link(target.id), now=now)
     return len(targets)
 
 
@@ -135,83 +134,77 @@ def _scrub_alert_audit(values: dict[int, list[str]]) -> int:
 
 def purge_expired_targets(now: datetime) -> dict[str, int]:
     """Delete expired targets with their identifiers and keys; tombstone their alerts."""
-    begin_write()
-    targets = db.session.scalars(
-        select(Target)
-        .where(Target.expires_at <= now)
-        .options(selectinload(Target.identifiers), selectinload(Target.agency))
-        .order_by(Target.id)
-    ).all()
-    if not targets:
-        db.session.rollback()
-        return {"targets": 0, "identifiers": 0, "keys": 0, "alerts": 0}
-    ids = [t.id for t in targets]
-    keys = db.session.scalar(
-        select(func.count()).select_from(TargetKey).where(TargetKey.target_id.in_(ids))
-    )
-    alerts = db.session.scalars(
-        select(Alert).where(
-            or_(
-                and_(Alert.item_a_type == "target", Alert.item_a_id.in_(ids)),
-                and_(Alert.item_b_type == "target", Alert.item_b_id.in_(ids)),
+    with unit_of_work():
+        targets = db.session.scalars(
+            select(Target)
+            .where(Target.expires_at <= now)
+            .options(selectinload(Target.identifiers), selectinload(Target.agency))
+            .order_by(Target.id)
+        ).all()
+        if not targets:
+            return {"targets": 0, "identifiers": 0, "keys": 0, "alerts": 0}
+        ids = [t.id for t in targets]
+        keys = db.session.scalar(
+            select(func.count()).select_from(TargetKey).where(TargetKey.target_id.in_(ids))
+        )
+        alerts = db.session.scalars(
+            select(Alert).where(
+                or_(
+                    and_(Alert.item_a_type == "target", Alert.item_a_id.in_(ids)),
+                    and_(Alert.item_b_type == "target", Alert.item_b_id.in_(ids)),
+                )
+            )
+        ).all()
+        by_id = {t.id: t for t in targets}
+        values: dict[int, list[str]] = {}  # alert id -> the purged values it quoted
+        for alert in alerts:
+            for item_type, item_id in (
+                (alert.item_a_type, alert.item_a_id),
+                (alert.item_b_type, alert.item_b_id),
+            ):
+                if item_type == "target" and item_id in by_id:
+                    values.setdefault(alert.id, []).extend(item_values(by_id[item_id]))
+                    _tombstone(alert, by_id[item_id], now)
+        scrubbed = _scrub_alert_audit(values)
+        db.session.execute(
+            delete(Notification).where(
+                Notification.category == "retention",
+                Notification.link.in_([target_link(i) for i in ids]),
             )
         )
-    ).all()
-    by_id = {t.id: t for t in targets}
-    values: dict[int, list[str]] = {}  # alert id -> the purged values it quoted
-    for alert in alerts:
-        for item_type, item_id in (
-            (alert.item_a_type, alert.item_a_id),
-            (alert.item_b_type, alert.item_b_id),
-        ):
-            if item_type == "target" and item_id in by_id:
-                values.setdefault(alert.id, []).extend(item_values(by_id[item_id]))
-                _tombstone(alert, by_id[item_id], now)
-    scrubbed = _scrub_alert_audit(values)
-    db.session.execute(
-        delete(Notification).where(
-            Notification.category == "retention",
-            Notification.link.in_([target_link(i) for i in ids]),
+        figures = {
+            "targets": len(targets),
+            "identifiers": sum(len(t.identifiers) for t in targets),
+            "keys": int(keys or 0),
+            "alerts": len(alerts),
+            "audit_entries_scrubbed": scrubbed,
+        }
+        agencies = Counter(t.agency.code for t in targets)
+        for target in targets:
+            db.session.delete(target)  # identifiers and keys go with it (delete-orphan)
+        detail: dict[str, Any] = {"by_agency": dict(sorted(agencies.items())), **figures}
+        entry = audit.record(
+            "retention.purge_targets", object_type="target", username="retention job", **detail
         )
-    )
-    figures = {
-        "targets": len(targets),
-        "identifiers": sum(len(t.identifiers) for t in targets),
-        "keys": int(keys or 0),
-        "alerts": len(alerts),
-        "audit_entries_scrubbed": scrubbed,
-    }
-    agencies = Counter(t.agency.code for t in targets)
-    for target in targets:
-        db.session.delete(target)  # identifiers and keys go with it (delete-orphan)
-    entry = audit.record(
-        "retention.purge_targets",
-        object_type="target",
-        username="retention job",
-        by_agency=dict(sorted(agencies.items())),
-        **figures,
-    )
-    entry.at = now
-    db.session.commit()
+        entry.at = now
     return figures
 
 
 def purge_old_audit(now: datetime) -> int:
     """Delete audit entries older than the configured retention; the purge is audited."""
     cutoff = now - timedelta(days=current_app.config["AUDIT_RETENTION_DAYS"])
-    begin_write()
-    result = db.session.execute(delete(AuditEntry).where(AuditEntry.at < cutoff))
-    count = int(getattr(result, "rowcount", 0) or 0)
-    if count:
-        entry = audit.record(
-            "retention.purge_audit",
-            object_type="audit",
-            username="retention job",
-            entries=count,
-            older_than=cutoff.isoformat(),
-        )
-        entry.at = now
-    db.session.commit()
+    with unit_of_work():
+        result = db.session.execute(delete(AuditEntry).where(AuditEntry.at < cutoff))
+        count = int(getattr(result, "rowcount", 0) or 0)
+        if count:
+            entry = audit.record(
+                "retention.purge_audit",
+                object_type="audit",
+                username="retention job",
+                entries=count,
+                older_than=cutoff.isoformat(),
+            )
+            entry.at = now
     return count
 
 
@@ -221,13 +214,12 @@ JOB_RUN_RETENTION = timedelta(days=90)
 
 def purge_old_job_runs(now: datetime) -> int:
     """Delete the records of job runs that ended more than ``JOB_RUN_RETENTION`` ago."""
-    begin_write()
-    result = db.session.execute(
-        delete(JobRun).where(
-            JobRun.finished_at.is_not(None), JobRun.finished_at < now - JOB_RUN_RETENTION
+    with unit_of_work():
+        result = db.session.execute(
+            delete(JobRun).where(
+                JobRun.finished_at.is_not(None), JobRun.finished_at < now - JOB_RUN_RETENTION
+            )
         )
-    )
-    db.session.commit()
     return int(getattr(result, "rowcount", 0) or 0)
 
 
