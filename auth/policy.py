@@ -20,18 +20,33 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+#: The roles the directory grants (``auth.directory.ROLES`` spells the same names).
+INVESTIGATOR = "investigator"
+PROSECUTOR = "prosecutor"
+ADVOCATE = "advocate"
+SUPERVISOR = "supervisor"
+DECONFLICTION_OFFICER = "deconfliction_officer"
+ADMIN = "admin"
+
 LAW_ENFORCEMENT_KINDS = frozenset({"local", "state", "federal"})
-COVERT_ROLES = frozenset({"investigator", "supervisor"})
+COVERT_ROLES = frozenset({INVESTIGATOR, SUPERVISOR})
 
 #: Which roles may schedule each kind of event, and for which kinds of agency.
 CREATE_RIGHTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "operation": (frozenset({"investigator", "supervisor"}), LAW_ENFORCEMENT_KINDS),
+    "operation": (frozenset({INVESTIGATOR, SUPERVISOR}), LAW_ENFORCEMENT_KINDS),
     "interview": (
-        frozenset({"investigator", "supervisor", "prosecutor"}),
+        frozenset({INVESTIGATOR, SUPERVISOR, PROSECUTOR}),
         LAW_ENFORCEMENT_KINDS | {"prosecution"},
     ),
-    "appointment": (frozenset({"advocate", "supervisor"}), frozenset({"victim_services"})),
+    "appointment": (frozenset({ADVOCATE, SUPERVISOR}), frozenset({"victim_services"})),
 }
+
+
+def may_investigate(roles: Iterable[str], agency_kind: str | None) -> bool:
+    """Who may take part in an event as an investigator: investigators, and the supervisors
+    of law-enforcement agencies."""
+    held = set(roles)
+    return INVESTIGATOR in held or (SUPERVISOR in held and agency_kind in LAW_ENFORCEMENT_KINDS)
 
 
 class Visibility(enum.IntEnum):
@@ -108,11 +123,8 @@ def may_edit(viewer: Viewer, event: EventFacts) -> bool:
 # matched). The deconfliction officer mediates and sees both sides; the caller audits
 # every such view.
 
-ADVOCATE = "advocate"
-DECONFLICTION_OFFICER = "deconfliction_officer"
 TARGET_AGENCY_KINDS = LAW_ENFORCEMENT_KINDS | {"prosecution"}
-TARGET_EDITORS = frozenset({"investigator", "supervisor"})
-ALERT_RESOLVERS = frozenset({"supervisor", DECONFLICTION_OFFICER})
+TARGET_EDITORS = frozenset({INVESTIGATOR, SUPERVISOR})
 #: Replaces the other party's own values in a match explanation shown to one side.
 REDACTED = "[their record]"
 
@@ -169,7 +181,7 @@ def may_resolve(viewer: Viewer, a: AlertParty, b: AlertParty) -> bool:
     """A deconfliction officer, or a supervisor of one of the two parties."""
     if sees_both_sides(viewer):
         return True
-    return "supervisor" in viewer.roles and any(
+    return SUPERVISOR in viewer.roles and any(
         viewer.agency_code == p.agency_code and party_visible(viewer, p) for p in (a, b)
     )
 

@@ -42,23 +42,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchlib import (
+from flask_migrate import upgrade
+from sqlalchemy import func, insert, or_, select
+
+from bench.benchlib import (
     database,
     drop_kept_database,
     figures,
     kept_database,
     postgres_server,
 )
-from flask_migrate import upgrade
-from sqlalchemy import func, insert, or_, select
-
 from deconflict.events import grid_cell, search_area
 from deconflict.identifiers import InvalidIdentifier, normalize, vin_check_digit
 from deconflict.targets import target_keys, target_probe_keys
@@ -69,7 +69,7 @@ from jointops.deconfliction import records as rule_records
 from jointops.deconfliction.candidates import event_hits, target_hits
 from jointops.deconfliction.records import draft_target_record, target_record
 from jointops.deconfliction.target_keys import rebuild_keys
-from jointops.events.service import EventDraft
+from jointops.events.rules import EventDraft
 from jointops.extensions import db
 from jointops.identity.directory import sync_directory
 from jointops.models import (
@@ -982,7 +982,7 @@ def prepared(backend: str, args: argparse.Namespace, state: Path | None) -> Buil
         if state is not None:
             state.write_bytes(pickle.dumps(built))
         return built
-    built = pickle.loads(state.read_bytes())  # noqa: S301 - this bench wrote it
+    built = cast(Built, pickle.loads(state.read_bytes()))  # noqa: S301 - this bench wrote it
     progress(f"[{backend}] reusing the database kept in {args.keep}")
     if built.rules != RULES:
         started = time.perf_counter()

@@ -30,11 +30,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchlib import database, figures
 from flask_migrate import upgrade
 from icalendar import Calendar
 from sqlalchemy import select
 
+from bench.benchlib import database, figures
 from jointops import create_app
 from jointops.catalog import SUBTYPES
 from jointops.extensions import db

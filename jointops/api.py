@@ -12,8 +12,9 @@ from flask_wtf.csrf import generate_csrf
 from auth.policy import Visibility, creatable_kinds
 from jointops import audit
 from jointops.events.forms import EventForm
-from jointops.events.service import BookingConflict, NeedsConfirmation, save_event
-from jointops.extensions import csrf, db
+from jointops.events.rules import EventErrors
+from jointops.events.service import BookingConflict, NeedsConfirmation, find_event, save_event
+from jointops.extensions import csrf
 from jointops.identity.permissions import PUBLIC, SIGNED_IN, allow
 from jointops.identity.signin import SignInRefused, sign_in, sign_out
 from jointops.models import Event
@@ -125,7 +126,7 @@ def list_events() -> Reply:
 @bp.get("/events/<int:event_id>")
 @allow(SIGNED_IN)
 def get_event(event_id: int) -> Reply:
-    event = db.session.get(Event, event_id)
+    event = find_event(event_id)
     seen = visibility(current_user, event) if event is not None else Visibility.NONE
     if event is None or seen is Visibility.NONE:
         audit.record_now("event.view", outcome="denied", object_type="event", object_id=event_id)
@@ -152,6 +153,9 @@ def create_event() -> Reply:
             "error": "Confirm the warnings by sending confirm_warnings: true.",
             "warnings": [{"code": w.code, "message": w.message} for w in pending.warnings],
         }, 422
+    except EventErrors as refused:
+        form.show_errors(refused.errors)
+        return {"errors": {name: list(errs) for name, errs in form.errors.items()}}, 400
     except BookingConflict as conflict:
-        return {"error": str(conflict), "field": "room_id"}, 409
+        return {"error": str(conflict), "field": conflict.field}, 409
     return {"event": event_json(event, Visibility.FULL)}, 201

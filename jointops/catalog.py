@@ -11,17 +11,17 @@ from datetime import timedelta
 
 @dataclass(frozen=True)
 class Subtype:
+    """A type of event; an operation's default radius is the deconfliction rules' (deconflict)."""
+
     code: str
     label: str
-    #: default radius of the working area, for event deconfliction
-    radius_m: int = 500
 
 
 SUBTYPES: dict[str, tuple[Subtype, ...]] = {
     "operation": (
         Subtype("search_warrant", "Search warrant"),
         Subtype("undercover_meet", "Undercover meet"),
-        Subtype("surveillance", "Surveillance", radius_m=1500),
+        Subtype("surveillance", "Surveillance"),
         Subtype("arrest", "Arrest"),
         Subtype("victim_recovery", "Victim recovery"),
     ),
@@ -66,14 +66,6 @@ STATUS_LABELS = {
 }
 
 SENSITIVITY_LABELS = {"normal": "Normal", "restricted": "Restricted", "covert": "Covert"}
-
-RESOURCE_KIND_LABELS = {
-    "interview_room": "Interview room",
-    "soft_interview_room": "Soft interview room",
-    "conference_room": "Conference room",
-    "vehicle": "Vehicle",
-    "equipment": "Equipment",
-}
 
 ROLE_LABELS = {
     "investigator": "Investigator",

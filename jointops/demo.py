@@ -9,7 +9,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from jointops.events.service import EventDraft, save_event
+from jointops.events.rules import EventDraft
+from jointops.events.service import save_event
 from jointops.extensions import db
 from jointops.identity.directory import sync_directory
 from jointops.models import Agency, Alert, Case, Event, Resource, User

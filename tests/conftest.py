@@ -22,18 +22,22 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 import time_machine
 from flask import Flask, has_app_context
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import make_url
+from werkzeug.test import TestResponse
 
 from jointops import create_app
 from jointops.extensions import db
+
+if TYPE_CHECKING:
+    from jointops.models import User
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("JOINTOPS_TEST_POSTGRES_URL", "")
@@ -191,7 +195,7 @@ class IsolatedClient(FlaskClient):
     its objects are expired afterwards so the test sees what the request did.
     """
 
-    def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
         if has_app_context():
             db.session.commit()
         response = contextvars.Context().run(super().open, *args, **kwargs)
@@ -216,7 +220,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def runner(app: Flask) -> Any:
+def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
@@ -245,7 +249,7 @@ def login(app: Flask) -> Callable[[str], FlaskClient]:
     return sign_in
 
 
-def user(username: str) -> Any:
+def user(username: str) -> User:
     from sqlalchemy import select
 
     from jointops.models import User

@@ -45,7 +45,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, BinaryIO
 
 import ldap3
 from ldap3.core.exceptions import LDAPException
@@ -98,7 +98,7 @@ class SlapdServer:
         self.tls_port = free_port() if tls else None
         self.workdir: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
-        self._log = None
+        self._log: BinaryIO | None = None
         self._deferred: list[tuple[str, dict[str, list[str]]]] = []  # added over LDAP
 
     @property

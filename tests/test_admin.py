@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from jointops.extensions import db
 from jointops.models import AuditEntry, User
+
+Login = Callable[[str], FlaskClient]
 
 
 def _user(username: str) -> User:
@@ -15,14 +20,14 @@ def _user(username: str) -> User:
     return found
 
 
-def test_only_administrators_see_the_users_page(login) -> None:
+def test_only_administrators_see_the_users_page(login: Login) -> None:
     assert login("admin.pbso").get("/admin/users").status_code == 200
     assert login("supervisor.fbi").get("/admin/users").status_code == 403
     denied = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "access.denied"))
     assert [d.actor_username for d in denied] == ["supervisor.fbi"]
 
 
-def test_admin_unlocks_a_locked_account(app: Flask, login) -> None:
+def test_admin_unlocks_a_locked_account(app: Flask, login: Login) -> None:
     outsider = app.test_client()
     for _ in range(5):
         outsider.post("/login", data={"username": "investigator.fbi", "password": "no"})
@@ -39,7 +44,7 @@ def test_admin_unlocks_a_locked_account(app: Flask, login) -> None:
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "admin.unlock"))
 
 
-def test_admin_ends_a_users_sessions_everywhere(login) -> None:
+def test_admin_ends_a_users_sessions_everywhere(login: Login) -> None:
     victim = login("investigator.hsi")
     assert victim.get("/calendar").status_code == 200
     admin = login("admin.pbso")
@@ -50,5 +55,5 @@ def test_admin_ends_a_users_sessions_everywhere(login) -> None:
     assert entry is not None and entry.detail["ended"] == 1
 
 
-def test_unknown_user_ids_are_404(login) -> None:
+def test_unknown_user_ids_are_404(login: Login) -> None:
     assert login("admin.pbso").post("/admin/users/999999/unlock").status_code == 404

@@ -6,12 +6,13 @@ import time
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from jointops import create_app
 from tests.conftest import base_config
 
 
-def test_a_script_signs_in_and_reads_the_calendar(client) -> None:
+def test_a_script_signs_in_and_reads_the_calendar(client: FlaskClient) -> None:
     reply = client.post(
         "/api/login", json={"username": "supervisor.hsi", "password": "demo-password"}
     )
@@ -28,7 +29,7 @@ def test_a_script_signs_in_and_reads_the_calendar(client) -> None:
 
 
 @pytest.mark.parametrize("username", ["supervisor.hsi", "no.such.user", "admin*"])
-def test_refusals_do_not_tell_which_usernames_exist(client, username: str) -> None:
+def test_refusals_do_not_tell_which_usernames_exist(client: FlaskClient, username: str) -> None:
     reply = client.post("/api/login", json={"username": username, "password": "nope"})
     assert reply.status_code == 401
     assert reply.get_json()["error"] == "Unknown username or wrong password."
@@ -41,19 +42,19 @@ def test_refusals_do_not_tell_which_usernames_exist(client, username: str) -> No
         ({"username": " ", "password": "x"}, "username"),
     ],
 )
-def test_missing_fields_are_named(client, body: dict[str, str], field: str) -> None:
+def test_missing_fields_are_named(client: FlaskClient, body: dict[str, str], field: str) -> None:
     reply = client.post("/api/login", json=body)
     assert reply.status_code == 400
     assert field in reply.get_json()["errors"]
 
 
-def test_form_encoded_login_is_refused(client) -> None:
+def test_form_encoded_login_is_refused(client: FlaskClient) -> None:
     reply = client.post("/api/login", data={"username": "supervisor.hsi", "password": "x"})
     assert reply.status_code == 400
     assert "application/json" in reply.get_json()["error"]
 
 
-def test_lockout_answers_429(client) -> None:
+def test_lockout_answers_429(client: FlaskClient) -> None:
     for _ in range(5):
         client.post("/api/login", json={"username": "supervisor.hsi", "password": "nope"})
     reply = client.post(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from jointops.config import ConfigError, load_config, validate_config
@@ -64,7 +65,7 @@ def test_every_route_declares_who_may_use_it(app: Flask) -> None:
     assert undeclared == []
 
 
-def test_pages_need_a_signed_in_user(client) -> None:
+def test_pages_need_a_signed_in_user(client: FlaskClient) -> None:
     page = client.get("/calendar")
     assert page.status_code == 302
     assert "/login" in page.headers["Location"]
@@ -72,7 +73,7 @@ def test_pages_need_a_signed_in_user(client) -> None:
     assert client.get("/events/1").status_code == 302
 
 
-def test_security_headers_on_every_response(client) -> None:
+def test_security_headers_on_every_response(client: FlaskClient) -> None:
     response = client.get("/login")
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
@@ -85,7 +86,7 @@ def _audits(action: str) -> list[AuditEntry]:
     return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
-def test_login_through_the_directory_signs_in_and_audits(client) -> None:
+def test_login_through_the_directory_signs_in_and_audits(client: FlaskClient) -> None:
     page = client.get("/login")
     assert b"demo directory" in page.data.lower()
     response = client.post(
@@ -103,7 +104,9 @@ def test_login_through_the_directory_signs_in_and_audits(client) -> None:
 
 
 @pytest.mark.parametrize("username", ["supervisor.fbi", "nobody.here", "*)(uid=*))(|(uid=*"])
-def test_failed_login_says_the_same_thing_and_is_audited(client, username: str) -> None:
+def test_failed_login_says_the_same_thing_and_is_audited(
+    client: FlaskClient, username: str
+) -> None:
     response = client.post("/login", data={"username": username, "password": "wrong"})
     assert response.status_code == 401
     assert "Unknown username or wrong password." in response.get_data(as_text=True)
@@ -111,14 +114,14 @@ def test_failed_login_says_the_same_thing_and_is_audited(client, username: str) 
     assert client.get("/calendar").status_code == 302
 
 
-def test_empty_password_is_refused_by_the_form(client) -> None:
+def test_empty_password_is_refused_by_the_form(client: FlaskClient) -> None:
     response = client.post("/login", data={"username": "supervisor.fbi", "password": ""})
     assert response.status_code == 400
     assert "This field is required." in response.get_data(as_text=True)
     assert _audits("login") == []
 
 
-def test_login_never_redirects_off_site(client) -> None:
+def test_login_never_redirects_off_site(client: FlaskClient) -> None:
     response = client.post(
         "/login?next=//evil.example/x",
         data={"username": "advocate.vs", "password": "demo-password"},
@@ -126,7 +129,7 @@ def test_login_never_redirects_off_site(client) -> None:
     assert response.headers["Location"] == "/calendar"
 
 
-def test_logout_is_a_post_and_ends_the_session(client) -> None:
+def test_logout_is_a_post_and_ends_the_session(client: FlaskClient) -> None:
     client.post("/login", data={"username": "advocate.vs", "password": "demo-password"})
     assert client.get("/logout").status_code == 405
     assert client.post("/logout").status_code == 302

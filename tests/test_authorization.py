@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from jointops.events.service import EventDraft, save_event
+from jointops.events.rules import EventDraft
+from jointops.events.service import save_event
 from jointops.extensions import db
 from jointops.models import Agency, AuditEntry, Event, Resource, User
+
+Login = Callable[[str], FlaskClient]
 
 OBJECT_ARGS = {"event_id", "user_id"}
 
@@ -24,6 +29,7 @@ def _user(username: str) -> User:
 def _pbso_event(sensitivity: str, room: str | None) -> Event:
     owner = _user("investigator.pbso")
     agency = db.session.scalar(select(Agency).where(Agency.code == "PBSO"))
+    assert agency is not None
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=50)
     resources = []
     if room:
@@ -65,15 +71,15 @@ def _object_routes(app: Flask) -> list[tuple[str, str, str]]:
     [("normal", None), ("covert", None), ("normal", "Conference Room")],
 )
 def test_another_agency_cannot_read_or_change_an_event_by_id(
-    app: Flask, login, sensitivity: str, room: str | None
+    app: Flask, login: Login, sensitivity: str, room: str | None
 ) -> None:
     event = _pbso_event(sensitivity, room)
     snapshot = (event.version, event.status, event.title, event.starts_at)
     target_user = _user("investigator.pbso")
     outsider = login("investigator.fbi")
-    denied_before = db.session.scalar(
+    denied_before = db.session.scalars(
         select(func.count()).select_from(AuditEntry).where(AuditEntry.outcome == "denied")
-    )
+    ).one()
     statuses = {}
     for endpoint, rule, method in _object_routes(app):
         url = rule.replace("<int:event_id>", str(event.id)).replace(
@@ -92,8 +98,8 @@ def test_another_agency_cannot_read_or_change_an_event_by_id(
     fresh = db.session.get(Event, event.id)
     assert fresh is not None
     assert (fresh.version, fresh.status, fresh.title, fresh.starts_at) == snapshot
-    denied_after = db.session.scalar(
+    denied_after = db.session.scalars(
         select(func.count()).select_from(AuditEntry).where(AuditEntry.outcome == "denied")
-    )
+    ).one()
     refused = sum(1 for code in statuses.values() if code in (403, 404))
     assert denied_after - denied_before >= refused, "every refusal is audited"

@@ -213,7 +213,9 @@ def test_rfc5545_output_reads_back_in_independent_parsers() -> None:
         NOW + timedelta(days=1, hours=1, minutes=30),
         2,
     )
-    assert str(by_uid[uid(8, SETTINGS)].status.value) == "TENTATIVE"
+    tentative = by_uid[uid(8, SETTINGS)].status
+    assert tentative is not None
+    assert str(tentative.value) == "TENTATIVE"
     assert by_uid[uid(9, SETTINGS)].summary == RESTRICTED
     assert by_uid[uid(10, SETTINGS)].location == "Room A, Room B, annex"
 

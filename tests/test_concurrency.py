@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -53,7 +54,9 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=ZONE)
 
 
-def interview(title: str, start: datetime, end: datetime, room: int, **extra: object) -> dict:
+def interview(
+    title: str, start: datetime, end: datetime, room: int, **extra: object
+) -> dict[str, Any]:
     return {
         "kind": "interview",
         "subtype": "witness_interview",

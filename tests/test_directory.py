@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ldif import LDIFParser
@@ -51,7 +52,7 @@ def slapd() -> Iterator[SlapdServer]:
         yield server
 
 
-def slapd_settings(server: SlapdServer, **changes: object) -> DirectorySettings:
+def slapd_settings(server: SlapdServer, **changes: Any) -> DirectorySettings:
     """The demo settings, pointed at the real server."""
     changes.setdefault("urls", (server.url,))
     return replace(demo_settings(), **changes)
@@ -62,9 +63,7 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def make_directory(
-    backend: str, request: pytest.FixtureRequest, **changes: object
-) -> LdapDirectory:
+def make_directory(backend: str, request: pytest.FixtureRequest, **changes: Any) -> LdapDirectory:
     """The demo directory or one on the real slapd, with the demo settings changed."""
     if backend == "demo":
         return demo_directory(replace(demo_settings(), **changes))
@@ -366,7 +365,7 @@ def slapd_member_of() -> Iterator[SlapdServer]:
 
 
 def make_member_of_directory(
-    backend: str, request: pytest.FixtureRequest, **changes: object
+    backend: str, request: pytest.FixtureRequest, **changes: Any
 ) -> LdapDirectory:
     """member_of mode: on the mock (memberOf computed from the LDIF) or on slapd's overlay."""
     changes.setdefault("group_membership", "member_of")
@@ -465,7 +464,7 @@ def test_nested_groups_find_nothing_on_openldap(slapd: SlapdServer) -> None:
         ({"group_membership": "member_of", "nested_groups": True}, "nested_groups needs"),
     ],
 )
-def test_group_membership_settings_are_checked(changes: dict[str, object], complaint: str) -> None:
+def test_group_membership_settings_are_checked(changes: dict[str, Any], complaint: str) -> None:
     with pytest.raises(ValueError, match=complaint):
         LdapDirectory(replace(demo_settings(), **changes))
 

@@ -7,7 +7,7 @@ parser and ``recurring-ical-events`` (over ``icalendar``'s reader).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +15,7 @@ import pytest
 import recurring_ical_events
 import time_machine
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from ical.calendar_stream import IcsCalendarStream
 from icalendar import Calendar
 from sqlalchemy import select
@@ -24,7 +24,8 @@ from auth.directory import DirectoryAgency, DirectoryUser
 from auth.policy import Visibility
 from calendars import BUSY, RESTRICTED, uid
 from jointops.config import ConfigError, load_config, validate_config
-from jointops.events.service import EventDraft, cancel_event, save_event
+from jointops.events.rules import EventDraft
+from jointops.events.service import cancel_event, save_event
 from jointops.extensions import db
 from jointops.feeds import service as feeds
 from jointops.feeds import tokens as feed_tokens
@@ -33,6 +34,8 @@ from jointops.feeds.tokens import Scope
 from jointops.identity.directory import get_directory, sync_directory
 from jointops.models import AuditEntry, Case, Event, FeedToken, Resource, User, utcnow
 from jointops.visibility import facts_of, visibility
+
+Login = Callable[[str], FlaskClient]
 
 CANARY = "ZQXCANARY"
 WIDE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
@@ -76,7 +79,7 @@ def unfold(body: bytes) -> str:
 def parse(body: bytes) -> dict[str, Any]:
     """UID -> event, read by the strict ``ical`` parser; recurring-ical-events must agree."""
     text = body.decode()
-    strict = {e.uid: e for e in IcsCalendarStream.calendar_from_ics(text).events}
+    strict: dict[str, Any] = {e.uid: e for e in IcsCalendarStream.calendar_from_ics(text).events}
     loose = recurring_ical_events.of(Calendar.from_ical(text)).between(*WIDE)
     assert {(str(e["UID"]), e.start, e.end, str(e.get("STATUS"))) for e in loose} == {
         (u, e.dtstart, e.end, e.status.value) for u, e in strict.items()
@@ -198,7 +201,7 @@ def expected_ids(person: User, scope_text: str) -> set[int]:
 
 
 def test_every_demo_feed_parses_and_holds_the_apps_events(app: Flask, client: FlaskClient) -> None:
-    cancel_event(db.session.get(Event, 17), user("investigator.pbso"), "test")  # one CANCELLED
+    cancel_event(db.session.get_one(Event, 17), user("investigator.pbso"), "test")  # one CANCELLED
     checked = 0
     for person, scope_text in all_scopes(rooms_once=True):
         response = fetch(client, subscribe(person.username, scope_text))
@@ -207,7 +210,7 @@ def test_every_demo_feed_parses_and_holds_the_apps_events(app: Flask, client: Fl
         feed = parse(response.data)
         settings = settings_for(person, Scope.parse(scope_text))
         events = {
-            uid(i, settings): db.session.get(Event, i) for i in expected_ids(person, scope_text)
+            uid(i, settings): db.session.get_one(Event, i) for i in expected_ids(person, scope_text)
         }
         assert set(feed) == set(events), (person.username, scope_text)
         for key, event in events.items():
@@ -226,10 +229,12 @@ def test_every_demo_feed_parses_and_holds_the_apps_events(app: Flask, client: Fl
     for person in db.session.scalars(select(User)).all():
         window = feeds.current_window(utcnow())
         for row in feeds._load(person, Scope.parse("personal"), window):
-            assert row.facts() == facts_of(db.session.get(Event, row.id)), row.id
+            assert row.facts() == facts_of(db.session.get_one(Event, row.id)), row.id
 
 
-def test_a_personal_feed_is_the_users_and_agencys_events_in_a_window(app: Flask, client) -> None:
+def test_a_personal_feed_is_the_users_and_agencys_events_in_a_window(
+    app: Flask, client: FlaskClient
+) -> None:
     feed = parse(fetch(client, subscribe("advocate.vs")).data)
     summaries = sorted(e.summary for e in feed.values())
     assert "Interview: Forensic interview (victim)" in summaries  # a PBSO interview she is on
@@ -254,7 +259,7 @@ def seed_canaries() -> dict[str, Event]:
     """Events in every state, each full of values that must never reach a feed."""
     pbso_case = db.session.scalar(select(Case).where(Case.number == "PB-2026-0417"))
     assert pbso_case is not None
-    secrets = {
+    secrets: dict[str, Any] = {
         "notes": f"{CANARY}-note victim lives with her aunt",
         "location_address": f"{CANARY}-address 12 Elm St",
         "latitude": 26.71,
@@ -383,7 +388,7 @@ def test_canaries_never_reach_any_feed_for_anyone(app: Flask, client: FlaskClien
 # --- Tokens --------------------------------------------------------------------------------
 
 
-def test_tokens_are_random_stored_as_hashes_and_never_shown_again(app: Flask, login) -> None:
+def test_tokens_are_random_stored_as_hashes_and_never_shown_again(app: Flask, login: Login) -> None:
     browser = login("advocate.vs")
     page = browser.post("/feeds", data={"label": "Work phone", "scope": "personal"})
     assert page.status_code == 201
@@ -404,7 +409,7 @@ def test_tokens_are_random_stored_as_hashes_and_never_shown_again(app: Flask, lo
     assert token.last_used_at is not None
 
 
-def test_scopes_follow_roles(app: Flask, login) -> None:
+def test_scopes_follow_roles(app: Flask, login: Login) -> None:
     advocate = login("advocate.vs")
     page = advocate.get("/feeds").get_data(as_text=True)
     assert 'value="team"' not in page and "Room: Interview Room A" in page
@@ -420,7 +425,7 @@ def test_scopes_follow_roles(app: Flask, login) -> None:
     assert refused.status_code == 400
 
 
-def test_a_revoked_token_answers_404_at_once(app: Flask, login) -> None:
+def test_a_revoked_token_answers_404_at_once(app: Flask, login: Login) -> None:
     secret = subscribe("advocate.vs")
     token = db.session.scalar(select(FeedToken))
     assert token is not None and fetch(login("advocate.vs"), secret).status_code == 200
@@ -452,7 +457,7 @@ class ShrunkDirectory:
         return self.inner.agencies()
 
 
-def test_deactivation_in_the_directory_revokes_every_token(app: Flask, client) -> None:
+def test_deactivation_in_the_directory_revokes_every_token(app: Flask, client: FlaskClient) -> None:
     personal, team = subscribe("supervisor.wpbpd"), subscribe("supervisor.wpbpd", "team")
     other = subscribe("investigator.wpbpd")
     assert fetch(client, personal).status_code == 200
@@ -476,7 +481,7 @@ def test_deactivation_in_the_directory_revokes_every_token(app: Flask, client) -
 # --- HTTP caching -----------------------------------------------------------------------------
 
 
-def test_304_until_a_visible_change_then_a_new_etag(app: Flask, client) -> None:
+def test_304_until_a_visible_change_then_a_new_etag(app: Flask, client: FlaskClient) -> None:
     secret = subscribe("advocate.vs")
     first = fetch(client, secret)
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
@@ -501,7 +506,7 @@ def test_304_until_a_visible_change_then_a_new_etag(app: Flask, client) -> None:
     assert fetch(client, secret, **{"If-Modified-Since": modified}).status_code == 200
 
 
-def test_sequence_grows_with_every_change(app: Flask, client) -> None:
+def test_sequence_grows_with_every_change(app: Flask, client: FlaskClient) -> None:
     secret = subscribe("investigator.pbso")
     event = plan("investigator.pbso", "interview", "witness_interview", timedelta(days=2))
     key = uid(event.id, settings_for(user("investigator.pbso"), Scope.parse("personal")))
@@ -520,7 +525,9 @@ def test_sequence_grows_with_every_change(app: Flask, client) -> None:
     assert last.status.value == "CANCELLED"
 
 
-def test_cancelled_events_stay_for_the_grace_period_then_leave(app: Flask, client) -> None:
+def test_cancelled_events_stay_for_the_grace_period_then_leave(
+    app: Flask, client: FlaskClient
+) -> None:
     secret = subscribe("investigator.pbso")
     event = plan("investigator.pbso", "interview", "witness_interview", timedelta(days=60))
     key = uid(event.id, settings_for(user("investigator.pbso"), Scope.parse("personal")))
@@ -539,7 +546,7 @@ def test_cancelled_events_stay_for_the_grace_period_then_leave(app: Flask, clien
         assert dropped.headers["ETag"] != kept.headers["ETag"]
 
 
-def test_feed_requests_are_rate_limited_per_token(app: Flask, client) -> None:
+def test_feed_requests_are_rate_limited_per_token(app: Flask, client: FlaskClient) -> None:
     app.config["FEED_RATE_PER_MINUTE"] = 3
     secret, other = subscribe("advocate.vs"), subscribe("advocate.vs")
     with time_machine.travel(datetime(2026, 12, 1, 15, 0, 20, tzinfo=UTC), tick=False):
@@ -552,7 +559,7 @@ def test_feed_requests_are_rate_limited_per_token(app: Flask, client) -> None:
 
 
 def test_fetches_are_audited_by_token_id_and_the_secret_is_never_logged(
-    app: Flask, client, caplog: pytest.LogCaptureFixture
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("INFO")
     secret = subscribe("advocate.vs")
@@ -578,7 +585,9 @@ def test_fetches_are_audited_by_token_id_and_the_secret_is_never_logged(
 # --- The command line -------------------------------------------------------------------------
 
 
-def test_the_command_line_creates_lists_and_revokes(app: Flask, runner, client) -> None:
+def test_the_command_line_creates_lists_and_revokes(
+    app: Flask, runner: FlaskCliRunner, client: FlaskClient
+) -> None:
     made = runner.invoke(
         args=["feed-token", "create", "--user", "advocate.vs", "--label", "Script"]
     )

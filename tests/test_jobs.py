@@ -76,7 +76,7 @@ def lines(**where: Any) -> list[Notification]:
 
 
 def recipients(found: list[Notification]) -> list[str]:
-    return sorted(db.session.get(User, n.user_id).username for n in found)
+    return sorted(db.session.get_one(User, n.user_id).username for n in found)
 
 
 def agency(code: str) -> Agency:
@@ -360,7 +360,7 @@ def test_expiring_target_warned_once_then_purged_with_alerts_tombstoned(
     # the warning leaves the inbox with the target
     assert lines(category="retention") == []
 
-    alert = db.session.get(Alert, alert.id)
+    alert = db.session.get_one(Alert, alert.id)
     side = "a" if alert.item_a_type == "target" and alert.item_a_id is None else "b"
     assert getattr(alert, f"item_{side}_id") is None
     assert getattr(alert, f"item_{'b' if side == 'a' else 'a'}_id") is not None

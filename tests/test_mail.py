@@ -207,7 +207,7 @@ def test_escalation_emails_overseers_who_want_it_and_whose_agency_allows(
         escalate(t0 + timedelta(minutes=15))
     link = f"/alerts/{alert.id}\n"  # the demo's other alerts are escalated too
     rows = [r for r in outbox() if r.category == "escalation" and link in r.body]
-    assert [db.session.get(User, r.user_id).username for r in rows] == ["supervisor.pbso"]
+    assert [db.session.get_one(User, r.user_id).username for r in rows] == ["supervisor.pbso"]
     send(t0 + timedelta(minutes=16))
     assert smtp.received
     assert [m for m in smtp.received if link in body_of(m).replace("\r\n", "\n")]

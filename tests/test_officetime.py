@@ -1,3 +1,4 @@
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -10,7 +11,7 @@ ROOT_STATIC = __import__("pathlib").Path(__file__).resolve().parent.parent / "st
 
 
 @pytest.fixture
-def office() -> Flask:
+def office() -> Iterator[Flask]:
     app = Flask(__name__)
     app.config["TIMEZONE"] = "America/New_York"
     with app.app_context():

@@ -20,7 +20,7 @@ PASSWORD = "demo-password"
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
+def clock() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(datetime(2026, 12, 1, 15, 0, tzinfo=UTC), tick=False) as traveller:
         yield traveller
 
@@ -35,7 +35,9 @@ def signed_in(client: FlaskClient) -> bool:
     return client.get("/calendar").status_code == 200
 
 
-def test_five_failures_lock_the_account_for_ten_minutes(app: Flask, clock) -> None:
+def test_five_failures_lock_the_account_for_ten_minutes(
+    app: Flask, clock: time_machine.Traveller
+) -> None:
     for _ in range(5):
         assert sign_in(app, "investigator.hsi", "wrong")[1] == 401
     client = app.test_client()
@@ -49,7 +51,7 @@ def test_five_failures_lock_the_account_for_ten_minutes(app: Flask, clock) -> No
     assert status == 302 and signed_in(client)
 
 
-def test_a_success_resets_the_failure_count(app: Flask, clock) -> None:
+def test_a_success_resets_the_failure_count(app: Flask, clock: time_machine.Traveller) -> None:
     for _ in range(4):
         sign_in(app, "investigator.hsi", "wrong")
     assert sign_in(app, "investigator.hsi")[1] == 302
@@ -58,7 +60,7 @@ def test_a_success_resets_the_failure_count(app: Flask, clock) -> None:
     assert sign_in(app, "investigator.hsi")[1] == 302
 
 
-def test_unknown_usernames_lock_the_same_way(app: Flask, clock) -> None:
+def test_unknown_usernames_lock_the_same_way(app: Flask, clock: time_machine.Traveller) -> None:
     """The lock must not tell an attacker which usernames exist."""
     replies = set()
     for name in ("nobody.here", "investigator.hsi"):
@@ -70,7 +72,7 @@ def test_unknown_usernames_lock_the_same_way(app: Flask, clock) -> None:
     assert replies == {(429, True)}
 
 
-def test_thirty_idle_minutes_end_the_session(app: Flask, clock) -> None:
+def test_thirty_idle_minutes_end_the_session(app: Flask, clock: time_machine.Traveller) -> None:
     client, _ = sign_in(app, "advocate.vs")
     clock.shift(timedelta(minutes=29))
     assert signed_in(client)
@@ -84,7 +86,9 @@ def test_thirty_idle_minutes_end_the_session(app: Flask, clock) -> None:
     assert row is not None and row.end_reason == "idle"
 
 
-def test_twelve_hours_end_the_session_however_active(app: Flask, clock) -> None:
+def test_twelve_hours_end_the_session_however_active(
+    app: Flask, clock: time_machine.Traveller
+) -> None:
     client, _ = sign_in(app, "advocate.vs")
     for _ in range(35):
         clock.shift(timedelta(minutes=20))
@@ -96,7 +100,9 @@ def test_twelve_hours_end_the_session_however_active(app: Flask, clock) -> None:
 def test_logout_ends_the_session_on_the_server(app: Flask) -> None:
     client, _ = sign_in(app, "supervisor.hsi")
     stolen = app.test_client()
-    stolen.set_cookie("session", client.get_cookie("session").value)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    stolen.set_cookie("session", cookie.value)
     assert signed_in(stolen)
     client.post("/logout")
     assert not signed_in(stolen), "a copied cookie must die with the session"

@@ -69,6 +69,7 @@ def test_a_target_is_stored_with_normalised_identifiers_keys_and_its_validity(
     target_id = save(login("investigator.pbso"), data)
     stored = target(target_id)
     assert (stored.agency.code, stored.case_id, stored.ref) == ("PBSO", case.id, "PB-T-900")
+    assert stored.dob is not None
     assert stored.aliases == ["Johnny Smyth", "Jay"] and stored.dob.isoformat() == "1988-03-04"
     assert stored.submitter_id == user("investigator.pbso").id
     assert {(i.kind, i.normalized) for i in stored.identifiers} == {
@@ -277,6 +278,7 @@ def test_one_case_never_hits_itself_but_another_case_of_the_agency_does(
     created = client.post("/cases/new", data={"number": "PB-2027-7", "title": "Spin-off"})
     assert created.status_code == 302
     other = db.session.scalar(select(Case.id).where(Case.number == "PB-2027-7"))
+    assert other is not None
     three = save(client, target_data(other, "PB-T-932", last_name="Cruz", phones="5615550155"))
     assert len(alerts_between("target", one, three)) == 1
 

@@ -25,7 +25,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from jointops.events.service import EventDraft, cancel_event, save_event
+from jointops.events.rules import EventDraft
+from jointops.events.service import cancel_event, save_event
 from jointops.extensions import db
 from jointops.models import Agency, Resource, User
 
@@ -214,7 +215,8 @@ def world(app: Flask) -> World:
     assert len(users) >= 16
     assert {u.agency.code for u in users.values() if u.agency} == AGENCIES
     for name, owner in RESOURCE_OWNER.items():  # the table above matches the demo data
-        assert (resources[name].agency.code if resources[name].agency else None) == owner, name
+        held_by = resources[name].agency
+        assert (held_by.code if held_by else None) == owner, name
 
     today = datetime.now(OFFICE).date() + timedelta(days=70)
     week = today - timedelta(days=(today.weekday() + 1) % 7)
@@ -305,6 +307,11 @@ class Problems(list[str]):
         assert not self, f"{len(self)} visibility problems:\n{shown}"
 
 
+def on_day(offset: int) -> Callable[[Spec, str], bool]:
+    """``shown`` for a day page: the events of that day (offset in the test week)."""
+    return lambda spec, _seen: spec.day == offset
+
+
 def check_calendar_page(
     problems: Problems,
     who: Person,
@@ -390,7 +397,7 @@ def test_week_day_and_month_calendars(
                 page,
                 answers,
                 world.specs,
-                lambda spec, seen, offset=offset: spec.day == offset,
+                on_day(offset),
             )
     problems.raise_any()
 

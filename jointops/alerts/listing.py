@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -171,3 +172,26 @@ def record_list_view(views: Sequence[AlertView], user: User, *, via: str) -> Non
             alert_ids=privileged,
             via=via,
         )
+
+
+def active_counts(item_type: str, ids: list[int]) -> Counter[int]:
+    """How many active alerts each of these items has (for the lists of one's own items)."""
+    counts: Counter[int] = Counter()
+    if not ids:
+        return counts
+    rows = db.session.execute(
+        select(Alert.item_a_type, Alert.item_a_id, Alert.item_b_type, Alert.item_b_id).where(
+            Alert.kind == item_type,
+            Alert.status.in_(ACTIVE),
+            or_(
+                and_(Alert.item_a_type == item_type, Alert.item_a_id.in_(ids)),
+                and_(Alert.item_b_type == item_type, Alert.item_b_id.in_(ids)),
+            ),
+        )
+    )
+    wanted = set(ids)
+    for _a_type, a_id, _b_type, b_id in rows:
+        for item_id in (a_id, b_id):
+            if item_id in wanted:
+                counts[item_id] += 1
+    return counts

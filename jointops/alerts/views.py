@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from jointops import audit
@@ -22,9 +21,9 @@ from jointops.alerts.items import SORTS, STATUS_FILTERS, AlertActionRefused
 from jointops.alerts.listing import AlertFilters
 from jointops.alerts.pointer import AlertView, Side
 from jointops.catalog import ALERT_KIND_LABELS, STRENGTH_LABELS
-from jointops.extensions import db
+from jointops.identity.directory import agencies
 from jointops.identity.permissions import SIGNED_IN, allow
-from jointops.models import Agency, Event
+from jointops.models import Event
 
 bp = Blueprint("alerts", __name__)
 
@@ -98,7 +97,7 @@ def review() -> str:
         "alerts.html",
         listing=found,
         filters=filters,
-        agencies=db.session.scalars(select(Agency).order_by(Agency.code)).all(),
+        agencies=agencies(),
     )
 
 

@@ -19,7 +19,6 @@ from deconflict.identifiers import Identifier, IdentifierKind
 from deconflict.names import PersonName
 from deconflict.targets import TargetRecord
 from deconflict.windows import Window
-from jointops.catalog import SUBTYPES
 from jointops.deconfliction.target_keys import person_name
 from jointops.models import (
     EventStatus,
@@ -101,11 +100,8 @@ TARGET: Literal["target"] = "target"
 
 
 def event_rules() -> EventRules:
-    """The buffer from the configuration; the radius of each kind of operation from the catalog."""
-    return EventRules(
-        buffer=timedelta(minutes=current_app.config["DECONFLICT_BUFFER_MINUTES"]),
-        radius_m={s.code: s.radius_m for s in SUBTYPES["operation"]},
-    )
+    """The buffer from the configuration; each kind's default radius is the rules' own."""
+    return EventRules(buffer=timedelta(minutes=current_app.config["DECONFLICT_BUFFER_MINUTES"]))
 
 
 def operation_record(item: PlannedOperation, ref: str, agency_id: int) -> OperationRecord | None:

@@ -7,15 +7,14 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from auth.policy import creatable_kinds
 from jointops.catalog import KIND_LABELS
 from jointops.events.grid import ROWS, build_days, month_start, week_start
-from jointops.extensions import db
+from jointops.events.service import active_resources
+from jointops.identity.directory import active_people, agencies
 from jointops.identity.permissions import SIGNED_IN, allow
-from jointops.models import Agency, Resource, User
 from jointops.officetime import local_day_bounds, today_local
 from jointops.visibility import Seen, events_between, viewer_of
 
@@ -116,13 +115,9 @@ def calendar() -> str:
         filters=filters,
         prev_date=prev_date,
         next_date=next_date,
-        agencies=db.session.scalars(select(Agency).order_by(Agency.code)).all(),
-        rooms=db.session.scalars(
-            select(Resource).where(Resource.active.is_(True)).order_by(Resource.name)
-        ).all(),
-        people=db.session.scalars(
-            select(User).where(User.active.is_(True)).order_by(User.display_name)
-        ).all(),
+        agencies=agencies(),
+        rooms=active_resources(),
+        people=active_people(),
         count_full=sum(1 for s in seen if s.full),
         count_busy=sum(1 for s in seen if not s.full),
         can_create=bool(creatable_kinds(viewer_of(current_user))),

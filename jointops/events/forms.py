@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
@@ -19,20 +17,16 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from auth.policy import LAW_ENFORCEMENT_KINDS, creatable_kinds
+from auth.policy import creatable_kinds, may_investigate
 from jointops.catalog import (
     KIND_LABELS,
-    MAX_EVENT_DURATION,
     SENSITIVITY_LABELS,
     STATUS_LABELS,
     SUBTYPES,
-    VICTIM_INTERVIEWS,
-    subtype,
-    subtype_label,
 )
-from jointops.events.service import EventDraft
+from jointops.events.rules import PARTICIPANTS, EventDraft, EventErrors, validate_draft
 from jointops.extensions import db
 from jointops.forms import optional_int
 from jointops.models import Case, Event, Resource, User
@@ -61,7 +55,7 @@ class CancelForm(FlaskForm):
 class EventForm(FlaskForm):
     kind = SelectField("Kind", validators=[InputRequired()])
     subtype = SelectField("Type", validators=[InputRequired()])
-    title = StringField("Title", validators=[Optional(), Length(max=200)])
+    title = StringField("Title", validators=[Optional()])
     starts_at = DateTimeLocalField("Starts", format=LOCAL_FORMAT, validators=[InputRequired()])
     ends_at = DateTimeLocalField("Ends", format=LOCAL_FORMAT, validators=[InputRequired()])
     status = SelectField(
@@ -69,18 +63,10 @@ class EventForm(FlaskForm):
     )
     sensitivity = SelectField("Sensitivity", choices=dict(SENSITIVITY_LABELS))
     case_id = SelectField("Case", coerce=optional_int, validators=[Optional()])
-    location_address = StringField("Address", validators=[Optional(), Length(max=300)])
-    latitude = FloatField(
-        "Latitude", validators=[Optional(), NumberRange(-90, 90, "Must be between -90 and 90.")]
-    )
-    longitude = FloatField(
-        "Longitude",
-        validators=[Optional(), NumberRange(-180, 180, "Must be between -180 and 180.")],
-    )
-    radius_m = IntegerField(
-        "Radius (m)",
-        validators=[Optional(), NumberRange(10, 50_000, "Must be between 10 and 50,000 m.")],
-    )
+    location_address = StringField("Address", validators=[Optional()])
+    latitude = FloatField("Latitude", validators=[Optional()])
+    longitude = FloatField("Longitude", validators=[Optional()])
+    radius_m = IntegerField("Radius (m)", validators=[Optional()])
     room_id = SelectField("Room", coerce=optional_int, validators=[Optional()])
     resource_ids = SelectMultipleField("Vehicles and equipment", coerce=int)
     lead_id = SelectField("Lead", coerce=optional_int, validators=[Optional()])
@@ -92,7 +78,7 @@ class EventForm(FlaskForm):
     client_code = StringField(
         "Client code", validators=[Optional(), Length(max=32)], filters=[lambda v: v and v.strip()]
     )
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    notes = TextAreaField("Notes", validators=[Optional()])
     confirm_warnings = BooleanField("I have read the warnings above and want to save anyway")
 
     def __init__(self, actor: User, *args: Any, **kwargs: Any) -> None:
@@ -136,8 +122,7 @@ class EventForm(FlaskForm):
         self.investigators.choices = {
             u.id: label(u)
             for u in users
-            if "investigator" in u.roles
-            or ("supervisor" in u.roles and u.agency and u.agency.kind in LAW_ENFORCEMENT_KINDS)
+            if may_investigate(u.roles, u.agency.kind if u.agency else None)
         }
         self.advocates.choices = {u.id: label(u) for u in users if "advocate" in u.roles}
         self.prosecutors.choices = {u.id: label(u) for u in users if "prosecutor" in u.roles}
@@ -175,34 +160,8 @@ class EventForm(FlaskForm):
         return cls(actor, data=data, **kwargs)
 
     def validate(self, extra_validators: Any = None) -> bool:
+        """Parse every field, then ask the events service's rules (``validate_draft``)."""
         ok = super().validate(extra_validators)
-        rules = (
-            self._check_subtype,
-            self._check_times,
-            self._check_location,
-            self._check_victim_interview,
-            self._check_appointment,
-            self._check_client_code,
-            self._check_people,
-            self._check_sensitivity,
-        )
-        for rule in rules:
-            rule()
-        return ok and not any(f.errors for f in self)
-
-    def _fail(self, field: Any, message: str) -> None:
-        field.errors = [*field.errors, message]
-
-    def _check_subtype(self) -> None:
-        if self.kind.data and subtype(self.kind.data, self.subtype.data or "") is None:
-            self._fail(
-                self.subtype,
-                f"Choose a type of {KIND_LABELS.get(self.kind.data, 'event').lower()}.",
-            )
-        if self.kind.data != "appointment" and not (self.title.data or "").strip():
-            self._fail(self.title, "A title is required.")
-
-    def _check_times(self) -> None:
         for field in (self.starts_at, self.ends_at):
             if field.data is None or field.errors:
                 continue
@@ -210,93 +169,48 @@ class EventForm(FlaskForm):
                 self._utc[field.name] = local_to_utc(field.data)
             except NonexistentLocalTime as exc:
                 self._fail(field, str(exc))
-        start, end = self._utc.get("starts_at"), self._utc.get("ends_at")
-        if start and end:
-            if end <= start:
-                self._fail(self.ends_at, "Must be after the start.")
-            elif end - start > MAX_EVENT_DURATION:
-                self._fail(self.ends_at, "An event may last at most 14 days.")
+        if "starts_at" in self._utc and "ends_at" in self._utc:
+            try:
+                validate_draft(self.to_draft(), self.actor)
+            except EventErrors as refused:
+                self.show_errors(refused.errors, only_where_parsed=True)
+        return ok and not any(f.errors for f in self)
 
-    def _check_location(self) -> None:
-        has_lat, has_lon = self.latitude.data is not None, self.longitude.data is not None
-        if has_lat != has_lon:
-            missing = self.longitude if has_lat else self.latitude
-            self._fail(missing, "Give latitude and longitude together.")
-        if self.kind.data == "operation":
-            if not (self.location_address.data or "").strip():
-                self._fail(
-                    self.location_address, "An operation needs the address where it happens."
-                )
-            if not has_lat and not self.latitude.errors:
-                self._fail(self.latitude, "An operation needs coordinates for deconfliction.")
-            if not has_lon and not self.longitude.errors:
-                self._fail(self.longitude, "An operation needs coordinates for deconfliction.")
+    def show_errors(self, errors: dict[str, list[str]], *, only_where_parsed: bool = False) -> None:
+        """Put the service's errors next to their fields (skipping fields that failed to parse)."""
+        for key, messages in errors.items():
+            field = self._field_for(key)
+            if only_where_parsed and field.errors:
+                continue
+            for message in messages:
+                if message not in field.errors:
+                    self._fail(field, message)
 
-    def _check_victim_interview(self) -> None:
-        if self.kind.data != "interview" or self.subtype.data not in VICTIM_INTERVIEWS:
-            return
-        if not self.room_id.data:
-            self._fail(self.room_id, "A victim interview needs a room.")
-        if not self.advocates.data:
-            self._fail(self.advocates, "A victim interview needs an advocate.")
-        if not self.client_code.data:
-            self._fail(self.client_code, "A victim interview names the victim's client code.")
+    def _field_for(self, key: str) -> Any:
+        name, _, part = key.partition(":")
+        if name == PARTICIPANTS:
+            by_part = {p: f for f, p in PART_FIELDS.items()}
+            return self[by_part.get(part, "investigators")] if part != "lead" else self.lead_id
+        return self[key] if key in self else self.kind
 
-    def _check_appointment(self) -> None:
-        if self.kind.data == "appointment" and not self.client_code.data:
-            self._fail(self.client_code, "An appointment names the client code, never a name.")
-
-    def _check_client_code(self) -> None:
-        code = self.client_code.data
-        if not code:
-            return
-        if self.kind.data == "operation":
-            self._fail(self.client_code, "Operations do not carry a client code.")
-        elif not re.fullmatch(current_app.config["CLIENT_CODE_PATTERN"], code):
-            self._fail(
-                self.client_code,
-                "Use the client code issued by victim services (for example VS-0142), "
-                "never a name.",
-            )
-
-    def _check_people(self) -> None:
-        seen: dict[int, str] = {}
-        for name in PART_FIELDS:
-            field = getattr(self, name)
-            for uid in field.data or []:
-                if uid in seen:
-                    self._fail(field, f"{self._user_label(uid)} is already listed as {seen[uid]}.")
-                seen[uid] = field.label.text.lower()
-
-    def _check_sensitivity(self) -> None:
-        if self.sensitivity.data == "covert" and self.kind.data != "operation":
-            self._fail(self.sensitivity, "Only operations can be covert.")
-
-    def _user_label(self, uid: int) -> str:
-        user = db.session.get(User, uid)
-        return user.display_name if user else f"User {uid}"
+    def _fail(self, field: Any, message: str) -> None:
+        field.errors = [*field.errors, message]
 
     def to_draft(self) -> EventDraft:
-        """The validated values, times in UTC; call only after ``validate()``."""
+        """What was typed, times in UTC; the events service validates and completes it."""
         actor = self.actor
         lead_id = self.lead_id.data or actor.id
-        participants = {lead_id: "lead"}
+        participants = [(lead_id, "lead")]
         for name, part in PART_FIELDS.items():
-            for uid in getattr(self, name).data or []:
-                participants.setdefault(uid, part)
-        kind, code = self.kind.data, self.subtype.data
-        found = subtype(kind, code)
-        title = (self.title.data or "").strip()
-        if kind == "appointment":
-            title = f"{subtype_label(kind, code)} appointment"
-        radius = self.radius_m.data or (found.radius_m if found and kind == "operation" else None)
+            participants += [(uid, part) for uid in getattr(self, name).data or []]
         resources = ([self.room_id.data] if self.room_id.data else []) + list(
             self.resource_ids.data or []
         )
         return EventDraft(
-            kind=kind,
-            subtype=code,
-            title=title,
+            kind=self.kind.data or "",
+            subtype=self.subtype.data or "",
+            # an appointment takes its title from its type: nothing typed can name a client
+            title="" if self.kind.data == "appointment" else self.title.data or "",
             owner_agency_id=actor.agency_id,  # type: ignore[arg-type]
             lead_id=lead_id,
             starts_at=self._utc["starts_at"],
@@ -304,12 +218,12 @@ class EventForm(FlaskForm):
             status=self.status.data,
             sensitivity=self.sensitivity.data,
             case_id=self.case_id.data,
-            location_address=(self.location_address.data or "").strip() or None,
+            location_address=self.location_address.data,
             latitude=self.latitude.data,
             longitude=self.longitude.data,
-            radius_m=radius,
+            radius_m=self.radius_m.data,
             client_code=self.client_code.data or None,
-            notes=(self.notes.data or "").strip(),
+            notes=self.notes.data or "",
             resource_ids=resources,
-            participants=sorted(participants.items()),
+            participants=participants,
         )

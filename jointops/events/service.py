@@ -9,8 +9,8 @@ loser of a race is turned into the same ``BookingConflict`` as the check.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from auth.policy import Visibility
 from jointops import audit
 from jointops.catalog import VICTIM_INTERVIEWS
 from jointops.deconfliction.sync import sync_event
+from jointops.events.rules import EventDraft, validate_draft
 from jointops.extensions import db
 from jointops.models import (
     BOOKING_EXCLUSION,
@@ -38,31 +39,6 @@ from jointops.visibility import visibility
 EXCLUSION_VIOLATION = "23P01"
 
 
-@dataclass
-class EventDraft:
-    """Validated values of an event, times in UTC."""
-
-    kind: str
-    subtype: str
-    title: str
-    owner_agency_id: int
-    lead_id: int | None
-    starts_at: datetime
-    ends_at: datetime
-    status: str = EventStatus.PLANNED.value
-    sensitivity: str = "normal"
-    case_id: int | None = None
-    location_address: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    radius_m: int | None = None
-    client_code: str | None = None
-    notes: str = ""
-    resource_ids: list[int] = field(default_factory=list)
-    #: (user id, part) pairs, the lead included
-    participants: list[tuple[int, str]] = field(default_factory=list)
-
-
 class BookingConflict(Exception):
     """A resource is already held for an overlapping window."""
 
@@ -75,6 +51,8 @@ class BookingConflict(Exception):
         )
         self.resource = resource
         self.other = other
+        #: the field of an event draft that names the resource
+        self.field = "room_id" if resource.is_room else "resource_ids"
 
 
 @dataclass(frozen=True)
@@ -101,6 +79,7 @@ def save_event(
     when there are warnings the actor has not confirmed; in both cases
     nothing is stored.
     """
+    draft = validate_draft(draft, actor)
     _check_resources_free(draft, actor, event.id if event is not None else None)
     if not confirmed:
         warnings = booking_warnings(draft, actor, event)
@@ -295,3 +274,16 @@ def _sync_bookings(draft: EventDraft, event: Event) -> bool:
 def _is_exclusion_violation(exc: IntegrityError) -> bool:
     orig = exc.orig
     return getattr(orig, "sqlstate", None) == EXCLUSION_VIOLATION or BOOKING_EXCLUSION in str(orig)
+
+
+def find_event(event_id: int) -> Event | None:
+    return db.session.get(Event, event_id)
+
+
+def active_resources() -> list[Resource]:
+    """Rooms, vehicles and equipment in use, by name: for filters and pickers."""
+    return list(
+        db.session.scalars(
+            select(Resource).where(Resource.active.is_(True)).order_by(Resource.name)
+        )
+    )

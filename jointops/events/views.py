@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -13,14 +13,15 @@ from jointops import audit
 from jointops.alerts.listing import alerts_for_item
 from jointops.deconfliction.precheck import precheck_event
 from jointops.events.forms import LOCAL_FORMAT, CancelForm, EventForm
+from jointops.events.rules import EventErrors
 from jointops.events.service import (
     BookingConflict,
     BookingWarning,
     NeedsConfirmation,
     cancel_event,
+    find_event,
     save_event,
 )
-from jointops.extensions import db
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Event
 from jointops.visibility import editable, viewer_of, visibility
@@ -32,7 +33,7 @@ Page = str | Response | tuple[str, int]
 
 def load_event(event_id: int, *, need: Visibility = Visibility.BUSY) -> tuple[Event, Visibility]:
     """The event if the current user may see it at ``need`` or better; else 404 (audited)."""
-    event = db.session.get(Event, event_id)
+    event = find_event(event_id)
     seen = visibility(current_user, event) if event is not None else Visibility.NONE
     if event is None or seen < need:
         audit.record_now(
@@ -57,10 +58,12 @@ def _submit(form: EventForm, event: Event | None) -> tuple[Event | None, list[Bo
         return save_event(draft, current_user, event, confirmed=form.confirm_warnings.data), []
     except NeedsConfirmation as pending:
         return None, pending.warnings
+    except EventErrors as refused:
+        form.show_errors(refused.errors)
     except BookingConflict as conflict:
-        field = form.room_id if conflict.resource.is_room else form.resource_ids
-        field.errors = [*field.errors, str(conflict)]
-        return None, []
+        form.show_errors({conflict.field: [str(conflict)]})
+        g.booking_conflict = True
+    return None, []
 
 
 def _precheck(form: EventForm, event: Event | None) -> Page:
@@ -97,10 +100,7 @@ def _saved(event: Event) -> Response:
 def _render_form(form: EventForm, event: Event | None, warnings: list[BookingWarning]) -> Page:
     status = 200
     if request.method == "POST":
-        conflict = any(
-            "already booked" in e for e in form.room_id.errors + form.resource_ids.errors
-        )
-        status = 409 if conflict else 400 if form.errors else 200
+        status = 409 if g.get("booking_conflict") else 400 if form.errors else 200
     return render_template("event_form.html", form=form, event=event, warnings=warnings), status
 
 

@@ -166,16 +166,6 @@ def resolve_room_name(name: str) -> str:
 # --- Tokens ----------------------------------------------------------------------------
 
 
-def live_tokens(user: User) -> list[FeedToken]:
-    return list(
-        db.session.scalars(
-            select(FeedToken)
-            .where(FeedToken.user_id == user.id, FeedToken.revoked_at.is_(None))
-            .order_by(FeedToken.created_at.desc(), FeedToken.id.desc())
-        )
-    )
-
-
 def tokens_of(user: User) -> list[FeedToken]:
     """All of ``user``'s tokens, live first, newest first."""
     rows = db.session.scalars(
@@ -265,3 +255,7 @@ def revoke_of_inactive_users(_sender: object = None) -> int:
             reason="deactivated",
         )
     return len(rows)
+
+
+def find_token(token_id: int) -> FeedToken | None:
+    return db.session.get(FeedToken, token_id)

@@ -15,7 +15,6 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from jointops import audit
-from jointops.extensions import db
 from jointops.feeds import tokens as feed_tokens
 from jointops.feeds.service import serve
 from jointops.identity.permissions import PUBLIC, SIGNED_IN, allow
@@ -92,7 +91,7 @@ def create() -> Response:
 @bp.post("/<int:token_id>/revoke")
 @allow(SIGNED_IN)
 def revoke(token_id: int) -> Response:
-    token = db.session.get(FeedToken, token_id)
+    token = feed_tokens.find_token(token_id)
     if token is None or token.user_id != current_user.id:
         audit.record_now(
             "feed_token.revoke", outcome="denied", object_type="feed_token", object_id=token_id

@@ -140,3 +140,15 @@ def sync_directory(directory: Directory | None = None) -> SyncReport:
 
 def record_login(user: User) -> None:
     user.last_login_at = utcnow()
+
+
+def agencies() -> list[Agency]:
+    """Every agency of the mirror, by code: for filters and pickers."""
+    return list(db.session.scalars(select(Agency).order_by(Agency.code)))
+
+
+def active_people() -> list[User]:
+    """Every active account, by name: for filters and pickers."""
+    return list(
+        db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name))
+    )

@@ -16,7 +16,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from jointops import audit
-from jointops.identity.sessions import REASON_MESSAGES
+from jointops.identity.sessions import end_message
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
@@ -41,7 +41,7 @@ def allow(*who: str) -> Callable[[F], F]:
                     abort(401)
                 reason = g.get("session_end_reason")
                 if reason:
-                    flash(REASON_MESSAGES.get(reason, REASON_MESSAGES["ended"]), "info")
+                    flash(end_message(reason), "info")
                 return redirect(url_for("auth.login", next=request.full_path))
             if roles and not (current_user.roles & roles):
                 audit.record_now(

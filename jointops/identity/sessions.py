@@ -125,9 +125,19 @@ def live_sessions(user: User) -> list[UserSession]:
     return [r for r in rows if expiry_reason(r, now) is None]
 
 
+def end_message(reason: str) -> str:
+    """What the sign-in page says about why a session ended, from the configured limits."""
+    config = current_app.config
+    if reason == "idle":
+        minutes = config["SESSION_IDLE_MINUTES"]
+        return f"You were signed out after {minutes} minutes without activity."
+    if reason == "expired":
+        hours = config["SESSION_MAX_HOURS"]
+        return f"Your session reached its {hours:g}-hour limit. Sign in again."
+    return REASON_MESSAGES.get(reason, REASON_MESSAGES["ended"])
+
+
 REASON_MESSAGES = {
-    "idle": "You were signed out after 30 minutes without activity.",
-    "expired": "Your session reached its 12-hour limit. Sign in again.",
     "superseded": "You signed in somewhere else, so this session ended.",
     "ended": "Your session was ended.",
     "ended_by_admin": "An administrator ended your session.",

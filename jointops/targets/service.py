@@ -341,3 +341,14 @@ def create_case(agency_id: int, number: str, title: str, lead: User) -> Case:
             "case.create", object_type="case", object_id=case.id, actor=lead, number=number
         )
     return case
+
+
+def find_target(target_id: int) -> Target | None:
+    return db.session.get(Target, target_id)
+
+
+def agency_targets(agency_id: int | None) -> list[Target]:
+    """The agency's targets, by reference."""
+    return list(
+        db.session.scalars(select(Target).where(Target.agency_id == agency_id).order_by(Target.ref))
+    )

@@ -7,25 +7,23 @@ advocates (``auth.policy.may_see_targets``); a target of another agency answers
 
 from __future__ import annotations
 
-from collections import Counter
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, or_, select
 from werkzeug.wrappers import Response
 
 from auth.policy import may_edit_targets, may_see_targets
 from jointops import audit
-from jointops.alerts.listing import alerts_for_item
+from jointops.alerts.listing import active_counts, alerts_for_item
 from jointops.deconfliction.precheck import Pointer, precheck_target
-from jointops.extensions import db
 from jointops.identity.permissions import SIGNED_IN, allow
-from jointops.models import Alert, AlertStatus, Target, utcnow
+from jointops.models import Target, utcnow
 from jointops.targets.forms import CaseForm, RevalidateForm, TargetForm
 from jointops.targets.service import (
     TargetErrors,
     agency_cases,
+    agency_targets,
     create_case,
+    find_target,
     revalidate,
     save_target,
 )
@@ -57,7 +55,7 @@ def _require(edit: bool = False) -> None:
 
 def _load(target_id: int, *, edit: bool = False) -> Target:
     """The target if it is the user's agency's and they may see it; else 404 (audited)."""
-    target = db.session.get(Target, target_id)
+    target = find_target(target_id)
     viewer = viewer_of(current_user)
     code = target.agency.code if target is not None else None
     rule = may_edit_targets if edit else may_see_targets
@@ -72,28 +70,6 @@ def _load(target_id: int, *, edit: bool = False) -> Target:
     return target
 
 
-def _active_alert_counts(ids: list[int]) -> Counter[int]:
-    counts: Counter[int] = Counter()
-    if not ids:
-        return counts
-    rows = db.session.execute(
-        select(Alert.item_a_type, Alert.item_a_id, Alert.item_b_type, Alert.item_b_id).where(
-            Alert.kind == "target",
-            Alert.status.in_([AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value]),
-            or_(
-                and_(Alert.item_a_type == "target", Alert.item_a_id.in_(ids)),
-                and_(Alert.item_b_type == "target", Alert.item_b_id.in_(ids)),
-            ),
-        )
-    )
-    wanted = set(ids)
-    for _a_type, a_id, _b_type, b_id in rows:
-        for item_id in (a_id, b_id):
-            if item_id in wanted:
-                counts[item_id] += 1
-    return counts
-
-
 @bp.get("/targets")
 @allow(SIGNED_IN)
 def index() -> str:
@@ -103,9 +79,7 @@ def index() -> str:
     validity = request.args.get("validity", "live")
     if validity not in ("live", "expired", "all"):
         abort(400, "validity: expected live, expired or all.")
-    rows = db.session.scalars(
-        select(Target).where(Target.agency_id == current_user.agency_id).order_by(Target.ref)
-    ).all()
+    rows = agency_targets(current_user.agency_id)
     now = utcnow()
     counts = {
         "live": sum(1 for t in rows if not t.is_expired(now)),
@@ -125,7 +99,7 @@ def index() -> str:
         case_id=case_id,
         validity=validity,
         counts=counts,
-        alert_counts=_active_alert_counts([t.id for t in listed]),
+        alert_counts=active_counts("target", [t.id for t in listed]),
         now=now,
         expiring_days=EXPIRING_DAYS,
         can_edit=may_edit_targets(viewer_of(current_user), _agency_code()),

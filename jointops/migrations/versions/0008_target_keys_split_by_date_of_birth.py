@@ -22,9 +22,9 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     rebuild_keys(op.get_bind())
 
 
-def downgrade():
+def downgrade() -> None:
     pass

@@ -23,7 +23,7 @@ depends_on = None
 BATCH = 5000
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('grid_cell', sa.Integer(), nullable=True))
     events = sa.table(
@@ -57,7 +57,7 @@ def upgrade():
         )
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_kind_cell_start')
         batch_op.drop_column('grid_cell')
