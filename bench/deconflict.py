@@ -59,7 +59,7 @@ from bench.benchlib import (
     kept_database,
     postgres_server,
 )
-from deconflict.events import grid_cell, search_area
+from deconflict.events import EventRules, grid_cell, search_area
 from deconflict.identifiers import InvalidIdentifier, normalize, vin_check_digit
 from deconflict.targets import target_keys, target_probe_keys
 from jointops import create_app
@@ -586,7 +586,8 @@ def operation_values(
     end = start + timedelta(hours=r.choice([1, 1, 2, 2, 3, 4, 6, 8]))
     lat, lon = people.place()
     subtype = r.choices(SUBTYPES["operation"], weights=[20, 20, 30, 15, 15])[0]
-    return code, lead, case, start, end, lat, lon, subtype.code, subtype.radius_m
+    radius = EventRules().radius_for(subtype.code, None)
+    return code, lead, case, start, end, lat, lon, subtype.code, radius
 
 
 def load_events(

@@ -161,30 +161,90 @@ def _kind(kind: IdentifierKind | str) -> IdentifierKind:
 # -- phone -------------------------------------------------------------------
 
 
-def normalize_phone(raw: str, *, default_region: str = "US") -> str:
-    """E.164 (``+15615550134``), with ``;ext=2`` when an extension is given.
+# An extension written after the number: "ext. 12", "x12", "#12", "ramal 12" (Spanish and
+# Portuguese), "poste 12" (French), "anexo 12", "interno 12", ";ext=12" (RFC 3966), ", 12".
+_EXTENSION = re.compile(
+    r"""(?:\s*[,;]\s*|\s+|(?<=\d))
+        (?:(?:ext(?:ension|ensi[oó]n|n)?|x|ramal|poste|anexo|interno|int|extn)\s*[.:=#-]?\s*
+          |\#\s*
+          |(?<=[,;])\s*)
+        (?P<ext>\d{1,10})\s*\#?\s*(?:\([^()\d]*\))?\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# A note in brackets after the number: "(cell)", "(work)".
+_NOTE = re.compile(r"\s*\([^()\d]*\)\s*$")
+# International access codes written instead of "+": 011 (North America), 0011 (Australia),
+# 010 (Japan), 00 (most of the world); tried when the number is not valid as written.
+_ACCESS_CODES = ("011", "0011", "010", "00")
+# Mobile digits some countries once required after the country code, dropped to give the
+# number every form of it shares: Mexico's "1" (+52 1 55 ... until 2019), Argentina's "9"
+# (+54 9 11 ..., the international form of a mobile, which records also write without it).
+_LEGACY_MOBILE_DIGITS = {52: ("1", 10), 54: ("9", 10)}
 
-    The extension is kept, so that two people behind one switchboard are not
-    one phone; :func:`exact_keys` adds the line without it as a weaker key.
+
+def normalize_phone(raw: str, *, default_region: str = "US") -> str:
+    """E.164 (``+15615550134``) of the subscriber number, with ``;ext=2`` when an extension is
+    given.
+
+    Every way the number is dialled gives one form: a leading international
+    access code (011 from North America, 00 from Europe) for ``+``, and
+    without the mobile digit a country once put after its code (Mexico's 1,
+    Argentina's 9). The extension is kept apart, after ``;ext=``, without
+    leading zeros, so that two people behind one switchboard are not one
+    phone; :func:`exact_keys` adds the line without it as a weaker key.
     """
     text = raw.strip()
     if text.lower().startswith("tel:"):
         text = text[4:]
+    text = text.replace(";ext=", " ext ").replace(";EXT=", " ext ")
+    text = _NOTE.sub("", text)
+    extension = ""
+    found = _EXTENSION.search(text)
+    if found and re.search(r"\d{4}", text[: found.start()]):
+        extension, text = found["ext"], text[: found.start()]
+    number = _parse_phone(text, default_region)
+    extension = extension or (number.extension or "")
+    number.extension = None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    extension = extension.lstrip("0") or extension
+    return f"{e164};ext={extension}" if extension else e164
+
+
+def _parse_phone(text: str, default_region: str) -> phonenumbers.PhoneNumber:
+    """The valid number ``text`` dials, trying international access codes for ``+``."""
     try:
-        number = phonenumbers.parse(text, default_region)
+        number = _without_legacy_digit(phonenumbers.parse(text, default_region))
     except phonenumbers.NumberParseException as exc:
         raise InvalidIdentifier(IdentifierKind.PHONE, f"not a phone number ({exc})") from None
-    if not phonenumbers.is_valid_number(number):
-        digits = phonenumbers.national_significant_number(number)
-        raise InvalidIdentifier(
-            IdentifierKind.PHONE,
-            f"not a valid number ({len(digits)} digits for +{number.country_code};"
-            " is the area code missing or a digit wrong?)",
-        )
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if number.extension:
-        return f"{e164};ext={number.extension}"
-    return e164
+    if phonenumbers.is_valid_number(number):
+        return number
+    digits = re.sub(r"[^\d+]", "", text)
+    for code in _ACCESS_CODES:
+        if digits.startswith(code):
+            try:
+                other = _without_legacy_digit(phonenumbers.parse("+" + digits[len(code) :], None))
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(other):
+                other.extension = number.extension
+                return other
+    national = phonenumbers.national_significant_number(number)
+    raise InvalidIdentifier(
+        IdentifierKind.PHONE,
+        f"not a valid number ({len(national)} digits for +{number.country_code};"
+        " is the area code missing or a digit wrong?)",
+    )
+
+
+def _without_legacy_digit(number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumber:
+    """The number without its country's old mobile digit (+52 1 55... -> +52 55...)."""
+    rule = _LEGACY_MOBILE_DIGITS.get(number.country_code or 0)
+    national = phonenumbers.national_significant_number(number)
+    if rule is not None and national.startswith(rule[0]) and len(national) == rule[1] + 1:
+        number.national_number = int(national[1:])
+        number.italian_leading_zero = None
+        number.number_of_leading_zeros = None
+    return number
 
 
 # -- e-mail ------------------------------------------------------------------

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import Enum
 from functools import lru_cache
 from types import MappingProxyType
 
-import jellyfish
 from anyascii import anyascii
 from rapidfuzz.distance import JaroWinkler
 
 from deconflict._nicknames import relatives as _relatives
+from deconflict._phonetic import metaphone, sounds
+from deconflict._sinic import distinct_surnames, readings
 from deconflict.match import Match, Strength
 
 # Generational suffixes: kept apart from the name, since "Sr" and "Jr" at one
@@ -149,10 +150,9 @@ def _monikers(aliases: tuple[str, ...]) -> Mapping[str, str]:
     return MappingProxyType(found)
 
 
-@lru_cache(maxsize=65536)
 def _code(name: str) -> str:
     """A phonetic code (Metaphone) of a cleaned word: Smith, Smyth -> SM0."""
-    return jellyfish.metaphone(name) if name else ""
+    return metaphone(name)
 
 
 def gendered_pair(a: str, b: str) -> bool:
@@ -162,8 +162,16 @@ def gendered_pair(a: str, b: str) -> bool:
     may join them. The forms: final o/a (Mario, Maria), -us/-a (Julius,
     Julia), -ian/-ina or -ine (Christian, Christina), and a feminine ending
     added (Paul+a, Daniel+le, Louis+e, Antoine+tte).
+
+    Two spellings of one gender are no pair: the same name but for a doubled
+    consonant (Danielle, Daniele; Michelle, Michele; Annette, Anette; Jeanne,
+    Jeane), or two feminine endings (Julia, Julie; Maria, Marie).
     """
     if a == b or len(a) < 3 or len(b) < 3:
+        return False
+    if _single_consonants(a) == _single_consonants(b):
+        return False
+    if a[:-1] == b[:-1] and {a[-1], b[-1]} == {"a", "e"}:
         return False
     if a[:-1] == b[:-1] and {a[-1], b[-1]} == {"a", "o"}:
         return True
@@ -181,6 +189,12 @@ def gendered_pair(a: str, b: str) -> bool:
 
 
 _GENDER_ENDINGS = ("a", "e", "le", "lle", "ne", "ine", "ina", "ette", "tte")
+_DOUBLED_CONSONANT = re.compile(r"([b-df-hj-np-tv-z])\1")
+
+
+def _single_consonants(name: str) -> str:
+    """The name with each doubled consonant written once: Danielle -> daniele."""
+    return _DOUBLED_CONSONANT.sub(r"\1", name)
 
 
 @dataclass(frozen=True)
@@ -189,12 +203,33 @@ class _PartScore:
     note: str = ""
 
 
-def _word_similarity(a: str, b: str) -> float:
-    """Jaro-Winkler, raised to 0.9 for one sound spelled two ways (Mohammed/Muhammad)."""
+def _word_similarity(a: str, b: str, *, surname: bool = False) -> float:
+    """Jaro-Winkler, raised to 0.9 for one sound spelled two ways (Mohammed/Muhammad).
+
+    As a surname, a word also sounds like another when Double Metaphone's
+    primary or alternate codes meet (Schneider/Snyder, Schmidt/Smith) and both
+    begin alike; and two known Chinese surnames that no romanisation joins are
+    two names, however close their letters (Chen/Cheng).
+    """
+    if surname and distinct_surnames(a, b):
+        return 0.0
     sim = JaroWinkler.similarity(a, b)
-    if len(a) > 2 and len(b) > 2 and _code(a) == _code(b):
+    if len(a) > 2 and len(b) > 2 and (_code(a) == _code(b) or (surname and _sound_alike(a, b))):
         sim = max(sim, 0.9)
     return sim
+
+
+def _sound_alike(a: str, b: str) -> bool:
+    """A Double Metaphone code in common, and the same first sound (lest Wells, whose W may
+    be silent, sound like Ellis)."""
+    return not sounds(a).isdisjoint(sounds(b)) and not _word_marks(a).isdisjoint(_word_marks(b))
+
+
+def _romanised_alike(a: tuple[str, ...], b: tuple[str, ...], *, surname: bool) -> bool:
+    """One Chinese name in two romanisations: Xiaoming/Hsiao-ming, Zhang/Chang, Wu/Ng."""
+    return not readings("".join(a), surname=surname).isdisjoint(
+        readings("".join(b), surname=surname)
+    )
 
 
 def _first_score(a: tuple[str, ...], b: tuple[str, ...]) -> _PartScore:
@@ -211,6 +246,8 @@ def _first_score(a: tuple[str, ...], b: tuple[str, ...]) -> _PartScore:
         return _PartScore(0.8, "initial") if x[0] == y[0] else _PartScore(0.0)
     if y in _relatives(x) or x in _relatives(y):
         return _PartScore(0.95, "nickname")
+    if _romanised_alike(a, b, surname=False):
+        return _PartScore(0.95, "romanisation")
     if set(a) & set(b):
         return _PartScore(0.9, "middle name")  # "Van Anh" / "Anh", "Juan Carlos" / "Carlos"
     return _PartScore(_word_similarity(x, y))
@@ -223,10 +260,12 @@ def _last_score(a: tuple[str, ...], b: tuple[str, ...]) -> _PartScore:
         return _PartScore(1.0)  # also "De la Cruz" / "Delacruz"
     if set(a) <= set(b) or set(b) <= set(a):
         return _PartScore(0.95, "one of two last names")  # "Garcia" / "Garcia Lopez"
-    best = _word_similarity("".join(a), "".join(b))
+    if _romanised_alike(a, b, surname=True):
+        return _PartScore(0.95, "romanisation")
+    best = _word_similarity("".join(a), "".join(b), surname=True)
     for x in a:
         for y in b:
-            best = max(best, _word_similarity(x, y) - 0.05)
+            best = max(best, _word_similarity(x, y, surname=True) - 0.05)
     return _PartScore(best)
 
 
@@ -253,7 +292,7 @@ def _pair_similarity(a: _Variant, b: _Variant) -> NameSimilarity | None:
             continue
         # The last name weighs more: it is longer and rarer than a first name.
         score = 0.4 * f.score + 0.6 * ln.score - (0.02 if swapped else 0.0)
-        notes = tuple(n for n in (f.note, ln.note) if n)
+        notes = tuple(dict.fromkeys(n for n in (f.note, ln.note) if n))
         if swapped:
             notes += ("first and last names swapped",)
         if best is None or score > best.score:
@@ -294,15 +333,45 @@ def _mark(name: str) -> str:
     return name[:1].translate(_MARK_FOLD).upper()
 
 
+def _word_marks(word: str) -> frozenset[str]:
+    """A word's first sound, and B for a first V (Vargas, Bargas: see ``_phonetic``)."""
+    if word.startswith("v"):
+        return frozenset({_mark(word), "B"})
+    return frozenset({_mark(word)})
+
+
 def _own_codes(part: tuple[str, ...]) -> set[str]:
-    """Metaphone codes of a name part: each word and all of it."""
-    return ({_code(t) for t in part} | {_code("".join(part))}) - {""}
+    """Codes of a name part in a first name's place: the Metaphone code of each word and
+    of all of it, and the Pinyin it may stand for (``~xiaoming``)."""
+    joined = "".join(part)
+    codes = {_code(t) for t in part} | {_code(joined)}
+    codes |= {f"~{r}" for r in readings(joined)}
+    return codes - {""}
+
+
+def _surname_codes(part: tuple[str, ...]) -> set[str]:
+    """Codes of a part in a last name's place: as in a first name's, with Double Metaphone's
+    codes of each word and of all of it, and the Pinyin surnames it may stand for."""
+    joined = "".join(part)
+    codes = {_code(t) for t in part} | {_code(joined)}
+    for word in {*part, joined}:
+        codes |= sounds(word)
+    codes |= {f"~{r}" for r in readings(joined, surname=True)}
+    return codes - {""}
 
 
 def _first_codes(part: tuple[str, ...]) -> set[str]:
     """Codes of a part in a first name's place, where nicknames count: its own and its
     first word's nicknames' (Bob stands for Robert)."""
     return _own_codes(part) | ({_code(n) for n in _relatives(part[0])} - {""})
+
+
+def _marks(part: tuple[str, ...]) -> set[str]:
+    """How a part in a last name's place begins, for the broad atoms: its first word's
+    first sounds and its nicknames' (a first name may stand in the last name's place), and
+    the Pinyin surnames it may stand for."""
+    marks = set(_word_marks(part[0])) | {_mark(n) for n in _relatives(part[0])}
+    return marks | {f"~{r}" for r in readings("".join(part), surname=True)}
 
 
 def _views(part: tuple[str, ...]) -> set[str]:
@@ -313,7 +382,7 @@ def _views(part: tuple[str, ...]) -> set[str]:
     Smiht: "smth"), so they share a view; a word of three letters or fewer
     stands only for itself, lest one letter stand for every name.
     """
-    views = {f"c{code}" for code in _own_codes(part)}
+    views = {f"c{code}" for code in _surname_codes(part)}
     for word in {*part, "".join(part)}:  # each word, and all as one (Garcia Lopez, GarciaLopez)
         views.add(f"w{word}")
         if len(word) > 3:
@@ -351,10 +420,10 @@ class _Atoms:
 
     def add(self, first: tuple[str, ...], last: tuple[str, ...]) -> None:
         """The atoms of ``first`` compared as a first name with ``last`` as a last name."""
-        marks = {_mark(last[0])} | {_mark(n) for n in _relatives(last[0])}
+        marks = _marks(last)
         self.broad |= {f"{code}:{mark}" for code in _first_codes(first) for mark in marks}
         letter = first[0][0]
-        last_codes = {f"c{code}" for code in _own_codes(last)}
+        last_codes = {f"c{code}" for code in _surname_codes(last)}
         if len(first[0]) == 1:
             self.initial |= {f"{c}:{letter}" for c in last_codes}
             return
@@ -426,7 +495,45 @@ def _keys_of(
     return frozenset(stored), frozenset(probe)
 
 
-def compare_names(a: PersonName, b: PersonName) -> Match | None:
+# A name alone (no date of birth on one side) is damped once more stored targets than this
+# share its sound: each of them would match it as much.
+COMMON_NAME = 5
+# Damped below this score, a name alone is no evidence at all (a name shared by some two
+# dozen stored targets, or more, says nothing on its own).
+NAME_ALONE_FLOOR = 0.15
+
+
+def name_frequency_key(person: PersonName) -> str | None:
+    """The key under which the app counts stored targets of ``person``'s name (by sound:
+    Jon Smyth counts with John Smith); ``None`` when the record names no first and last name.
+
+    Stored with a target's keys (``deconflict.targets.target_keys``) and counted by the app
+    to tell :func:`compare_names` how common a name is (``namesakes``).
+    """
+    for v in _variants(person):
+        if not v.is_alias and v.first and v.last:
+            return f"namesake:{_code(v.first[0])}:{_code(''.join(v.last))}"
+    return None
+
+
+def name_alone_weight(namesakes: int) -> float:
+    """How much a name alone counts when ``namesakes`` stored targets share it: fully up to
+    :data:`COMMON_NAME`, then in inverse proportion."""
+    return 1.0 if namesakes <= COMMON_NAME else COMMON_NAME / namesakes
+
+
+@dataclass(frozen=True)
+class NameEvidence:
+    """What two people's names say: the match (if any), and whether it is a name alone so
+    common among stored targets that it was damped (``common``): such evidence never
+    makes a match probable together with other evidence, and below
+    :data:`NAME_ALONE_FLOOR` it is dropped (``match`` is then ``None``)."""
+
+    match: Match | None
+    common: bool = False
+
+
+def compare_names(a: PersonName, b: PersonName, *, namesakes: int = 0) -> Match | None:
     """A match of two people by name and date of birth, or ``None``.
 
     ``probable`` for a similar name with the same date of birth (or, for a
@@ -437,24 +544,41 @@ def compare_names(a: PersonName, b: PersonName) -> Match | None:
     dates on both sides, that asks more of the names than similarity alone,
     namely that both parts sound alike or lie one typo apart (Michael Rogers
     and Michael Roberts, similar as strings, are two people).
+
+    ``namesakes``: how many stored targets share the name (by
+    :func:`name_frequency_key`), as the caller counts them. A name without a
+    date of birth to compare is damped by it (:func:`name_alone_weight`): a
+    common name alone is weak evidence, and very common, none.
     """
+    return weigh_names(a, b, namesakes=namesakes).match
+
+
+def weigh_names(a: PersonName, b: PersonName, *, namesakes: int = 0) -> NameEvidence:
+    """:func:`compare_names`, and whether the name was damped as too common."""
     if not names_blocked(a, b):
-        return None
+        return NameEvidence(None)
     sim = name_similarity(a, b)
     if sim is None or sim.score < SIMILAR:
-        return None
+        return NameEvidence(None)
     dob = dob_relation(a.dob, b.dob)
     if dob is DobRelation.DIFFERENT:
-        return None
+        return NameEvidence(None)
+    common = False
     if dob is DobRelation.SAME:
         score, strength = 0.5 + 0.5 * sim.score, Strength.PROBABLE
     elif dob is DobRelation.UNKNOWN:
-        score, strength = 0.7 * sim.score, Strength.POSSIBLE
+        weight = name_alone_weight(namesakes)
+        score, strength = 0.7 * sim.score * weight, Strength.POSSIBLE
+        if weight < 1.0:
+            common = True
+            if score < NAME_ALONE_FLOOR:
+                return NameEvidence(None, common=True)
+            sim = replace(sim, notes=(*sim.notes, "a common name"))
     elif sim.score >= VERY_SIMILAR:
         score, strength = 0.4 + 0.5 * sim.score, Strength.PROBABLE
     else:
         score, strength = 0.6 * sim.score, Strength.POSSIBLE
-    return Match("target", round(score, 3), strength, (_reason(sim, dob),))
+    return NameEvidence(Match("target", round(score, 3), strength, (_reason(sim, dob),)), common)
 
 
 def _reason(sim: NameSimilarity, dob: DobRelation) -> str:

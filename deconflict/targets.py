@@ -10,7 +10,7 @@ one, unless the dates of birth say they are two people.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from deconflict.identifiers import Identifier, IdentifierKind, exact_keys, identifier_keys
@@ -18,10 +18,11 @@ from deconflict.match import STRENGTH_ORDER, Match, Strength, same_case
 from deconflict.names import (
     DobRelation,
     PersonName,
-    compare_names,
     dob_relation,
+    name_frequency_key,
     name_keys,
     name_probe_keys,
+    weigh_names,
 )
 
 
@@ -41,14 +42,24 @@ class _Evidence:
     strength: Strength
     score: float
     reason: str
+    damped: bool = False  # a name alone, too common to make other evidence probable
 
 
 def target_keys(record: TargetRecord) -> frozenset[str]:
-    """The keys the app indexes a target under: exact keys of its identifiers and its name keys."""
+    """The keys the app indexes a target under: exact keys of its identifiers, its name keys,
+    and the key its name is counted under (:func:`namesake_keys`)."""
     keys = identifier_keys(record.identifiers)
     if record.person is not None:
-        keys |= name_keys(record.person)
+        keys |= name_keys(record.person) | namesake_keys(record)
     return keys
+
+
+def namesake_keys(record: TargetRecord) -> frozenset[str]:
+    """The key under which stored targets of ``record``'s name are counted (none without a
+    first and last name): the app counts them to pass ``namesakes`` to :func:`compare_targets`.
+    Never looked up to find candidates."""
+    key = name_frequency_key(record.person) if record.person is not None else None
+    return frozenset({key} if key else ())
 
 
 def target_probe_keys(record: TargetRecord) -> frozenset[str]:
@@ -60,12 +71,20 @@ def target_probe_keys(record: TargetRecord) -> frozenset[str]:
     return keys
 
 
-def compare_targets(a: TargetRecord, b: TargetRecord) -> Match | None:
+def compare_targets(
+    a: TargetRecord, b: TargetRecord, *, namesakes: Mapping[str, int] | None = None
+) -> Match | None:
     """One match with every reason why ``a`` and ``b`` may be one subject, or ``None``.
 
     Two ``possible`` pieces of evidence together make a ``probable`` match,
     except where the records name two people: different dates of birth, or
     names that do not match (a couple at one home and one family business).
+
+    ``namesakes``: how many stored targets the app counts under each
+    :func:`namesake_keys` key (the more common of the two names counts). A
+    name without a date of birth to compare is damped by it
+    (:func:`deconflict.names.compare_names`), and a damped name never makes
+    another ``possible`` piece of evidence ``probable``.
     """
     if same_case(a.agency, a.case, b.agency, b.case) or (a.agency, a.ref) == (b.agency, b.ref):
         return None
@@ -74,10 +93,15 @@ def compare_targets(a: TargetRecord, b: TargetRecord) -> Match | None:
     names_differ = False
     if a.person is not None and b.person is not None:
         dob = dob_relation(a.person.dob, b.person.dob)
-        name = compare_names(a.person, b.person)
-        if name is not None:
-            evidence.append(_Evidence(name.strength, name.score, name.reasons[0]))
-        else:
+        counted = max(
+            (namesakes or {}).get(k, 0) for k in (*namesake_keys(a), *namesake_keys(b), "")
+        )
+        name = weigh_names(a.person, b.person, namesakes=counted)
+        if name.match is not None:
+            evidence.append(
+                _Evidence(name.match.strength, name.match.score, name.match.reasons[0], name.common)
+            )
+        elif not name.common:
             names_differ = bool(name_keys(a.person) and name_keys(b.person))
     if not evidence:
         return None
@@ -85,7 +109,8 @@ def compare_targets(a: TargetRecord, b: TargetRecord) -> Match | None:
     evidence.sort(key=lambda e: (-STRENGTH_ORDER[e.strength], -e.score))
     strength = evidence[0].strength
     two_people = names_differ or dob is DobRelation.DIFFERENT
-    if strength is Strength.POSSIBLE and len(evidence) >= 2 and not two_people:
+    counting = [e for e in evidence if not e.damped]
+    if strength is Strength.POSSIBLE and len(counting) >= 2 and not two_people:
         strength = Strength.PROBABLE
     reasons = [e.reason for e in evidence]
     if dob is DobRelation.DIFFERENT:

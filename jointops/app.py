@@ -60,7 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     directory.init_app(app)
     directory.directory_synced.connect(feed_tokens.revoke_of_inactive_users)
     sessions.init_app(app)
-    web.init_app(app)
+    web.init_app(app, exempt_from_csrf=csrf.exempt)
     _register_commands(app)
     _register_template_helpers(app)
     app.after_request(_security_headers)

@@ -24,7 +24,7 @@ def record(
 ) -> AuditEntry:
     """Add an audit entry to the session; the caller's commit makes it durable."""
     if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user._get_current_object()  # type: ignore[attr-defined]
+        actor = current_user._get_current_object()
     entry = AuditEntry(
         actor_id=actor.id if actor else None,
         actor_username=username or (actor.username if actor else ""),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,12 +11,14 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from auth.policy import may_see_targets
-from jointops import api, catalog
+from jointops import catalog
 from jointops.admin import views as admin
 from jointops.alerts import views as alerts
+from jointops.events import api as events_api
 from jointops.events import calendar_views
 from jointops.events import views as events
 from jointops.feeds import views as feeds
+from jointops.identity import api as identity_api
 from jointops.identity import views as login
 from jointops.identity.directory import uses_demo_directory
 from jointops.identity.permissions import PUBLIC, allow
@@ -25,12 +28,14 @@ from jointops.targets import views as targets
 from jointops.visibility import shared_resources, viewer_of
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, exempt_from_csrf: Callable[[Any], Any]) -> None:
+    """Register the blueprints, page context and error pages; scripts sign in without CSRF."""
     for module in (
         login,
+        identity_api,
         calendar_views,
         events,
-        api,
+        events_api,
         admin,
         feeds,
         alerts,
@@ -38,6 +43,7 @@ def init_app(app: Flask) -> None:
         notifications,
     ):
         app.register_blueprint(module.bp)
+    exempt_from_csrf(identity_api.login)
     app.context_processor(notifications.inbox_context)
     allow(PUBLIC)(app.view_functions["static"])
     app.context_processor(_page_context)

@@ -9,7 +9,13 @@ import pytest
 from deconflict.identifiers import Identifier, exact_keys
 from deconflict.match import Match, Strength
 from deconflict.names import PersonName, name_keys
-from deconflict.targets import TargetRecord, compare_targets, target_keys, target_probe_keys
+from deconflict.targets import (
+    TargetRecord,
+    compare_targets,
+    namesake_keys,
+    target_keys,
+    target_probe_keys,
+)
 
 DOB = date(1985, 3, 14)
 
@@ -203,7 +209,11 @@ def test_one_agencys_one_case_is_not_deconflicted_against_itself() -> None:
 def test_target_keys_are_identifier_keys_and_name_keys() -> None:
     person = PersonName("John", "Smith")
     record = target("a", ("plate", "FL:ABC 1O3"), person=person)
-    assert target_keys(record) == exact_keys("plate", "FL:ABC1O3") | name_keys(person)
+    assert namesake_keys(record) == {"namesake:JN:SM0"}
+    assert target_keys(record) == (
+        exact_keys("plate", "FL:ABC1O3") | name_keys(person) | namesake_keys(record)
+    )
+    assert not namesake_keys(record) & target_probe_keys(record)  # counted, never looked up
     assert target_keys(target("b")) == frozenset()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from auth.policy import pointer_explanation
 from jointops import audit
@@ -54,9 +55,18 @@ def _pointers(hits: list[Hit], own_values: list[str]) -> list[Pointer]:
     return pointers
 
 
-def precheck_event(
-    draft: PlannedOperation, actor: User, event_id: int | None
-) -> list[Pointer] | None:
+class OperationPlan(PlannedOperation, Protocol):
+    """An event draft as a pre-check reads it: the rules' facts, its agency, its own words."""
+
+    @property
+    def owner_agency_id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def location_address(self) -> str | None: ...
+
+
+def precheck_event(draft: OperationPlan, actor: User, event_id: int | None) -> list[Pointer] | None:
     """What saving this plan would match, as pointers; stores nothing but the audit entry.
 
     ``None`` when the plan is not something deconflicted (not an operation).

@@ -86,30 +86,30 @@ def save_event(
         if warnings:
             raise NeedsConfirmation(warnings)
     creating = event is None
+    saved = event if event is not None else Event(created_by_id=actor.id)
     try:
         with unit_of_work():
-            event = event if event is not None else Event(created_by_id=actor.id)
-            if event.id is not None:
-                event = db.session.get(Event, event.id, populate_existing=True) or event
-            _check_resources_free(draft, actor, event.id)
-            changes = _apply(draft, event)
+            if saved.id is not None:
+                saved = db.session.get(Event, saved.id, populate_existing=True) or saved
+            _check_resources_free(draft, actor, saved.id)
+            changes = _apply(draft, saved)
             if creating:
-                db.session.add(event)
+                db.session.add(saved)
             db.session.flush()
             audit.record(
                 "event.create" if creating else "event.update",
                 object_type="event",
-                object_id=event.id,
+                object_id=saved.id,
                 actor=actor,
-                kind=event.kind,
+                kind=saved.kind,
                 changed=sorted(changes),
             )
     except IntegrityError as exc:
         if _is_exclusion_violation(exc):
-            _check_resources_free(draft, actor, event.id if not creating else None)
+            _check_resources_free(draft, actor, saved.id if not creating else None)
         raise
-    sync_event(event, actor)
-    return event
+    sync_event(saved, actor)
+    return saved
 
 
 def cancel_event(event: Event, actor: User, reason: str) -> None:

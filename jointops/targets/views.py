@@ -144,8 +144,9 @@ def _saved(target: Target) -> Response:
 def create() -> Page:
     _require(edit=True)
     form = TargetForm(current_user)
-    if request.method == "GET" and request.args.get("case", type=int):
-        form.case_id.data = request.args.get("case", type=int)
+    case_id = request.args.get("case", type=int)
+    if request.method == "GET" and case_id:
+        form.case_id.data = case_id
     saved, pointers = _submit(form, None)
     if saved is not None:
         return _saved(saved)

@@ -1,4 +1,4 @@
-"""JSON API: the same services and the same need-to-know rules as the pages."""
+"""The events' JSON API: the same service and the same need-to-know rules as the pages."""
 
 from __future__ import annotations
 
@@ -7,16 +7,13 @@ from typing import Any
 
 from flask import Blueprint, abort, request
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
 from auth.policy import Visibility, creatable_kinds
 from jointops import audit
 from jointops.events.forms import EventForm
 from jointops.events.rules import EventErrors
 from jointops.events.service import BookingConflict, NeedsConfirmation, find_event, save_event
-from jointops.extensions import csrf
-from jointops.identity.permissions import PUBLIC, SIGNED_IN, allow
-from jointops.identity.signin import SignInRefused, sign_in, sign_out
+from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Event
 from jointops.visibility import Seen, events_between, shared_resources, viewer_of, visibility
 
@@ -71,42 +68,6 @@ def _instant(name: str, default: datetime) -> datetime:
     if moment.tzinfo is None:
         abort(400, f"{name}: give a UTC offset, for example 2026-12-01T09:00:00-05:00.")
     return moment
-
-
-@bp.post("/login")
-@csrf.exempt
-@allow(PUBLIC)
-def login() -> Reply:
-    """Sign in from a script; a cross-site page cannot send JSON without CORS, which is off."""
-    body = request.get_json(silent=True) if request.is_json else None
-    if not isinstance(body, dict):
-        abort(400, 'Send {"username": ..., "password": ...} as application/json.')
-    errors = {
-        name: ["This field is required."]
-        for name in ("username", "password")
-        if not isinstance(body.get(name), str) or not body[name].strip()
-    }
-    if errors:
-        return {"errors": errors}, 400
-    try:
-        user = sign_in(body["username"], body["password"])
-    except SignInRefused as refused:
-        return {"error": refused.message, "status": refused.status}, refused.status
-    return {
-        "user": {
-            "username": user.username,
-            "agency": user.agency.code if user.agency else None,
-            "roles": sorted(user.roles),
-        },
-        "csrf_token": generate_csrf(),  # for X-CSRFToken on the session's later POSTs
-    }, 200
-
-
-@bp.post("/logout")
-@allow(SIGNED_IN)
-def logout() -> Reply:
-    sign_out()
-    return {"signed_out": True}, 200
 
 
 @bp.get("/events")

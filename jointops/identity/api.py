@@ -1,0 +1,53 @@
+"""Signing in and out from scripts (JSON): the same service as the login page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, request
+from flask_wtf.csrf import generate_csrf
+
+from jointops.identity.permissions import PUBLIC, SIGNED_IN, allow
+from jointops.identity.signin import SignInRefused, sign_in, sign_out
+
+bp = Blueprint("identity_api", __name__, url_prefix="/api")
+
+Reply = tuple[dict[str, Any], int]
+
+
+@bp.post("/login")
+@allow(PUBLIC)
+def login() -> Reply:
+    """Sign in from a script; a cross-site page cannot send JSON without CORS, which is off.
+
+    Exempt from CSRF (``jointops.web``): there is no session yet whose token it could carry.
+    """
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict):
+        abort(400, 'Send {"username": ..., "password": ...} as application/json.')
+    errors = {
+        name: ["This field is required."]
+        for name in ("username", "password")
+        if not isinstance(body.get(name), str) or not body[name].strip()
+    }
+    if errors:
+        return {"errors": errors}, 400
+    try:
+        user = sign_in(body["username"], body["password"])
+    except SignInRefused as refused:
+        return {"error": refused.message, "status": refused.status}, refused.status
+    return {
+        "user": {
+            "username": user.username,
+            "agency": user.agency.code if user.agency else None,
+            "roles": sorted(user.roles),
+        },
+        "csrf_token": generate_csrf(),  # for X-CSRFToken on the session's later POSTs
+    }, 200
+
+
+@bp.post("/logout")
+@allow(SIGNED_IN)
+def logout() -> Reply:
+    sign_out()
+    return {"signed_out": True}, 200
