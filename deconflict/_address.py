@@ -243,9 +243,17 @@ _UNIT_LABELS = (
 _TAIL = re.compile(r"^(?:(?P<state>[A-Z]{2})(?: |$))?(?P<zip>\d{5})?$")
 
 
+# A unit designator run into its number: "Apt4B", "STE210", "Rm#12".
+_GLUED_UNIT = re.compile(
+    r"\b(APT|APARTMENT|UNIT|STE|SUITE|RM|ROOM|BLDG|BUILDING|LOT|SPC|SPACE|TRLR|TRAILER|FLR"
+    r"|FLOOR|OFC|OFFICE|DEPT|PH)(?=\d)"
+)
+
+
 def normalize(raw: str) -> str:
     """The standard form of ``raw``; :class:`AddressError` when it is not a street address."""
     text = anyascii(raw).upper()
+    text = _GLUED_UNIT.sub(r"\1 ", text)
     text = re.sub(r"#\s*", " # ", text)
     text = re.sub(r"[^A-Z0-9#/ ,\-]+", " ", text.replace(".", " ").replace("'", ""))
     text = " ".join(text.split())
@@ -304,8 +312,12 @@ def keys(normalized: str) -> frozenset[str]:
     The street line with the ZIP code, and the street line with the city and
     state, so that ``"..., 33401"`` and ``"..., WEST PALM BEACH, FL"`` meet.
     A street line with neither is indexed alone and meets only its equals.
+    The street line is compared as :func:`comparable_street` writes it, so
+    that ``APT 4B``, ``STE 4B`` and ``# 4B`` meet, as do ``N MAIN ST`` and
+    ``MAIN ST N``.
     """
     street, city, state, zip5 = split(normalized)
+    street = comparable_street(street)
     found = set()
     if zip5:
         found.add(f"{street}|{zip5}")
@@ -314,6 +326,56 @@ def keys(normalized: str) -> frozenset[str]:
     if not found:
         found.add("|".join(p for p in (street, city, state) if p))
     return frozenset(found)
+
+
+# Unit designators that stand alone, without a number ("REAR", "UPPR").
+_LONE_UNITS = frozenset({"BSMT", "FRNT", "LBBY", "LOWR", "REAR", "SIDE", "UPPR"})
+_UNIT_TYPES = frozenset(UNITS.values())
+
+
+def comparable_street(street: str) -> str:
+    """A standard street line with what records write differently of one place made alike.
+
+    The type of a unit is left out, its number kept (``APT 4B``, ``UNIT 4B``,
+    ``STE 4B``, ``# 4B`` are all ``# 4B``: forms and people name one door
+    differently); a directional written after the street (``MAIN ST N``) is
+    put before it (``N MAIN ST``), unless the street has one there already.
+    """
+    words = street.split()
+    start = _unit_start(words)
+    line, unit = words[:start], words[start:]
+    folded = []
+    for i, w in enumerate(unit):
+        if w in _UNIT_TYPES and (w not in _LONE_UNITS or i + 1 < len(unit)):
+            folded.append("#")
+        else:
+            folded.append(w)
+    name = line[1:]
+    if (
+        len(name) >= 3
+        and name[-1] in _DIRECTIONAL_FORMS
+        and name[-2] in _SUFFIX_FORMS
+        and name[0] not in _DIRECTIONAL_FORMS
+    ):
+        line = [line[0], name[-1], *name[:-1]]
+    return " ".join([*line, *folded])
+
+
+_DIRECTIONAL_FORMS = frozenset(DIRECTIONALS.values())
+_SUFFIX_FORMS = frozenset(SUFFIXES.values())
+
+
+def _unit_start(words: list[str]) -> int:
+    """Where the unit part of a standard street line begins (``len(words)`` when none):
+    the first designator after the street from which every word is a designator or its
+    number."""
+    for start in range(2, len(words)):
+        i = start
+        while i < len(words) and words[i] in _UNIT_TYPES:
+            i += 1 if words[i] in _LONE_UNITS else 2
+        if i == len(words) and (words[start] not in _LONE_UNITS or start == len(words) - 1):
+            return start
+    return len(words)
 
 
 def _tag(text: str) -> dict[str, str]:
@@ -395,4 +457,7 @@ def _unit_id(value: str) -> str:
     while len(words) > 1 and words[0] in ("NO", "NUM", "NUMBER", "#"):
         words = words[1:]
     ident = re.sub(r"[^A-Z0-9]", "", "".join(words))
+    ordinal = re.fullmatch(r"(\d+)(?:ST|ND|RD|TH)", ident)  # "2nd Floor" -> FL 2
+    if ordinal:
+        ident = ordinal[1]
     return ident.lstrip("0") or ident

@@ -211,23 +211,25 @@ def normalize_phone(raw: str, *, default_region: str = "US") -> str:
 
 
 def _parse_phone(text: str, default_region: str) -> phonenumbers.PhoneNumber:
-    """The valid number ``text`` dials, trying international access codes for ``+``."""
+    """The valid number ``text`` dials, trying international access codes for ``+``; without
+    its country's old mobile digit."""
     try:
-        number = _without_legacy_digit(phonenumbers.parse(text, default_region))
+        number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidIdentifier(IdentifierKind.PHONE, f"not a phone number ({exc})") from None
-    if phonenumbers.is_valid_number(number):
-        return number
+    candidates = [number]
     digits = re.sub(r"[^\d+]", "", text)
     for code in _ACCESS_CODES:
         if digits.startswith(code):
             try:
-                other = _without_legacy_digit(phonenumbers.parse("+" + digits[len(code) :], None))
+                candidates.append(phonenumbers.parse("+" + digits[len(code) :], None))
             except phonenumbers.NumberParseException:
                 continue
-            if phonenumbers.is_valid_number(other):
-                other.extension = number.extension
-                return other
+    for candidate in candidates:
+        shorter = _without_legacy_digit(candidate)
+        if phonenumbers.is_valid_number(candidate) or phonenumbers.is_valid_number(shorter):
+            shorter.extension = number.extension
+            return shorter
     national = phonenumbers.national_significant_number(number)
     raise InvalidIdentifier(
         IdentifierKind.PHONE,
@@ -240,11 +242,11 @@ def _without_legacy_digit(number: phonenumbers.PhoneNumber) -> phonenumbers.Phon
     """The number without its country's old mobile digit (+52 1 55... -> +52 55...)."""
     rule = _LEGACY_MOBILE_DIGITS.get(number.country_code or 0)
     national = phonenumbers.national_significant_number(number)
-    if rule is not None and national.startswith(rule[0]) and len(national) == rule[1] + 1:
-        number.national_number = int(national[1:])
-        number.italian_leading_zero = None
-        number.number_of_leading_zeros = None
-    return number
+    if rule is None or not national.startswith(rule[0]) or len(national) != rule[1] + 1:
+        return number
+    return phonenumbers.PhoneNumber(
+        country_code=number.country_code, national_number=int(national[1:])
+    )
 
 
 # -- e-mail ------------------------------------------------------------------

@@ -1,0 +1,4 @@
+"""Administration.
+
+Accounts as the directory gave them, their locks and live sessions; the jobs page.
+"""
