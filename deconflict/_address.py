@@ -259,7 +259,7 @@ def normalize(raw: str) -> str:
     text = " ".join(text.split())
     if not text:
         raise AddressError("empty value")
-    parts = _tag(text)
+    parts = _repair_units(_tag(text))
 
     if "USPSBoxID" in parts:
         street = f"PO BOX {_unit_id(parts['USPSBoxID'])}"
@@ -329,8 +329,13 @@ def keys(normalized: str) -> frozenset[str]:
 
 
 # Unit designators that stand alone, without a number ("REAR", "UPPR").
-_LONE_UNITS = frozenset({"BSMT", "FRNT", "LBBY", "LOWR", "REAR", "SIDE", "UPPR"})
-_UNIT_TYPES = frozenset(UNITS.values())
+_LONE_UNITS = frozenset(
+    w for w, std in UNITS.items() if std in {"BSMT", "FRNT", "LBBY", "LOWR", "REAR", "SIDE", "UPPR"}
+)
+# Designators as standard forms write them, and as a street line keeps those the tagger
+# left in it ("DIXIE HWY TRAILER 7").
+_UNIT_TYPES = frozenset(UNITS) - {"#"}
+_ORDINAL = re.compile(r"(\d+)(?:ST|ND|RD|TH)")
 
 
 def comparable_street(street: str) -> str:
@@ -339,9 +344,10 @@ def comparable_street(street: str) -> str:
     The type of a unit is left out, its number kept (``APT 4B``, ``UNIT 4B``,
     ``STE 4B``, ``# 4B`` are all ``# 4B``: forms and people name one door
     differently); a directional written after the street (``MAIN ST N``) is
-    put before it (``N MAIN ST``), unless the street has one there already.
+    put before it (``N MAIN ST``), unless the street has one there already;
+    a numbered street is its number (``2ND AVE``, ``2 AVE``).
     """
-    words = street.split()
+    words = [_ORDINAL.sub(r"\1", w) if _ORDINAL.fullmatch(w) else w for w in street.split()]
     start = _unit_start(words)
     line, unit = words[:start], words[start:]
     folded = []
@@ -391,6 +397,22 @@ def _tag(text: str) -> dict[str, str]:
                 continue
             merged[label] = f"{merged.get(label, '')} {token}".strip()
         return {label: value.strip(" ,") for label, value in merged.items()}
+
+
+def _repair_units(parts: dict[str, str]) -> dict[str, str]:
+    """What the tagger ran into a unit's number after a comma ("Apt 3, 33430") is the ZIP
+    code (or the city) that follows it."""
+    for label in ("OccupancyIdentifier", "SubaddressIdentifier"):
+        value = parts.get(label, "")
+        if "," not in value:
+            continue
+        ident, rest = (v.strip() for v in value.split(",", 1))
+        parts[label] = ident
+        if re.fullmatch(r"\d{5}(?:-?\d{4})?", rest) and "ZipCode" not in parts:
+            parts["ZipCode"] = rest
+        elif rest and "PlaceName" not in parts:
+            parts["PlaceName"] = rest
+    return parts
 
 
 def _words(value: str) -> str:

@@ -28,6 +28,7 @@ def metaphone(word: str) -> str:
     return jellyfish.metaphone(word) if word else ""
 
 
+@lru_cache(maxsize=65536)
 def double_metaphone(word: str) -> tuple[str, str]:
     """Double Metaphone's (primary, alternate) codes; the alternate is the primary when the
     spelling has one reading."""
@@ -39,8 +40,13 @@ def double_metaphone(word: str) -> tuple[str, str]:
 
 @lru_cache(maxsize=65536)
 def sounds(word: str) -> frozenset[str]:
-    """Double Metaphone's codes of a cleaned word, primary and alternate, also with b for v."""
+    """Double Metaphone's codes of a cleaned word, primary and alternate; also with b for v,
+    and for a German "sch" at its start, with the "sh" and "s" that English writes for it
+    (Double Metaphone pairs Schlesinger's "sch" readings with its "g" readings, so that
+    neither code meets Slesinger's)."""
     codes = set(double_metaphone(word))
     if "v" in word:
         codes |= set(double_metaphone(word.replace("v", "b")))
+    if word.startswith("sch") and len(word) > 4:
+        codes |= set(double_metaphone("sh" + word[3:])) | set(double_metaphone("s" + word[3:]))
     return frozenset(codes - {""})

@@ -337,7 +337,13 @@ def vin_check_digit(vin: str) -> str:
 
 
 def normalize_vin(raw: str) -> str:
-    """17 characters, upper case, check digit verified."""
+    """17 characters, upper case, no I, O or Q.
+
+    The check digit is not required to match: vehicles built before 1981 or
+    for other markets may carry none, and a typo in one record is worth
+    finding. :func:`identifier_warning` says when it does not match; the VIN
+    still matches exactly on its normal form.
+    """
     vin = re.sub(r"[\s\-]", "", raw).upper()
     if len(vin) != 17:
         raise InvalidIdentifier(IdentifierKind.VIN, f"must have 17 characters, not {len(vin)}")
@@ -351,9 +357,22 @@ def normalize_vin(raw: str) -> str:
         raise InvalidIdentifier(
             IdentifierKind.VIN, f"contains {''.join(bad)!r}: letters and digits only"
         )
-    if vin[8] != vin_check_digit(vin):
-        raise InvalidIdentifier(IdentifierKind.VIN, "check digit does not match")
     return vin
+
+
+def identifier_warning(kind: IdentifierKind | str, normalized: str) -> str | None:
+    """What is doubtful about a valid identifier (its normal form), or ``None``: the words a
+    form or an import shows beside a value it stores all the same.
+
+    Only VINs have one today: a check digit (the 9th character) that does not match.
+    """
+    if _kind(kind) is IdentifierKind.VIN and normalized[8] != vin_check_digit(normalized):
+        return (
+            f"check digit {normalized[8]} does not match (it should be "
+            f"{vin_check_digit(normalized)}): a pre-1981 or foreign VIN, or a typo; "
+            "stored, and matched only as written"
+        )
+    return None
 
 
 # -- social handle -----------------------------------------------------------

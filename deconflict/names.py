@@ -23,7 +23,7 @@ from anyascii import anyascii
 from rapidfuzz.distance import JaroWinkler
 
 from deconflict._nicknames import relatives as _relatives
-from deconflict._phonetic import metaphone, sounds
+from deconflict._phonetic import double_metaphone, metaphone, sounds
 from deconflict._sinic import distinct_surnames, readings
 from deconflict.match import Match, Strength
 
@@ -206,23 +206,34 @@ class _PartScore:
 def _word_similarity(a: str, b: str, *, surname: bool = False) -> float:
     """Jaro-Winkler, raised to 0.9 for one sound spelled two ways (Mohammed/Muhammad).
 
-    As a surname, a word also sounds like another when Double Metaphone's
-    primary or alternate codes meet (Schneider/Snyder, Schmidt/Smith) and both
-    begin alike; and two known Chinese surnames that no romanisation joins are
-    two names, however close their letters (Chen/Cheng).
+    A first name sounds like another when their Double Metaphone primary
+    codes are one; a surname also when an alternate code meets the other's
+    (Schneider/Snyder, Schmidt/Smith): either way only if both begin alike.
+    Two known Chinese surnames that no romanisation joins are two names,
+    however close their letters (Chen/Cheng).
     """
     if surname and distinct_surnames(a, b):
         return 0.0
     sim = JaroWinkler.similarity(a, b)
-    if len(a) > 2 and len(b) > 2 and (_code(a) == _code(b) or (surname and _sound_alike(a, b))):
+    if len(a) > 2 and len(b) > 2 and _sound_alike(a, b, surname=surname):
         sim = max(sim, 0.9)
+    elif surname and _word_marks(a).isdisjoint(_word_marks(b)):
+        sim = min(sim, OTHER_FIRST_SOUND)  # Wells/Ellis: letters alike, other names
     return sim
 
 
-def _sound_alike(a: str, b: str) -> bool:
-    """A Double Metaphone code in common, and the same first sound (lest Wells, whose W may
-    be silent, sound like Ellis)."""
-    return not sounds(a).isdisjoint(sounds(b)) and not _word_marks(a).isdisjoint(_word_marks(b))
+# A surname that begins with another sound is another name, however alike its other letters.
+OTHER_FIRST_SOUND = 0.75
+
+
+def _sound_alike(a: str, b: str, *, surname: bool) -> bool:
+    """A Double Metaphone code in common (the primary one, for a first name), and the same
+    first sound (lest Wells, whose W may be silent, sound like Ellis)."""
+    if surname:
+        codes_a, codes_b = sounds(a), sounds(b)
+    else:
+        codes_a, codes_b = frozenset({double_metaphone(a)[0]}), frozenset({double_metaphone(b)[0]})
+    return not codes_a.isdisjoint(codes_b) and not _word_marks(a).isdisjoint(_word_marks(b))
 
 
 def _romanised_alike(a: tuple[str, ...], b: tuple[str, ...], *, surname: bool) -> bool:
@@ -341,37 +352,33 @@ def _word_marks(word: str) -> frozenset[str]:
 
 
 def _own_codes(part: tuple[str, ...]) -> set[str]:
-    """Codes of a name part in a first name's place: the Metaphone code of each word and
-    of all of it, and the Pinyin it may stand for (``~xiaoming``)."""
-    joined = "".join(part)
-    codes = {_code(t) for t in part} | {_code(joined)}
-    codes |= {f"~{r}" for r in readings(joined)}
-    return codes - {""}
+    """The codes of a name part: Double Metaphone's codes (primary and alternate) of each
+    word and of all of it, and of the Pinyin it may stand for (Chang: Zhang's JNK).
 
-
-def _surname_codes(part: tuple[str, ...]) -> set[str]:
-    """Codes of a part in a last name's place: as in a first name's, with Double Metaphone's
-    codes of each word and of all of it, and the Pinyin surnames it may stand for."""
+    One set for either place: names are compared both ways round, and a part
+    that matches in a last name's place by sound (Schneider, Snyder) or by
+    romanisation (Wong, Ng) must meet in a first name's place too, where the
+    other part may carry the typo.
+    """
     joined = "".join(part)
-    codes = {_code(t) for t in part} | {_code(joined)}
-    for word in {*part, joined}:
+    codes: set[str] = set()
+    for word in {*part, joined, *readings(joined, surname=True)}:
         codes |= sounds(word)
-    codes |= {f"~{r}" for r in readings(joined, surname=True)}
-    return codes - {""}
+    return codes
 
 
 def _first_codes(part: tuple[str, ...]) -> set[str]:
     """Codes of a part in a first name's place, where nicknames count: its own and its
     first word's nicknames' (Bob stands for Robert)."""
-    return _own_codes(part) | ({_code(n) for n in _relatives(part[0])} - {""})
+    return _own_codes(part) | ({double_metaphone(n)[0] for n in _relatives(part[0])} - {""})
 
 
 def _marks(part: tuple[str, ...]) -> set[str]:
     """How a part in a last name's place begins, for the broad atoms: its first word's
     first sounds and its nicknames' (a first name may stand in the last name's place), and
-    the Pinyin surnames it may stand for."""
+    those of the Pinyin surnames it may stand for (Ng: Wu's, Huang's)."""
     marks = set(_word_marks(part[0])) | {_mark(n) for n in _relatives(part[0])}
-    return marks | {f"~{r}" for r in readings("".join(part), surname=True)}
+    return marks | {_mark(r) for r in readings("".join(part), surname=True)}
 
 
 def _views(part: tuple[str, ...]) -> set[str]:
@@ -382,7 +389,7 @@ def _views(part: tuple[str, ...]) -> set[str]:
     Smiht: "smth"), so they share a view; a word of three letters or fewer
     stands only for itself, lest one letter stand for every name.
     """
-    views = {f"c{code}" for code in _surname_codes(part)}
+    views = {f"c{code}" for code in _own_codes(part)}
     for word in {*part, "".join(part)}:  # each word, and all as one (Garcia Lopez, GarciaLopez)
         views.add(f"w{word}")
         if len(word) > 3:
@@ -423,7 +430,7 @@ class _Atoms:
         marks = _marks(last)
         self.broad |= {f"{code}:{mark}" for code in _first_codes(first) for mark in marks}
         letter = first[0][0]
-        last_codes = {f"c{code}" for code in _surname_codes(last)}
+        last_codes = {f"c{code}" for code in _own_codes(last)}
         if len(first[0]) == 1:
             self.initial |= {f"{c}:{letter}" for c in last_codes}
             return

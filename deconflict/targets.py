@@ -184,10 +184,9 @@ def _evidence(i: Identifier, j: Identifier, shared: frozenset[str]) -> _Evidence
             Strength.PROBABLE, 0.85, f"phone {line} matches (extension given on one side only)"
         )
     if i.kind is IdentifierKind.ADDRESS and i.value != j.value:
-        street = i.value.split(", ", 1)[0]
-        return _Evidence(
-            Strength.POSSIBLE, 0.45, f"address {street} matches (same city or ZIP code)"
-        )
+        street, other = i.value.split(", ", 1)[0], j.value.split(", ", 1)[0]
+        how = "written otherwise" if street != other else "same city or ZIP code"
+        return _Evidence(Strength.POSSIBLE, 0.45, f"address {street} matches ({how})")
     if i.kind is IdentifierKind.BUSINESS and i.value != j.value:
         names = sorted(k.split(":", 1)[1] for k in shared)
         return _Evidence(

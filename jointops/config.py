@@ -154,6 +154,15 @@ class Settings(BaseModel):
     AUDIT_RETENTION_DAYS: Int = 365
     EXPIRY_WARNING_DAYS: Int = 30
     MAIL_EVERY_MINUTES: Int = 1
+    # deconfliction that cannot be skipped, nor used as an oracle
+    DECONFLICT_SWEEP_EVERY_MINUTES: Int = 1
+    DECONFLICT_REPORT_AFTER_ATTEMPTS: Int = 3
+    OPERATION_MAX_RADIUS_M: Int = 5000
+    OPERATION_MAX_HOURS: Int = 24
+    PRECHECK_WINDOW_MINUTES: Int = 60
+    PRECHECK_LIMIT_PER_USER: Int = 20
+    PRECHECK_LIMIT_PER_AGENCY: Int = 60
+    PRECHECK_PROBING_HITS: Int = 3
     # e-mail: no SMTP host, no e-mail
     SMTP_HOST: Stripped = ""
     SMTP_PORT: Int = 587
@@ -360,6 +369,8 @@ def _validate_jobs(config: Mapping[str, Any]) -> None:
         "DIRECTORY_SYNC_EVERY_MINUTES",
         "MAIL_EVERY_MINUTES",
         "ESCALATION_REPEAT_MINUTES",
+        "DECONFLICT_SWEEP_EVERY_MINUTES",
+        "PRECHECK_WINDOW_MINUTES",
     ):
         if not 1 <= config[name] <= 24 * 60:
             raise ConfigError(f"JOINTOPS_{name}: between 1 and 1440 minutes")
@@ -376,6 +387,18 @@ def _validate_jobs(config: Mapping[str, Any]) -> None:
         raise ConfigError("JOINTOPS_AUDIT_RETENTION_DAYS: audit entries are kept at least 365 days")
     if not 1 <= config["EXPIRY_WARNING_DAYS"] <= 365:
         raise ConfigError("JOINTOPS_EXPIRY_WARNING_DAYS: between 1 and 365 days")
+    for name in (
+        "DECONFLICT_REPORT_AFTER_ATTEMPTS",
+        "PRECHECK_LIMIT_PER_USER",
+        "PRECHECK_LIMIT_PER_AGENCY",
+        "PRECHECK_PROBING_HITS",
+    ):
+        if config[name] < 1:
+            raise ConfigError(f"JOINTOPS_{name}: at least 1")
+    if not 10 <= config["OPERATION_MAX_RADIUS_M"] <= 50_000:
+        raise ConfigError("JOINTOPS_OPERATION_MAX_RADIUS_M: between 10 and 50,000 m")
+    if not 1 <= config["OPERATION_MAX_HOURS"] <= 14 * 24:
+        raise ConfigError("JOINTOPS_OPERATION_MAX_HOURS: between 1 and 336 hours")
 
 
 def _validate_mail(config: Mapping[str, Any]) -> None:

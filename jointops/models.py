@@ -509,6 +509,30 @@ class TargetKey(Model):
     key: Mapped[str] = mapped_column(String(320), primary_key=True)
 
 
+class PendingCheck(Model):
+    """An operation or target saved but not yet deconflicted.
+
+    Written in the same transaction as the save, deleted by the check that
+    completes (``jointops.deconfliction``): an item whose check failed or was
+    cut off stays here until the sweep job has checked it.
+    """
+
+    __tablename__ = "pending_checks"
+    __table_args__ = (
+        CheckConstraint("item_type IN ('event', 'target')", name="item_type"),
+        Index("ix_pending_checks_due", "next_attempt_at"),
+    )
+
+    item_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    #: when the deconfliction officers were told that it keeps failing
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class AlertKind(enum.StrEnum):
     EVENT = "event"
     TARGET = "target"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -14,6 +14,7 @@ from auth.policy import may_see_targets
 from jointops import catalog
 from jointops.admin import views as admin
 from jointops.alerts import views as alerts
+from jointops.deconfliction import pending, precheck
 from jointops.events import api as events_api
 from jointops.events import calendar_views
 from jointops.events import views as events
@@ -66,7 +67,21 @@ def _page_context() -> dict[str, Any]:
             and may_see_targets(viewer_of(current_user), getattr(current_user.agency, "code", None))
         ),
         "shared_resources": lambda event: shared_resources(current_user, event),
+        "not_yet_deconflicted": _not_yet_deconflicted,
+        "pending_checks": lambda: (
+            pending.visible_pending(current_user) if current_user.is_authenticated else []
+        ),
+        "precheck_hits": lambda: (
+            precheck.recent_hits(current_user) if current_user.is_authenticated else []
+        ),
     }
+
+
+def _not_yet_deconflicted(item_type: str, item_id: int) -> bool:
+    """Whether the item awaits its check (one read of the small pending table per request)."""
+    if "pending_keys" not in g:
+        g.pending_keys = {(r.item_type, r.item_id) for r in pending.all_pending()}
+    return (item_type, item_id) in g.pending_keys
 
 
 MESSAGES = {

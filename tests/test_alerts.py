@@ -420,7 +420,9 @@ def test_the_precheck_shows_the_pointer_and_saves_nothing(app: Flask, login: Log
     page = text(response)
     assert "Deconfliction: 1 match" in page
     assert "Federal Bureau of Investigation" in page and all(c in page for c in FBI_CONTACT)
-    assert "within 300 m" in page
+    # why, in terms of the viewer's own plan: no distance, limit or overlap of the other side
+    assert "Near your location, at an overlapping time" in page
+    assert not re.search(r"\d[\d,]* ?(m|km|min|minutes)\b", page.split('id="precheck"')[1][:3000])
     for secret in FBI_OP.values():
         assert secret not in page
     assert 'value="PBSO canary warrant on Oleander"' in page  # what was typed is kept
@@ -582,6 +584,7 @@ def test_an_operation_with_a_wide_radius_of_its_own_is_found_from_afar(
 ) -> None:
     """15 km apart, yet inside a 20 km surveillance radius: outside the grid's usual reach,
     found by radius (saved first) or by a search as wide as its own radius (saved second)."""
+    app.config["OPERATION_MAX_RADIUS_M"] = 20_000  # an office that allows such areas
     day = far_day(17 + wide_first)
     wide = operation(day, **FBI_OP, subtype="surveillance", radius_m="20000")
     near = operation(day, **PBSO_OP, latitude=f"{26.6 + 15_000 / 111_195:.4f}")

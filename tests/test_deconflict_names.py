@@ -9,6 +9,7 @@ import pytest
 
 from deconflict.match import Strength
 from deconflict.names import (
+    COMMON_NAME,
     SIMILAR,
     DobRelation,
     PersonName,
@@ -17,10 +18,12 @@ from deconflict.names import (
     dob_keys,
     dob_relation,
     gendered_pair,
+    name_frequency_key,
     name_keys,
     name_probe_keys,
     name_similarity,
     names_blocked,
+    weigh_names,
 )
 
 DOB = date(1985, 3, 14)
@@ -254,18 +257,192 @@ def test_senior_and_junior_are_two_people() -> None:
     [
         ("mario", "maria", True),
         ("daniel", "danielle", True),
+        ("daniel", "daniele", True),
         ("christian", "christine", True),
         ("antoine", "antoinette", True),
         ("julius", "julia", True),
+        ("jean", "jeanne", True),
+        ("louis", "louise", True),
+        ("michel", "michelle", True),
+        ("gabriel", "gabrielle", True),
+        ("yvon", "yvonne", True),
+        ("rene", "renee", True),  # a doubled vowel is no spelling variant
         ("john", "jon", False),
         ("maria", "mariah", False),
         ("ana", "ana", False),
         ("ann", "anne", False),
         ("ann", "anna", False),
+        # two spellings of one feminine name: a doubled consonant, or two feminine endings
+        ("danielle", "daniele", False),
+        ("gabrielle", "gabriele", False),
+        ("michelle", "michele", False),
+        ("annette", "anette", False),
+        ("jeanne", "jeane", False),
+        ("isabelle", "isabele", False),
+        ("suzanne", "suzane", False),
+        ("colette", "collette", False),
+        ("julia", "julie", False),
+        ("louisa", "louise", False),
     ],
 )
 def test_gendered_pairs(a: str, b: str, expected: bool) -> None:
     assert gendered_pair(a, b) is expected
+    assert gendered_pair(b, a) is expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Danielle", "Daniele"),
+        ("Gabrielle", "Gabriele"),
+        ("Michelle", "Michele"),
+        ("Annette", "Anette"),
+        ("Jeanne", "Jeane"),
+        ("Julie", "Julia"),
+    ],
+)
+def test_two_spellings_of_one_feminine_name_match(a: str, b: str) -> None:
+    assert strength(person(a, "Moreau"), person(b, "Moreau")) is Strength.PROBABLE
+    assert strength(person(a, "Moreau"), person(b, "Moreau", None)) is Strength.POSSIBLE
+
+
+# -- anglicised surnames (Double Metaphone) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Schneider", "Snyder"),
+        ("Schneider", "Snider"),
+        ("Schmidt", "Smith"),
+        ("Schmitt", "Smith"),
+        ("Schwartz", "Shwartz"),
+        ("Schwartz", "Swartz"),
+        ("Shwartz", "Swartz"),
+        ("Schreiber", "Shriver"),
+        ("Schumacher", "Shoemaker"),
+        ("Schlesinger", "Slesinger"),
+        ("Weber", "Weaver"),  # a German b written v
+        ("Huber", "Hoover"),
+        ("Córdoba", "Cordova"),  # b and v, one sound in Spanish
+    ],
+)
+def test_anglicised_surnames_meet_through_an_alternate_phonetic_code(a: str, b: str) -> None:
+    for dob in (DOB, None):
+        other = person("Karl", b, dob)
+        assert names_blocked(person("Karl", a), other) and names_blocked(other, person("Karl", a))
+        match = compare_names(person("Karl", a), other)
+        assert match is not None, (a, b, dob)
+        assert match.strength is (Strength.PROBABLE if dob else Strength.POSSIBLE)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Schneider", "Schroth"),
+        ("Smith", "Smart"),
+        ("Schmidt", "Smart"),
+        ("Schreiber", "Shafer"),
+        ("Wells", "Ellis"),  # Double Metaphone may silence a W: the first sounds differ
+        ("Weber", "Fisher"),
+    ],
+)
+def test_other_surnames_do_not_sound_alike(a: str, b: str) -> None:
+    assert compare_names(person("Karl", a), person("Karl", b)) is None
+
+
+# -- Chinese names: Pinyin, Wade-Giles and dialect spellings ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (("Wei", "Zhang"), ("Wei", "Chang")),
+        (("Ming", "Zhou"), ("Ming", "Chou")),
+        (("Jun", "Xu"), ("Jun", "Hsu")),
+        (("Wei", "Qian"), ("Wei", "Chien")),
+        (("Wei", "Cao"), ("Wei", "Tsao")),
+        (("Wei", "Cai"), ("Wei", "Tsai")),
+        (("Wei", "Jiang"), ("Wei", "Chiang")),
+        (("Wei", "Zheng"), ("Wei", "Cheng")),
+        (("Wei", "Guo"), ("Wei", "Kuo")),
+        (("Wei", "Huang"), ("Wei", "Hwang")),
+        (("Wei", "Wu"), ("Wei", "Ng")),  # Cantonese
+        (("Wei", "Chen"), ("Wei", "Chan")),
+        (("Wei", "Li"), ("Wei", "Lee")),
+        (("Wei", "Li"), ("Wei", "Lei")),
+        (("Wei", "Zhang"), ("Wei", "Cheung")),
+        (("Wei", "Liang"), ("Wei", "Leung")),
+        (("Wei", "Lin"), ("Wei", "Lim")),  # Hokkien
+        (("Wei", "Ouyang"), ("Wei", "Au-Yeung")),
+        # given names, syllable by syllable
+        (("Xiaoming", "Zhang"), ("Hsiao-ming", "Chang")),
+        (("Jianguo", "Liu"), ("Chien-kuo", "Liu")),
+        (("Zhiqiang", "Wang"), ("Chih Chiang", "Wang")),
+        (("Qing", "Liu"), ("Ching", "Liu")),
+        (("Xiuying", "Zhao"), ("Hsiu-ying", "Chao")),
+        (("Zhang", "Xiaoming"), ("Chang", "Hsiaoming")),  # family name first on both
+        (("Wei", "Zhang"), ("Chang", "Wei")),  # and on one
+    ],
+)
+def test_chinese_names_meet_across_romanisations(a: tuple[str, str], b: tuple[str, str]) -> None:
+    match = compare_names(person(*a), person(*b))
+    assert match is not None and match.strength is Strength.PROBABLE, (a, b)
+    assert strength(person(*a), person(*b, None)) is Strength.POSSIBLE
+    assert compare_names(person(*a), person(*b, date(1990, 1, 2))) is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Chen", "Cheng"),  # two surnames in Pinyin, one letter apart
+        ("Chan", "Chang"),
+        ("Zhou", "Zhao"),
+        ("Wang", "Huang"),  # Wong may be either, they are not each other
+        ("Liu", "Liao"),
+        ("Jiang", "Zheng"),
+        ("Li", "Lin"),
+        ("Zhang", "Zhan"),
+    ],
+)
+def test_distinct_chinese_surnames_do_not_match(a: str, b: str) -> None:
+    for dob in (DOB, None):
+        assert compare_names(person("Wei", a), person("Wei", b, dob)) is None, (a, b)
+
+
+def test_distinct_chinese_given_names_do_not_match() -> None:
+    assert compare_names(person("Jian", "Zhang"), person("Qiang", "Zhang")) is None
+    assert compare_names(person("Xiaoming", "Zhang"), person("Hsiao-hung", "Chang")) is None
+
+
+# -- a name alone, weighed by how common it is ------------------------------------------
+
+
+def test_a_common_name_alone_is_damped_and_a_very_common_one_is_no_evidence() -> None:
+    a, b = person("John", "Smith"), person("Jon", "Smith", None)
+    rare = compare_names(a, b, namesakes=COMMON_NAME)
+    assert rare is not None and rare == compare_names(a, b)
+    damped = weigh_names(a, b, namesakes=2 * COMMON_NAME)
+    assert damped.common and damped.match is not None
+    assert damped.match.strength is Strength.POSSIBLE
+    assert damped.match.score < rare.score
+    assert "a common name" in damped.match.explanation
+    very = weigh_names(a, b, namesakes=50 * COMMON_NAME)
+    assert very.common and very.match is None
+    # a date of birth on both sides is what tells namesakes apart: no damping
+    dated = compare_names(a, person("Jon", "Smith"), namesakes=50 * COMMON_NAME)
+    assert dated is not None and dated.strength is Strength.PROBABLE
+    assert dated == compare_names(a, person("Jon", "Smith"))
+
+
+def test_namesakes_are_counted_by_sound() -> None:
+    key = name_frequency_key(person("John", "Smith"))
+    assert key is not None and key.startswith("namesake:")
+    assert name_frequency_key(person("Jon", "Smyth", None, "Johnny Boy")) == key
+    assert name_frequency_key(person("John", "Smith Jr.")) == key
+    assert name_frequency_key(person("Maria", "Smith")) != key
+    assert name_frequency_key(person("", "Smith")) is None
+    assert key not in name_keys(person("John", "Smith"))
 
 
 # -- blocking keys -----------------------------------------------------------
@@ -394,3 +571,63 @@ def test_no_match_hides_outside_the_blocks() -> None:
         assert names_blocked(a, b) and names_blocked(b, a), (a, b)
         checked[a.dob is not None and b.dob is not None] += 1
     assert checked[True] > 500 and checked[False] > 500  # both kinds of block are exercised
+
+
+def test_no_match_hides_outside_the_blocks_across_romanisations_and_anglicisations() -> None:
+    """The same promise for the names that meet through Double Metaphone's alternate codes,
+    romanisations of Chinese names and spellings of one feminine name: one part written
+    another way, the other perhaps with a slip, perhaps swapped; whenever the names are
+    similar enough to match and the dates do not tell them apart, they share a block."""
+    rng = random.Random(1031)
+    firsts = [
+        "Xiaoming|Hsiao-ming|Hsiaoming",
+        "Zhiqiang|Chih-chiang|Chih Chiang",
+        "Jian|Chien",
+        "Qing|Ching",
+        "Xiuying|Hsiu Ying",
+        "Danielle|Daniele",
+        "Michelle|Michele",
+        "Jeanne|Jeane",
+        "Karl|Carl",
+        "Robert",
+    ]
+    lasts = [
+        "Zhang|Chang|Cheung",
+        "Chen|Chan",
+        "Zheng|Cheng",
+        "Wu|Ng",
+        "Huang|Hwang|Wong",
+        "Xu|Hsu",
+        "Li|Lee|Lei",
+        "Ouyang|Au-Yeung",
+        "Schneider|Snyder|Snider",
+        "Schmidt|Smith|Schmitt",
+        "Schwartz|Swartz|Shwartz",
+        "Weber|Weaver",
+        "Schreiber|Shriver",
+        "Vargas|Bargas",
+        "Gonzalez|Gonzales",
+    ]
+    dobs = [date(1980, 4, 3), date(1980, 3, 4), date(1981, 4, 3), None]
+    checked = {True: 0, False: 0}
+    for _ in range(3000):
+        first_group = rng.choice(firsts).split("|")
+        last_group = rng.choice(lasts).split("|")
+        a = PersonName(rng.choice(first_group), rng.choice(last_group), (), rng.choice(dobs))
+        f, ln = a.first, a.last
+        # one part written another way; the other as it is, or with a slip
+        if rng.random() < 0.5:
+            f, ln = rng.choice(first_group), _typo(rng, ln) if rng.random() < 0.4 else ln
+        else:
+            f, ln = _typo(rng, f) if rng.random() < 0.4 else f, rng.choice(last_group)
+        if rng.random() < 0.15:
+            f, ln = ln, f
+        b = PersonName(f, ln, (), rng.choice(dobs))
+        sim = name_similarity(a, b)
+        if sim is None or sim.score < SIMILAR:
+            continue
+        if dob_relation(a.dob, b.dob) is DobRelation.DIFFERENT:
+            continue
+        assert names_blocked(a, b) and names_blocked(b, a), (a, b)
+        checked[a.dob is not None and b.dob is not None] += 1
+    assert checked[True] > 300 and checked[False] > 300

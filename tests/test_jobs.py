@@ -41,6 +41,7 @@ from jointops.models import (
     TargetKey,
     User,
 )
+from jointops.officetime import fmt_datetime
 
 OVERSEERS_PBSO_FBI = {"supervisor.pbso", "supervisor.fbi", "deconfliction_officer.pbso"}
 
@@ -120,7 +121,9 @@ def acknowledge(alert: Alert, side: str, username: str, moment: datetime) -> Non
 
 def test_escalation_after_15_minutes_repeats_hourly_and_stops_per_side(app: Flask) -> None:
     t0 = start()
-    alert = make_alert(t0, t0 + timedelta(days=3), (990001, 990002))
+    pbso = make_event(t0 + timedelta(days=3), ["investigator.pbso"])
+    fbi = make_event(t0 + timedelta(days=3, hours=5), ["investigator.fbi"])
+    alert = make_alert(t0, t0 + timedelta(days=3), (pbso.id, fbi.id))
 
     run(escalate, t0 + timedelta(minutes=14))
     assert lines(alert_id=alert.id, category="escalation") == []
@@ -133,6 +136,11 @@ def test_escalation_after_15_minutes_repeats_hourly_and_stops_per_side(app: Flas
     assert first[0].link == f"/alerts/{alert.id}"
     # the operation's start is shown in the office time zone
     assert "EST" in first[0].text or "EDT" in first[0].text
+    # each side reads only its own operation's start, never the other side's
+    by_user = {db.session.get_one(User, n.user_id).username: n.text for n in first}
+    pbso_at, fbi_at = fmt_datetime(pbso.starts_at), fmt_datetime(fbi.starts_at)
+    assert pbso_at in by_user["supervisor.pbso"] and fbi_at not in by_user["supervisor.pbso"]
+    assert fbi_at in by_user["supervisor.fbi"] and pbso_at not in by_user["supervisor.fbi"]
 
     # within the repeat interval: nothing, however often the job runs
     for minutes in (20, 45, 74):

@@ -85,7 +85,7 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_stored(
         f"NOPE-1,IMP-5,Cara,Diaz,,,,,,,,,,{WHY}",  # line 3: not a PBSO case
         f"PB-2026-0417,IMP-6,Dan,Eze,,1990-13-45,,,,,,,,{WHY}",  # line 4: bad date
         f"PB-2026-0417,IMP-7,Eve,Fox,,,,,ABC123,,,,,{WHY}",  # line 5: plate without state
-        f"PB-2026-0417,IMP-8,Gus,Hale,,,,,,1HGCM82633A004353,,,,{WHY}",  # line 6: VIN
+        f"PB-2026-0417,IMP-8,Gus,Hale,,,,,,1HGCM82633AOO4352,,,,{WHY}",  # line 6: VIN
         "PB-2026-0417,IMP-9,Ivy,Jones,,,,,,,,,,",  # line 7: no justification
         f"PB-2026-0417,IMP-1,Kim,Lee,,,,,,,,,,{WHY}",  # line 8: IMP-1 again
         "",  # a blank line is skipped
@@ -99,7 +99,7 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_stored(
         3: "case_number: NOPE-1 is not a case of PBSO",
         4: "dob: “1990-13-45” is not a date as YYYY-MM-DD",
         5: "plates: “ABC123”: the issuing state is missing",
-        6: "vins: “1HGCM82633A004353”: check digit does not match",
+        6: "vins: “1HGCM82633AOO4352”: contains O (VINs never use I, O or Q)",
         7: "justification: State the reasonable suspicion",
         8: "target_ref: IMP-1 is also on line 2",
         10: "handles: “someone”: the platform is missing",
@@ -110,6 +110,45 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_stored(
     assert "line 2:" not in out and "line 9:" not in out
     assert "8 bad rows of 9: nothing stored" in out
     assert count(Target) == before and "IMP-1" not in refs()
+
+
+def test_a_vin_whose_check_digit_does_not_match_is_stored_and_listed_as_a_warning(
+    app: Flask, runner: Any, tmp_path: Path
+) -> None:
+    """Not a bad row: the target is stored, the summary lists the warning by line."""
+    odd = VIN[:8] + "4" + VIN[9:]  # a pre-1981 or foreign VIN, or a typo
+    path = csv_file(
+        tmp_path,
+        GOOD[1],
+        f"PB-2026-0417,IMP-50,Gus,Hale,,,,,,{odd.lower()},,,,{WHY}",  # line 3
+        f"PB-2026-0417,IMP-51,Hal,Ives,,,,,,{odd};{VIN},,,,{WHY}",  # line 4
+    )
+    result = run(runner, path)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert f"t.csv: line 3: vins: “{odd.lower()}”: check digit 4 does not match" in out
+    assert f"t.csv: line 4: vins: “{odd}”: check digit 4 does not match" in out
+    assert "line 2:" not in out and VIN not in out.replace(odd, "")
+    assert "Stored 3 targets for PBSO; 0 new alerts; 2 warnings (listed above)." in out
+    assert {"IMP-2", "IMP-50", "IMP-51"} <= refs()
+    gus = db.session.scalar(select(Target).where(Target.ref == "IMP-50"))
+    assert gus is not None and [i.normalized for i in gus.identifiers] == [odd]
+    # matched exactly, as written, by another agency's record of it
+    fbi = csv_file(tmp_path, f"MM-305A-1182,FBI-IMP-50,,,,,,,,{odd},,,,{WHY}", name="f.csv")
+    result = run(runner, fbi, agency="FBI", user="investigator.fbi")
+    assert result.exit_code == 0 and "2 new alerts; 1 warning (listed above)." in result.output
+
+
+def test_a_warning_does_not_hide_a_bad_row_nor_the_other_way_round(
+    app: Flask, runner: Any, tmp_path: Path
+) -> None:
+    odd = VIN[:8] + "4" + VIN[9:]
+    path = csv_file(tmp_path, f"PB-2026-0417,IMP-52,Ivo,Jas,,,,,ABC123,{odd},,,,{WHY}")
+    result = run(runner, path)
+    assert result.exit_code == 1
+    assert "line 2: plates: “ABC123”: the issuing state is missing" in result.output
+    assert "line 2: vins: “" in result.output and "check digit 4 does not match" in result.output
+    assert "IMP-52" not in refs()
 
 
 def test_skip_bad_stores_the_good_rows_and_reports_the_others(

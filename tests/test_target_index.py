@@ -55,3 +55,54 @@ def test_the_migration_that_changed_the_rules_rebuilds_the_keys(app: Flask) -> N
             conn.execute(sa.delete(TargetKey.__table__))
         upgrade()
         assert stored_keys() == expected
+
+
+def test_the_migration_that_changed_the_identifier_forms_normalises_them_again(
+    app: Flask,
+) -> None:
+    """Identifiers stored under older normal forms (a phone with Argentina's mobile 9) are
+    normalised again from the values as typed, and the keys rebuilt from them."""
+    with app.app_context():
+        target_id = min(expected_keys())
+        identifiers = sa.table(
+            "target_identifiers",
+            sa.column("target_id"),
+            sa.column("kind"),
+            sa.column("raw"),
+            sa.column("normalized"),
+        )
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.insert(identifiers),
+                [
+                    {
+                        "target_id": target_id,
+                        "kind": "phone",
+                        "raw": "+54 9 11 1234-5678",
+                        "normalized": "+5491112345678",  # the form before 0010
+                    },
+                    {  # refused by the current rules: kept as it was
+                        "target_id": target_id,
+                        "kind": "phone",
+                        "raw": "555-0134",
+                        "normalized": "+15550134",
+                    },
+                ],
+            )
+        downgrade(revision="0009")
+        upgrade()
+        db.session.remove()
+        stored = {
+            raw: value
+            for raw, value in db.session.execute(
+                sa.select(identifiers.c.raw, identifiers.c.normalized).where(
+                    identifiers.c.target_id == target_id
+                )
+            )
+        }
+        assert stored["+54 9 11 1234-5678"] == "+541112345678"
+        assert stored["555-0134"] == "+15550134"
+        keys = stored_keys()[target_id]
+        assert {"phone:+541112345678", "phone:+15550134"} <= keys
+        assert "phone:+5491112345678" not in keys
+        assert keys == expected_keys()[target_id]

@@ -103,7 +103,7 @@ def test_bad_values_are_named_next_to_their_field_keep_what_was_typed_and_store_
         case_of("PBSO").id,
         "PB-T-901",
         last_name="Okoro",
-        vins=BAD_VIN,
+        vins=BAD_VIN + "\nIHGCM82633A0Q4352",
         plates="ABC123",
         handles="someone",
         phones="555",
@@ -114,15 +114,16 @@ def test_bad_values_are_named_next_to_their_field_keep_what_was_typed_and_store_
     response = login("investigator.pbso").post("/targets/new", data=data)
     assert response.status_code == 400
     page = text(response)
-    assert "check digit does not match" in field_error(page, "vins")
-    assert BAD_VIN in field_error(page, "vins")
+    assert "VINs never use I, O or Q" in field_error(page, "vins")
+    assert BAD_VIN not in field_error(page, "vins")  # only a warning: see below
+    assert "check digit" in page and 'id="warning-summary"' in page
     assert "state is missing" in field_error(page, "plates")
     assert "platform is missing" in field_error(page, "handles")
     assert field_error(page, "phones") and field_error(page, "emails")
     assert "reasonable suspicion" in field_error(page, "justification")
     assert "between 1900 and today" in field_error(page, "dob")
     assert 'id="error-summary"' in page and "VINs:" in page and "Justification" in page
-    assert f"{BAD_VIN}</textarea>" in page and 'value="Okoro"' in page  # kept
+    assert f"{BAD_VIN}\nIHGCM82633A0Q4352</textarea>" in page and 'value="Okoro"' in page
     assert count(Target) == before
 
     short = target_data(case_of("PBSO").id, "PB-T-902", last_name="Okoro", justification="gut")
@@ -140,6 +141,61 @@ def test_bad_values_are_named_next_to_their_field_keep_what_was_typed_and_store_
         text(response), "case_id"
     )
     assert count(Target) == before
+
+
+def test_a_vin_whose_check_digit_does_not_match_is_stored_with_a_warning(
+    app: Flask, login: Login
+) -> None:
+    """Pre-1981 and foreign VINs, or a typo: a doubt about the data, not a reason to refuse the
+    target. It is stored, the form says why it may be wrong, and it matches exactly as typed."""
+    pbso, fbi = login("investigator.pbso"), login("investigator.fbi")
+    data = target_data(case_of("PBSO").id, "PB-T-906", last_name="Okoro", vins=BAD_VIN.lower())
+    precheck = text(pbso.post("/targets/new", data=data | {"precheck": "1"}))
+    assert 'id="warning-summary"' in precheck and "check digit 3 does not match" in precheck
+    assert not field_error(precheck, "vins")
+
+    response = pbso.post("/targets/new", data=data, follow_redirects=True)
+    page = text(response)
+    assert response.status_code == 200 and "Saved target PB-T-906" in page
+    assert "Stored with a warning: VINs:" in page and "check digit 3 does not match" in page
+    stored = db.session.scalar(select(Target).where(Target.ref == "PB-T-906"))
+    assert stored is not None
+    assert [(i.kind, i.normalized) for i in stored.identifiers] == [("vin", BAD_VIN)]
+    assert audits("target.create", object_id=str(stored.id))[-1].detail["warnings"] == ["vins"]
+
+    other = save(
+        fbi, target_data(case_of("FBI").id, "FBI-T-906", vins=f"{BAD_VIN[:9]} {BAD_VIN[9:]}")
+    )
+    [alert] = alerts_between("target", stored.id, other)
+    assert alert.strength == "exact" and BAD_VIN in alert.explanation
+
+
+def test_a_common_name_alone_counts_less_the_more_stored_targets_share_it(
+    app: Flask, login: Login
+) -> None:
+    """A name without a date of birth matches every namesake; damped by how many stored
+    targets share it (counted through the index), a name shared by dozens is no evidence."""
+    pbso, fbi = login("investigator.pbso"), login("investigator.fbi")
+    case = case_of("PBSO").id
+    name = {"first_name": "Wilnerio", "last_name": "Dorvilusca"}
+    few = [save(pbso, target_data(case, f"PB-NS-{i}", **name)) for i in range(3)]
+    single = save(fbi, target_data(case_of("FBI").id, "FBI-NS-1", **name))
+    assert {a.strength for a in alerts_of("target", single)} == {"possible"}
+    assert len(alerts_of("target", single)) == len(few)
+    assert all("a common name" not in a.explanation for a in alerts_of("target", single))
+
+    for i in range(3, 40):
+        save(pbso, target_data(case, f"PB-NS-{i}", **name))
+    crowd = save(fbi, target_data(case_of("FBI").id, "FBI-NS-2", **name))
+    assert alerts_of("target", crowd) == []  # 40 namesakes: a name alone says nothing
+    # a date of birth on one side only leaves the name alone, as common as before
+    dated = save(fbi, target_data(case_of("FBI").id, "FBI-NS-3", dob="1990-01-02", **name))
+    assert alerts_of("target", dated) == []
+    # what else two records share still counts
+    phone = {"phones": "772-555-0419"}
+    save(pbso, target_data(case, "PB-NS-PHONE", **name, **phone))
+    called = save(fbi, target_data(case_of("FBI").id, "FBI-NS-4", **name, **phone))
+    assert [a.strength for a in alerts_of("target", called)] == ["exact"]
 
 
 def test_a_reference_is_unique_within_an_agency_only(app: Flask, login: Login) -> None:

@@ -121,8 +121,11 @@ def list_alerts(user: User, filters: AlertFilters) -> AlertList:
     )
 
 
-def alerts_for_item(item_type: str, item_id: int, user: User) -> list[AlertView]:
-    """The alerts on one item that ``user`` may see, the active ones first."""
+def alerts_for_item(item_type: str, item_id: int, user: User, *, via: str) -> list[AlertView]:
+    """The alerts on one item that ``user`` may see, the active ones first.
+
+    A deconfliction officer's views of both sides are audited here, whichever page shows them.
+    """
     rows = db.session.scalars(
         select(Alert).where(
             or_(
@@ -134,6 +137,7 @@ def alerts_for_item(item_type: str, item_id: int, user: User) -> list[AlertView]
     items = load_items(rows)
     views = [v for alert in rows if (v := view_alert(alert, user, items)) is not None]
     views.sort(key=lambda v: (not v.alert.is_active, v.urgency))
+    record_list_view(views, user, via=via)
     return views
 
 

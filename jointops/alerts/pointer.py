@@ -47,6 +47,7 @@ class Contact:
     name: str
     phone: str | None
     email: str | None
+    user_id: int | None = None
 
 
 def contact_of(item: Item | None, agency_id: int) -> Contact | None:
@@ -68,7 +69,9 @@ def contact_of(item: Item | None, agency_id: int) -> Contact | None:
         )
     if person is None:
         return None
-    return Contact(name=person.display_name, phone=person.phone, email=person.email)
+    return Contact(
+        name=person.display_name, phone=person.phone, email=person.email, user_id=person.id
+    )
 
 
 def item_values(item: Item | None) -> list[str]:

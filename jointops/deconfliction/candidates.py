@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import CompoundSelect, Select, bindparam, func, or_, select, union_all
+from sqlalchemy import CompoundSelect, Select, bindparam, func, literal, or_, select, union_all
 
 from deconflict.events import (
     EventRules,
@@ -18,7 +18,8 @@ from deconflict.events import (
 )
 from deconflict.identifiers import Identifier, IdentifierKind
 from deconflict.match import Match
-from deconflict.targets import TargetRecord, compare_targets, target_probe_keys
+from deconflict.names import DobRelation, dob_relation
+from deconflict.targets import TargetRecord, compare_targets, namesake_keys, target_probe_keys
 from jointops.alerts.items import ItemKey
 from jointops.catalog import MAX_EVENT_DURATION
 from jointops.deconfliction.records import (
@@ -292,16 +293,59 @@ def target_candidates(
     )
 
 
+#: Namesakes are counted up to this many: past a few dozen a name alone already counts for
+#: nothing (``deconflict.names.NAME_ALONE_FLOOR``), so no count reads more index entries.
+NAMESAKE_COUNT_CAP = 100
+
+
+def namesake_counts(keys: set[str], *, exclude_id: int | None) -> dict[str, int]:
+    """How many stored targets (other than ``exclude_id``) share each name-frequency key
+    (``deconflict.targets.namesake_keys``), each counted up to ``NAMESAKE_COUNT_CAP``: one
+    bounded range of ``ix_target_keys_key`` per key, never a scan."""
+    if not keys:
+        return {}
+    counts = []
+    for key in sorted(keys):
+        sharing = select(TargetKey.target_id).where(TargetKey.key == key)
+        if exclude_id is not None:
+            sharing = sharing.where(TargetKey.target_id != exclude_id)
+        bounded = sharing.limit(NAMESAKE_COUNT_CAP).subquery()
+        counts.append(
+            select(literal(key).label("key"), func.count().label("n")).select_from(bounded)
+        )
+    query = counts[0] if len(counts) == 1 else union_all(*counts)
+    return {key: int(n) for key, n in db.session.execute(query)}
+
+
+def _name_alone_keys(record: TargetRecord, others: list[Candidate[TargetRecord]]) -> set[str]:
+    """The name-frequency keys that the comparisons of ``record`` with ``others`` may read:
+    those of pairs with no two dates of birth to compare (only a name alone is damped)."""
+    if record.person is None:
+        return set()
+    keys: set[str] = set()
+    for other in others:
+        person = other.record.person
+        if person is not None and dob_relation(record.person.dob, person.dob) is (
+            DobRelation.UNKNOWN
+        ):
+            keys |= namesake_keys(other.record)
+    return keys | namesake_keys(record) if keys else keys
+
+
 def target_hits(
     record: TargetRecord, *, target_id: int | None, agency_id: int, case_id: int
 ) -> list[Hit]:
-    """The live targets of other agencies or cases that ``record`` matches."""
+    """The live targets of other agencies or cases that ``record`` matches.
+
+    A name without a date of birth to compare is weighed by how common it is
+    among stored targets (``namesake_counts``)."""
     hits = []
     candidates = target_candidates(
         target_probe_keys(record), exclude_id=target_id, agency_id=agency_id, case_id=case_id
     )
+    namesakes = namesake_counts(_name_alone_keys(record, candidates), exclude_id=target_id)
     for other in candidates:
-        match = compare_targets(record, other.record)
+        match = compare_targets(record, other.record, namesakes=namesakes)
         if match is not None:
             hits.append(Hit((TARGET, other.id), other.agency_id, None, match))
     return hits

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from auth.policy import pointer_explanation
+from flask import current_app
+from sqlalchemy import Select, select
+
+from auth.policy import (
+    DECONFLICTION_OFFICER,
+    SUPERVISOR,
+    Visibility,
+    may_see_targets,
+    pointer_explanation,
+    sees_both_sides,
+)
 from jointops import audit
 from jointops.alerts.items import load_keys
+from jointops.alerts.notices import involved_user_ids
 from jointops.alerts.pointer import Contact, contact_of, item_values
 from jointops.deconfliction.candidates import Hit, event_hits, target_hits
 from jointops.deconfliction.records import (
@@ -17,39 +29,60 @@ from jointops.deconfliction.records import (
     TargetPlan,
     draft_target_record,
 )
-from jointops.models import (
-    Agency,
-    Event,
-    User,
-)
+from jointops.extensions import db
+from jointops.identity.directory import holders_of
+from jointops.models import Agency, AuditEntry, Event, Target, User, utcnow
+from jointops.notifications.service import notify
+from jointops.officetime import fmt_time
+from jointops.transactions import unit_of_work
+from jointops.visibility import viewer_of, visibility
 
 
 @dataclass(frozen=True)
 class Pointer:
-    """What a pre-check shows of a hit: the other agency, who to call and why; nothing more."""
+    """What a pre-check shows of a hit: the other agency, who to call and why; nothing more.
+
+    A hit on the viewer's own agency's item (another case, or none) names that case and its
+    lead instead, and never asks the viewer to call themselves.
+    """
 
     agency: Agency
     contact: Contact | None
     strength: str
     score: float
     explanation: str
+    own_agency: bool = False
+    case: str | None = None
+    is_you: bool = False
 
 
-def _pointers(hits: list[Hit], own_values: list[str]) -> list[Pointer]:
+#: what a pre-check tells of an operation it hits: nothing of its place, radius or times
+NEAR = "Near your location, at an overlapping time."
+
+
+def _pointers(hits: list[Hit], own_values: list[str], viewer: User) -> list[Pointer]:
     pointers = []
     items = load_keys(h.key for h in hits)
+    officer = sees_both_sides(viewer_of(viewer))
     for hit in sorted(hits, key=lambda h: -h.match.score):
         other = items[hit.key]
         agency = other.owner_agency if isinstance(other, Event) else other.agency
+        contact = contact_of(other, agency.id)
+        own_agency = agency.id == viewer.agency_id
+        if isinstance(other, Event) and not officer:
+            explanation = NEAR
+        else:
+            explanation = pointer_explanation(hit.match.explanation, own_values, item_values(other))
         pointers.append(
             Pointer(
                 agency=agency,
-                contact=contact_of(other, agency.id),
+                contact=contact,
                 strength=str(hit.match.strength),
                 score=hit.match.score,
-                explanation=pointer_explanation(
-                    hit.match.explanation, own_values, item_values(other)
-                ),
+                explanation=explanation,
+                own_agency=own_agency,
+                case=other.case.number if own_agency and other.case else None,
+                is_you=contact is not None and contact.user_id == viewer.id,
             )
         )
     return pointers
@@ -66,41 +99,221 @@ class OperationPlan(PlannedOperation, Protocol):
     def location_address(self) -> str | None: ...
 
 
+ACTION = "deconflict.precheck"
+PROBING = "deconflict.probing"
+
+
+class PrecheckRefused(Exception):
+    """Too many pre-checks: the limit of the user or of their agency is reached (429)."""
+
+    status = 429
+
+
 def precheck_event(draft: OperationPlan, actor: User, event_id: int | None) -> list[Pointer] | None:
-    """What saving this plan would match, as pointers; stores nothing but the audit entry.
+    """What saving this plan would match, as pointers; nothing of the plan is stored.
 
     ``None`` when the plan is not something deconflicted (not an operation).
+    Rate-limited (``PrecheckRefused``), audited, and told to the side it hits.
     """
-    hits = event_hits(draft, event_id=event_id, agency_id=draft.owner_agency_id)
-    if hits is None:
+    if draft.kind != "operation":
         return None
-    _audit_precheck(EVENT, actor, event_id, hits)
-    return _pointers(hits, [draft.title, draft.location_address or ""])
+    now = utcnow()
+    _within_limits(actor, now)
+    hits = event_hits(draft, event_id=event_id, agency_id=draft.owner_agency_id) or []
+    _record(EVENT, actor, event_id, hits, now)
+    return _pointers(hits, [draft.title, draft.location_address or ""], actor)
 
 
 def precheck_target(draft: TargetPlan, actor: User, target_id: int | None) -> list[Pointer]:
-    """What saving this target would match, as pointers; stores nothing but the audit entry."""
+    """What saving this target would match, as pointers; nothing of the target is stored."""
     agency = actor.agency
     if agency is None:
         return []
+    now = utcnow()
+    _within_limits(actor, now)
     hits = target_hits(
         draft_target_record(draft, agency.id),
         target_id=target_id,
         agency_id=agency.id,
         case_id=draft.case_id,
     )
-    _audit_precheck(TARGET, actor, target_id, hits)
+    _record(TARGET, actor, target_id, hits, now)
     own = [draft.ref, draft.first_name, draft.last_name, *draft.aliases]
     own += [v for _kind, raw, norm in draft.identifiers for v in (raw, norm)]
-    return _pointers(hits, own)
+    return _pointers(hits, own, actor)
 
 
-def _audit_precheck(kind: str, actor: User, item_id: int | None, hits: list[Hit]) -> None:
-    """A pre-check reveals who else works a place or a subject: it is audited like a view."""
-    audit.record_now(
-        "deconflict.precheck",
-        object_type=kind,
-        object_id=item_id or "",
-        actor=actor,
-        hits=[f"{t}:{i}" for t, i in (h.key for h in hits)],
+def _window() -> timedelta:
+    return timedelta(minutes=current_app.config["PRECHECK_WINDOW_MINUTES"])
+
+
+def _recent(now: datetime) -> Select[Any]:
+    """This window's completed pre-checks (bounded by the limits themselves)."""
+    return select(AuditEntry).where(
+        AuditEntry.action == ACTION,
+        AuditEntry.outcome == "success",
+        AuditEntry.at > now - _window(),
     )
+
+
+def _within_limits(actor: User, now: datetime) -> None:
+    """Refuse when the user's, or their agency's, pre-checks of this window reach the limit.
+
+    Counted in the database (the audit trail), so the limit holds across workers and hosts.
+    """
+    config = current_app.config
+    mine = list(db.session.scalars(_recent(now).where(AuditEntry.actor_id == actor.id)))
+    agency = list(
+        db.session.scalars(
+            _recent(now)
+            .join(User, User.id == AuditEntry.actor_id)
+            .where(User.agency_id == actor.agency_id)
+        )
+    )
+    for rows, limit, whose in (
+        (mine, config["PRECHECK_LIMIT_PER_USER"], "your"),
+        (agency, config["PRECHECK_LIMIT_PER_AGENCY"], "your agency's"),
+    ):
+        if len(rows) < limit:
+            continue
+        again = min(r.at for r in rows) + _window()
+        audit.record_now(ACTION, outcome="denied", actor=actor, reason="rate_limited")
+        raise PrecheckRefused(
+            f"That is {whose} limit of {limit} pre-checks in "
+            f"{config['PRECHECK_WINDOW_MINUTES']} minutes. Try again after {fmt_time(again)}, "
+            "or save the plan: a save is always checked."
+        )
+
+
+def _record(kind: str, actor: User, item_id: int | None, hits: list[Hit], now: datetime) -> None:
+    """Audit the pre-check; tell the side each hit concerns; flag repeated probing."""
+    with unit_of_work():
+        audit.record(
+            ACTION,
+            object_type=kind,
+            object_id=item_id or "",
+            actor=actor,
+            hits=[f"{t}:{i}" for t, i in (h.key for h in hits)],
+        )
+        if not hits:
+            return
+        items = load_keys(h.key for h in hits)
+        for hit in hits:
+            _tell_the_probed(items[hit.key], actor, now)
+        _flag_probing(actor, now)
+
+
+def _tell_the_probed(item: Event | Target, actor: User, now: datetime) -> None:
+    """The people of the item hit learn who ran a pre-check against it: their own item and who
+    to call, nothing of the plan (as the watch desks of RISSafe and NVPS do)."""
+    agency = actor.agency
+    who = f"{actor.display_name} ({agency.code if agency else 'no agency'}"
+    who += "".join(f", {v}" for v in (actor.phone, actor.email) if v) + ")"
+    if isinstance(item, Event):
+        own = f"your operation “{item.title}”"
+        link = f"/events/{item.id}"
+        item_agency = item.owner_agency_id
+    else:
+        own = f"your target {item.ref}"
+        link = f"/targets/{item.id}"
+        item_agency = item.agency_id
+    people = involved_user_ids(item) | {
+        u.id for u in holders_of(SUPERVISOR, agency_ids=[item_agency])
+    }
+    for person in db.session.scalars(select(User).where(User.id.in_(people - {actor.id}))):
+        if not person.active or not _may_see(person, item):
+            continue
+        notify(
+            person,
+            "alert",
+            f"A pre-check by {who} matched {own}. Nothing was saved; "
+            "call them before you go ahead.",
+            link,
+            now=now,
+        )
+
+
+def _may_see(person: User, item: Event | Target) -> bool:
+    if isinstance(item, Event):
+        return visibility(person, item) is Visibility.FULL
+    return may_see_targets(viewer_of(person), item.agency.code)
+
+
+def _flag_probing(actor: User, now: datetime) -> None:
+    """Pre-checks that keep hitting other items are shown to the deconfliction officers, once a
+    window per user."""
+    hitting = [
+        r
+        for r in db.session.scalars(_recent(now).where(AuditEntry.actor_id == actor.id))
+        if r.detail.get("hits")
+    ]
+    if len(hitting) + 1 < current_app.config["PRECHECK_PROBING_HITS"]:  # + this one, unflushed
+        return
+    already = db.session.scalar(
+        select(AuditEntry.id).where(
+            AuditEntry.action == PROBING,
+            AuditEntry.object_id == str(actor.id),
+            AuditEntry.at > now - _window(),
+        )
+    )
+    if already is not None:
+        return
+    count = len(hitting) + 1
+    audit.record(PROBING, object_type="user", object_id=actor.id, actor=actor, hits=count)
+    agency = actor.agency.code if actor.agency else "no agency"
+    minutes = current_app.config["PRECHECK_WINDOW_MINUTES"]
+    for officer in holders_of(DECONFLICTION_OFFICER):
+        notify(
+            officer,
+            "escalation",
+            f"Repeated pre-checks: {actor.display_name} ({agency}) ran {count} "
+            f"pre-checks that matched other items within {minutes} minutes.",
+            "/alerts#precheck-hits",
+            now=now,
+        )
+
+
+@dataclass(frozen=True)
+class PrecheckHit:
+    """A pre-check that matched something, for the deconfliction officers' review page."""
+
+    at: datetime
+    who: str
+    agency: str
+    kind: str
+    hits: int
+    flagged: bool
+
+
+def recent_hits(user: User, days: int = 7) -> list[PrecheckHit]:
+    """Pre-checks that hit other items in the last ``days`` days; only for the officers."""
+    if not sees_both_sides(viewer_of(user)):
+        return []
+    since = utcnow() - timedelta(days=days)
+    flagged = {
+        r.object_id
+        for r in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == PROBING, AuditEntry.at > since)
+        )
+    }
+    rows = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == ACTION, AuditEntry.outcome == "success", AuditEntry.at > since)
+        .order_by(AuditEntry.at.desc())
+    )
+    found = []
+    for row in rows:
+        if not row.detail.get("hits"):
+            continue
+        person = db.session.get(User, row.actor_id) if row.actor_id else None
+        found.append(
+            PrecheckHit(
+                at=row.at,
+                who=person.display_name if person else row.actor_username,
+                agency=person.agency.code if person and person.agency else "",
+                kind="Operation" if row.object_type == EVENT else "Target",
+                hits=len(row.detail["hits"]),
+                flagged=str(row.actor_id) in flagged,
+            )
+        )
+    return found

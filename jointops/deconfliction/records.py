@@ -49,18 +49,6 @@ class PlannedOperation(Protocol):
     def radius_m(self) -> int | None: ...
 
 
-class OperationPlan(PlannedOperation, Protocol):
-    """An event draft: what the rules read, and the agency, title and address a pre-check
-    names."""
-
-    @property
-    def owner_agency_id(self) -> int: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def location_address(self) -> str | None: ...
-
-
 class PersonFacts(Protocol):
     """What the name rules read of a target or of a target draft."""
 

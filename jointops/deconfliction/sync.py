@@ -17,6 +17,7 @@ from deconflict.match import Match
 from jointops import audit
 from jointops.alerts.items import Item, ItemKey, item_keys, load_items, load_keys
 from jointops.alerts.notices import notify
+from jointops.deconfliction import pending
 from jointops.deconfliction.candidates import Hit, event_hits, target_hits
 from jointops.deconfliction.records import EVENT, TARGET, target_record
 from jointops.extensions import db
@@ -230,7 +231,9 @@ def sync_event(event: Event, actor: User | None) -> SyncReport:
             reason = "it is no longer an operation"
         else:
             reason = "the operations no longer conflict (place, time or case changed)"
-        return _sync(EVENT, event, hits, actor, reason)
+        report = _sync(EVENT, event, hits, actor, reason)
+        pending.clear(EVENT, event.id)
+        return report
 
 
 def sync_target(target: Target, actor: User | None) -> SyncReport:
@@ -246,4 +249,6 @@ def sync_target(target: Target, actor: User | None) -> SyncReport:
                 record, target_id=target.id, agency_id=target.agency_id, case_id=target.case_id
             )
             reason = "the targets no longer match"
-        return _sync(TARGET, target, hits, actor, reason)
+        report = _sync(TARGET, target, hits, actor, reason)
+        pending.clear(TARGET, target.id)
+        return report

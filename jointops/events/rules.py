@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
-from auth.policy import may_create, may_investigate
+from auth.policy import DECONFLICTION_OFFICER, may_create, may_investigate
 from jointops.catalog import (
     KIND_LABELS,
     MAX_EVENT_DURATION,
@@ -89,6 +89,7 @@ def validate_draft(draft: EventDraft, actor: User) -> EventDraft:
     _check_kind(draft, actor, fail)
     _check_times(draft, fail)
     _check_place(draft, fail)
+    _check_operation_bounds(draft, actor, fail)
     _check_people(draft, fail)
     _check_resources(draft, fail)
     _check_victims(draft, fail)
@@ -148,6 +149,26 @@ def _check_place(draft: EventDraft, fail: _Fail) -> None:
         if lat is None and lon is None:
             fail("latitude", "An operation needs coordinates for deconfliction.")
             fail("longitude", "An operation needs coordinates for deconfliction.")
+
+
+def _check_operation_bounds(draft: EventDraft, actor: User, fail: _Fail) -> None:
+    """An operation's area and time are bounded (a save, like a pre-check, answers only about
+    a bounded place and window); a deconfliction officer may go wider."""
+    if draft.kind != "operation" or DECONFLICTION_OFFICER in actor.roles:
+        return
+    config = current_app.config
+    widest, longest = config["OPERATION_MAX_RADIUS_M"], config["OPERATION_MAX_HOURS"]
+    if draft.radius_m is not None and draft.radius_m > widest:
+        fail(
+            "radius_m",
+            f"At most {widest:,} m; a wider area needs a deconfliction officer.",
+        )
+    if draft.ends_at - draft.starts_at > timedelta(hours=longest):
+        fail(
+            "ends_at",
+            f"An operation may last at most {longest} hours; a longer one needs a "
+            "deconfliction officer.",
+        )
 
 
 def _check_people(draft: EventDraft, fail: _Fail) -> None:

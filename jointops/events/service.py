@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from auth.policy import Visibility
 from jointops import audit
 from jointops.catalog import VICTIM_INTERVIEWS
+from jointops.deconfliction import pending
+from jointops.deconfliction.records import EVENT
 from jointops.deconfliction.sync import sync_event
 from jointops.events.rules import EventDraft, validate_draft
 from jointops.extensions import db
@@ -96,6 +98,7 @@ def save_event(
             if creating:
                 db.session.add(saved)
             db.session.flush()
+            pending.mark(EVENT, saved.id)
             audit.record(
                 "event.create" if creating else "event.update",
                 object_type="event",
@@ -108,7 +111,7 @@ def save_event(
         if _is_exclusion_violation(exc):
             _check_resources_free(draft, actor, saved.id if not creating else None)
         raise
-    sync_event(saved, actor)
+    pending.check(EVENT, saved.id, lambda: sync_event(saved, actor))
     return saved
 
 
@@ -120,15 +123,17 @@ def cancel_event(event: Event, actor: User, reason: str) -> None:
         event.updated_at = utcnow()
         for booking in event.bookings:
             booking.active = False
+        pending.mark(EVENT, event.id)
         audit.record(
             "event.cancel", object_type="event", object_id=event.id, actor=actor, reason=reason
         )
-    sync_event(event, actor)  # a cancelled operation closes its open alerts
+    # a cancelled operation closes its open alerts
+    pending.check(EVENT, event.id, lambda: sync_event(event, actor))
 
 
 def booking_warnings(draft: EventDraft, actor: User, event: Event | None) -> list[BookingWarning]:
     """People booked twice at once, and victims interviewed again within a few days."""
-    return _double_booked_people(draft, actor, event) + _repeat_interviews(draft, event)
+    return _double_booked_people(draft, actor, event) + _repeat_interviews(draft, actor, event)
 
 
 def _double_booked_people(
@@ -152,19 +157,18 @@ def _double_booked_people(
     warnings = []
     for clash in db.session.scalars(query):
         other = clash.event
-        shown = visibility(actor, other) is Visibility.FULL
-        what = f"“{other.title}”" if shown else "another event"
-        warnings.append(
-            BookingWarning(
-                "person_double_booked",
-                f"{clash.user.display_name} is already booked for {what}, "
-                f"{fmt_range(other.starts_at, other.ends_at)}.",
+        if visibility(actor, other) is Visibility.FULL:
+            message = (
+                f"{clash.user.display_name} is already booked for “{other.title}”, "
+                f"{fmt_range(other.starts_at, other.ends_at)}."
             )
-        )
+        else:  # nothing of an event the scheduler may not see: not its time, title or kind
+            message = f"{clash.user.display_name} is not available then."
+        warnings.append(BookingWarning("person_double_booked", message))
     return warnings
 
 
-def _repeat_interviews(draft: EventDraft, event: Event | None) -> list[BookingWarning]:
+def _repeat_interviews(draft: EventDraft, actor: User, event: Event | None) -> list[BookingWarning]:
     if draft.kind != "interview" or draft.subtype not in VICTIM_INTERVIEWS or not draft.client_code:
         return []
     days = timedelta(days=current_app.config["REPEAT_INTERVIEW_DAYS"])
@@ -178,6 +182,8 @@ def _repeat_interviews(draft: EventDraft, event: Event | None) -> list[BookingWa
     )
     if event is not None and event.id is not None:
         query = query.where(Event.id != event.id)
+    # Only interviews the scheduler may see: the warning must not tell another agency's
+    # client codes apart from unknown ones.
     return [
         BookingWarning(
             "repeat_victim_interview",
@@ -186,6 +192,7 @@ def _repeat_interviews(draft: EventDraft, event: Event | None) -> list[BookingWa
             "confirm only if this one is necessary.",
         )
         for other in db.session.scalars(query)
+        if visibility(actor, other) is Visibility.FULL
     ]
 
 

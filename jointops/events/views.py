@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from auth.policy import Visibility, creatable_kinds
 from jointops import audit
 from jointops.alerts.listing import alerts_for_item
-from jointops.deconfliction.precheck import precheck_event
+from jointops.deconfliction.precheck import PrecheckRefused, precheck_event
 from jointops.events.forms import LOCAL_FORMAT, CancelForm, EventForm
 from jointops.events.rules import EventErrors
 from jointops.events.service import (
@@ -73,7 +73,12 @@ def _precheck(form: EventForm, event: Event | None) -> Page:
     draft = form.to_draft()
     if event is not None:
         draft.owner_agency_id = event.owner_agency_id
-    pointers = precheck_event(draft, current_user, event.id if event else None)
+    try:
+        pointers = precheck_event(draft, current_user, event.id if event else None)
+    except PrecheckRefused as refused:
+        return render_template(
+            "event_form.html", form=form, event=event, warnings=[], refused=str(refused)
+        ), refused.status
     return render_template(
         "event_form.html",
         form=form,
@@ -86,7 +91,11 @@ def _precheck(form: EventForm, event: Event | None) -> Page:
 
 def _saved(event: Event) -> Response:
     flash(f"Saved “{event.title}”.", "success")
-    active = [v for v in alerts_for_item("event", event.id, current_user) if v.alert.is_active]
+    active = [
+        v
+        for v in alerts_for_item("event", event.id, current_user, via="event-page")
+        if v.alert.is_active
+    ]
     if active:
         flash(
             f"Deconfliction: this operation conflicts with {len(active)} operation"
@@ -146,7 +155,7 @@ def show(event_id: int) -> Page:
         event=event,
         full=full,
         can_edit=editable(current_user, event) and not event.is_cancelled,
-        alerts=alerts_for_item("event", event.id, current_user) if full else [],
+        alerts=alerts_for_item("event", event.id, current_user, via="event-page") if full else [],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from blinker import Namespace
@@ -18,7 +19,7 @@ from auth.directory import (
 from jointops.config import DEMO_DIRECTORY
 from jointops.extensions import db
 from jointops.identity import sessions
-from jointops.models import Agency, User, utcnow
+from jointops.models import Agency, User, UserRole, utcnow
 from jointops.transactions import unit_of_work
 
 EXTENSION_KEY = "jointops.identity.directory"
@@ -152,3 +153,15 @@ def active_people() -> list[User]:
     return list(
         db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name))
     )
+
+
+def holders_of(role: str, *, agency_ids: Iterable[int] | None = None) -> list[User]:
+    """Active accounts holding ``role`` (of these agencies, when given), by id."""
+    query = (
+        select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.active.is_(True), UserRole.role == role)
+    )
+    if agency_ids is not None:
+        query = query.where(User.agency_id.in_(set(agency_ids)))
+    return list(db.session.scalars(query.order_by(User.id)).unique())

@@ -39,6 +39,8 @@ def import_targets_command(agency_code: str, username: str, skip_bad: bool, file
         raise click.ClickException(str(refused)) from None
     for error in report.errors:
         click.echo(f"{file.name}: {error}", err=True)
+    for warning in report.warnings:
+        click.echo(f"{file.name}: {warning} (a warning: the row is not refused for it)")
     if report.errors and not skip_bad:
         raise click.ClickException(
             f"{len(report.errors)} bad row{'s' if len(report.errors) != 1 else ''} of "
@@ -46,7 +48,10 @@ def import_targets_command(agency_code: str, username: str, skip_bad: bool, file
         )
     bad = len(report.errors)
     skipped = f", {bad} bad row{'s' if bad != 1 else ''} skipped" if bad else ""
+    warned = len(report.warnings)
+    warnings = f"; {warned} warning{'s' if warned != 1 else ''} (listed above)" if warned else ""
     click.echo(
         f"Stored {len(report.stored)} target{'s' if len(report.stored) != 1 else ''} for "
-        f"{agency.code}{skipped}; {report.alerts} new alert{'s' if report.alerts != 1 else ''}."
+        f"{agency.code}{skipped}; {report.alerts} new alert{'s' if report.alerts != 1 else ''}"
+        f"{warnings}."
     )

@@ -69,6 +69,7 @@ class TargetForm(FlaskForm):
             (c.id, f"{c.number} {c.title}") for c in agency_cases(actor.agency_id)
         ]
         self._draft: TargetDraft | None = None
+        self._warnings: dict[str, list[str]] = {}
 
     @classmethod
     def for_target(cls, actor: User, target: Target) -> TargetForm:
@@ -102,12 +103,24 @@ class TargetForm(FlaskForm):
                 identifiers={name: getattr(self, name).data or "" for name in IDENTIFIER_FIELDS},
             )
         except TargetErrors as refused:
+            self._warnings = refused.warnings
             for name, messages in refused.errors.items():
                 field = self[name] if name in self else self.target_ref
                 for message in messages:
                     if message not in field.errors:
                         field.errors = [*field.errors, message]
+        else:
+            self._warnings = self._draft.warnings
         return ok and not any(f.errors for f in self)
+
+    def warning_messages(self) -> list[str]:
+        """Doubts about values that are stored all the same (a VIN whose check digit does not
+        match), each with its field's label; known once ``validate()`` ran."""
+        return [
+            f"{self[name].label.text if name in self else name}: {message}"
+            for name, messages in self._warnings.items()
+            for message in messages
+        ]
 
     def to_draft(self) -> TargetDraft:
         """The checked and normalised values; call only after ``validate()`` succeeded."""

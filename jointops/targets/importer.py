@@ -66,6 +66,9 @@ class RowError:
 class ImportReport:
     stored: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    #: doubts about values that were not refused (a VIN whose check digit does not match),
+    #: by line: such a row is stored all the same
+    warnings: list[RowError] = field(default_factory=list)
     #: rows read (the header excluded)
     rows: int = 0
     alerts: int = 0
@@ -138,8 +141,9 @@ def read_rows(text: str, agency: Agency) -> tuple[list[tuple[int, TargetDraft]],
             report.errors.append(RowError(line, f"{len(extra)} more cell(s) than columns"))
             continue
         problems = _row_problems(row, cases, existing, seen, agency)
-        draft, errors = _draft(row, cases)
+        draft, errors, warnings = _draft(row, cases)
         problems += errors
+        report.warnings += [RowError(line, warning) for warning in warnings]
         ref = (row.get("target_ref") or "").strip()
         seen.setdefault(ref, line)
         if problems or draft is None:
@@ -170,7 +174,10 @@ def _row_problems(
     return problems
 
 
-def _draft(row: dict[str, str], cases: dict[str, int]) -> tuple[TargetDraft | None, list[str]]:
+def _draft(
+    row: dict[str, str], cases: dict[str, int]
+) -> tuple[TargetDraft | None, list[str], list[str]]:
+    """The row's draft (``None`` if it is bad), its problems and its warnings."""
     problems: list[str] = []
     try:
         dob = parse_dob(row.get("dob") or "")
@@ -190,8 +197,12 @@ def _draft(row: dict[str, str], cases: dict[str, int]) -> tuple[TargetDraft | No
         )
     except TargetErrors as refused:
         problems += [f"{name}: {' '.join(messages)}" for name, messages in refused.errors.items()]
-        return None, problems
-    return (None if problems else draft), problems
+        return None, problems, _warnings(refused.warnings)
+    return (None if problems else draft), problems, _warnings(draft.warnings)
+
+
+def _warnings(by_field: dict[str, list[str]]) -> list[str]:
+    return [f"{name}: {message}" for name, messages in by_field.items() for message in messages]
 
 
 def import_targets(
@@ -199,7 +210,8 @@ def import_targets(
 ) -> ImportReport:
     """Check every row; store them all (or, with ``skip_bad``, the good ones); deconflict.
 
-    Nothing is stored when any row is bad and ``skip_bad`` is false.
+    Nothing is stored when any row is bad and ``skip_bad`` is false. A row with a warning
+    (``report.warnings``) is not a bad row: it is stored, and the warning listed.
     """
     drafts, report = read_rows(text, agency)
     if report.errors and not skip_bad:

@@ -15,14 +15,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from deconflict.identifiers import InvalidIdentifier, normalize
+from deconflict.identifiers import InvalidIdentifier, identifier_warning, normalize
 from deconflict.targets import target_keys
 from jointops import audit
-from jointops.deconfliction.records import target_record
+from jointops.deconfliction import pending
+from jointops.deconfliction.records import TARGET, target_record
 from jointops.deconfliction.sync import sync_target
 from jointops.extensions import db
 from jointops.models import Case, Target, TargetIdentifier, TargetKey, User, utcnow
@@ -47,10 +49,16 @@ MAX_NAME = 100
 
 
 class TargetErrors(Exception):
-    """Values refused, by field name (the form's field, the CSV's column)."""
+    """Values refused, by field name (the form's field, the CSV's column); ``warnings``, by
+    field name too, about values that were not refused (see ``TargetDraft.warnings``)."""
 
-    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+    def __init__(
+        self,
+        errors: Mapping[str, list[str]],
+        warnings: Mapping[str, list[str]] | None = None,
+    ) -> None:
         self.errors = {k: list(v) for k, v in errors.items() if v}
+        self.warnings = {k: list(v) for k, v in (warnings or {}).items() if v}
         super().__init__(
             "; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()) or "invalid"
         )
@@ -68,6 +76,9 @@ class TargetDraft:
     dob: date | None
     justification: str
     identifiers: list[tuple[str, str, str]] = field(default_factory=list)
+    #: doubts about values stored all the same, by field name (a VIN whose check digit does
+    #: not match): the form shows them, the import lists them
+    warnings: dict[str, list[str]] = field(default_factory=dict)
 
 
 def split_values(text: str | None) -> list[str]:
@@ -161,15 +172,20 @@ def draft_from_values(
     elif len(justification) > 5000:
         fail("justification", "At most 5,000 characters.")
     found: list[tuple[str, str, str]] = []
+    warnings: dict[str, list[str]] = {}
     for name, kind in IDENTIFIER_FIELDS.items():
         values, problems = parse_identifiers(kind, identifiers.get(name))
         found += values
         for problem in problems:
             fail(name, problem)
+        for _kind, raw, normalized in values:
+            warning = identifier_warning(kind, normalized)
+            if warning:
+                warnings.setdefault(name, []).append(f"“{raw}”: {warning}.")
     if not (first_name or last_name or alias_list or found) and not errors:
         fail("last_name", "Give a name or at least one identifier.")
     if errors:
-        raise TargetErrors(errors)
+        raise TargetErrors(errors, warnings)
     return TargetDraft(
         case_id=case_id,
         ref=ref,
@@ -179,6 +195,7 @@ def draft_from_values(
         dob=dob,
         justification=justification,
         identifiers=found,
+        warnings=warnings,
     )
 
 
@@ -286,6 +303,7 @@ def store_targets(
                 if changed and not creating:
                     row.updated_at = now
                 db.session.flush()
+                pending.mark(TARGET, row.id, now)
                 audit.record(
                     "target.create" if creating else "target.update",
                     object_type="target",
@@ -294,6 +312,7 @@ def store_targets(
                     ref=row.ref,
                     changed=sorted(changed),
                     via=via,
+                    **({"warnings": sorted(draft.warnings)} if draft.warnings else {}),
                 )
                 stored.append(row)
     except IntegrityError:
@@ -302,9 +321,12 @@ def store_targets(
 
 
 def deconflict_targets(targets: list[Target], actor: User | None) -> None:
-    """Run deconfliction for stored targets, each in a transaction of its own."""
+    """Run deconfliction for stored targets, each in a transaction of its own.
+
+    A check that fails leaves its target marked for the sweep; the others go on.
+    """
     for target in targets:
-        sync_target(target, actor)
+        pending.check(TARGET, target.id, partial(sync_target, target, actor))
 
 
 def revalidate(target: Target, actor: User, reason: str) -> Target:
@@ -316,6 +338,7 @@ def revalidate(target: Target, actor: User, reason: str) -> Target:
         row.validated_at, row.expires_at = now, years_after(now)
         row.revalidation_reason = reason
         row.updated_at = now
+        pending.mark(TARGET, row.id, now)
         audit.record(
             "target.revalidate",
             object_type="target",

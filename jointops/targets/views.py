@@ -7,14 +7,14 @@ advocates (``auth.policy.may_see_targets``); a target of another agency answers
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from auth.policy import may_edit_targets, may_see_targets
 from jointops import audit
 from jointops.alerts.listing import active_counts, alerts_for_item
-from jointops.deconfliction.precheck import Pointer, precheck_target
+from jointops.deconfliction.precheck import Pointer, PrecheckRefused, precheck_target
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Target, utcnow
 from jointops.targets.forms import CaseForm, RevalidateForm, TargetForm
@@ -112,23 +112,37 @@ def _submit(form: TargetForm, target: Target | None) -> tuple[Target | None, lis
         return None, None
     draft = form.to_draft()
     if "precheck" in request.form:
-        return None, precheck_target(draft, current_user, target.id if target else None)
+        try:
+            return None, precheck_target(draft, current_user, target.id if target else None)
+        except PrecheckRefused as refused:
+            g.precheck_refused = str(refused)
+            return None, None
     try:
-        return save_target(draft, current_user, target), None
+        saved = save_target(draft, current_user, target)
     except TargetErrors as refused:
         for name, messages in refused.errors.items():
             field = form[name] if name in form else form.target_ref
             field.errors = [*field.errors, *messages]
         return None, None
+    for message in form.warning_messages():
+        flash(f"Stored with a warning: {message}", "info")
+    return saved, None
 
 
 def _render_form(form: TargetForm, target: Target | None, pointers: list[Pointer] | None) -> Page:
-    status = 400 if request.method == "POST" and form.errors else 200
-    return render_template("target_form.html", form=form, target=target, pointers=pointers), status
+    refused = g.get("precheck_refused")
+    status = 429 if refused else 400 if request.method == "POST" and form.errors else 200
+    return render_template(
+        "target_form.html", form=form, target=target, pointers=pointers, refused=refused
+    ), status
 
 
 def _saved(target: Target) -> Response:
-    active = [v for v in alerts_for_item("target", target.id, current_user) if v.alert.is_active]
+    active = [
+        v
+        for v in alerts_for_item("target", target.id, current_user, via="target-page")
+        if v.alert.is_active
+    ]
     flash(f"Saved target {target.ref}.", "success")
     if active:
         flash(
@@ -161,7 +175,7 @@ def show(target_id: int) -> str:
     return render_template(
         "target.html",
         target=target,
-        alerts=alerts_for_item("target", target.id, current_user),
+        alerts=alerts_for_item("target", target.id, current_user, via="target-page"),
         revalidate_form=RevalidateForm(),
         can_edit=may_edit_targets(viewer_of(current_user), _agency_code()),
         now=utcnow(),
@@ -195,7 +209,7 @@ def revalidate_target(target_id: int) -> Page:
     return render_template(
         "target.html",
         target=target,
-        alerts=alerts_for_item("target", target.id, current_user),
+        alerts=alerts_for_item("target", target.id, current_user, via="target-page"),
         revalidate_form=form,
         can_edit=True,
         now=utcnow(),

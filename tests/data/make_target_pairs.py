@@ -330,6 +330,170 @@ VIN_VALUES = {
 VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 MONIKERS = ["Lil Bit", "Snoop", "Kingpin", "Red", "Smoke", "Boss Lady", "Tiny", "Chino", "Flaco"]
 
+# Two spellings of one feminine name (French and English habits), and brother-sister pairs
+FEMININE_SPELLINGS = [
+    ("Danielle", "Daniele"),
+    ("Michelle", "Michele"),
+    ("Gabrielle", "Gabriele"),
+    ("Annette", "Anette"),
+    ("Jeanne", "Jeane"),
+    ("Isabelle", "Isabele"),
+    ("Suzanne", "Suzane"),
+    ("Yvonne", "Yvone"),
+    ("Corinne", "Corine"),
+    ("Colette", "Collette"),
+    ("Lynette", "Lynnette"),
+    ("Estelle", "Estele"),
+    ("Rachelle", "Rachele"),
+    ("Mireille", "Mireile"),
+]
+FRENCH_GENDER_PAIRS = [
+    ("Daniel", "Danielle"),
+    ("Jean", "Jeanne"),
+    ("Louis", "Louise"),
+    ("Michel", "Michelle"),
+    ("Gabriel", "Gabrielle"),
+    ("Yvon", "Yvonne"),
+    ("Simon", "Simone"),
+    ("Noel", "Noelle"),
+    ("Marcel", "Marcelle"),
+    ("Emmanuel", "Emmanuelle"),
+    ("Pascal", "Pascale"),
+    ("Fabien", "Fabienne"),
+    ("Julien", "Julienne"),
+    ("Lucien", "Lucienne"),
+]
+# German and Yiddish surnames and the forms English records give them
+ANGLICISED = [
+    ("Schneider", "Snyder"),
+    ("Schneider", "Snider"),
+    ("Schmidt", "Smith"),
+    ("Schmitt", "Smith"),
+    ("Schwartz", "Swartz"),
+    ("Schwartz", "Shwartz"),
+    ("Schwarz", "Swartz"),
+    ("Schreiber", "Shriver"),
+    ("Schumacher", "Shoemaker"),
+    ("Schaefer", "Shafer"),
+    ("Schulman", "Shulman"),
+    ("Schlesinger", "Slesinger"),
+    ("Schnell", "Snell"),
+    ("Schreiner", "Shriner"),
+    ("Weber", "Weaver"),
+    ("Huber", "Hoover"),
+]
+GERMAN_FIRST = ["Karl", "Hans", "Friedrich", "Anna", "Greta", "Ruth", "David", "Miriam", "Paul"]
+# Chinese surnames in Pinyin, and as other agencies write them: Wade-Giles (Taiwan, older
+# records), Cantonese (Hong Kong), Hokkien (Singapore, Malaysia)
+CHINESE_SURNAMES = {
+    "Zhang": ["Chang", "Cheung"],
+    "Zhou": ["Chou", "Chow"],
+    "Xu": ["Hsu", "Hui"],
+    "Qian": ["Chien"],
+    "Cao": ["Tsao"],
+    "Cai": ["Tsai", "Choi"],
+    "Jiang": ["Chiang"],
+    "Zheng": ["Cheng"],
+    "Liu": ["Liu", "Lau"],
+    "Guo": ["Kuo", "Kwok"],
+    "Huang": ["Hwang", "Wong"],
+    "Wu": ["Wu", "Ng"],
+    "Chen": ["Chen", "Chan"],
+    "Li": ["Lee", "Lei"],
+    "Wang": ["Wong"],
+    "Yang": ["Yeung"],
+    "Zhao": ["Chao", "Chiu"],
+    "Lin": ["Lam", "Lim"],
+    "Gao": ["Kao"],
+    "Liang": ["Leung"],
+    "Xie": ["Hsieh", "Tse"],
+    "Song": ["Sung"],
+    "Deng": ["Teng"],
+    "Xiao": ["Hsiao", "Siu"],
+    "Zhu": ["Chu"],
+    "Luo": ["Lo", "Law"],
+}
+# Two Pinyin surnames one letter apart: two families
+CHINESE_OTHER_SURNAMES = [
+    ("Chen", "Cheng"),
+    ("Zhou", "Zhao"),
+    ("Wang", "Huang"),
+    ("Liu", "Liao"),
+    ("Lin", "Li"),
+    ("Chan", "Chang"),
+    ("Zhu", "Zhou"),
+    ("Tang", "Tan"),
+    ("Xie", "Xue"),
+    ("Zhang", "Zhan"),
+]
+# Given-name syllables: Pinyin, Wade-Giles
+CHINESE_SYLLABLES = {
+    "xiao": "hsiao",
+    "jian": "chien",
+    "zhi": "chih",
+    "qing": "ching",
+    "wei": "wei",
+    "ming": "ming",
+    "hua": "hua",
+    "jun": "chun",
+    "hong": "hung",
+    "guo": "kuo",
+    "qiang": "chiang",
+    "xin": "hsin",
+    "zhong": "chung",
+    "jie": "chieh",
+    "xiu": "hsiu",
+    "ying": "ying",
+    "mei": "mei",
+    "jing": "ching",
+    "yong": "yung",
+    "de": "te",
+    "bo": "po",
+    "zi": "tzu",
+    "xue": "hsueh",
+    "rong": "jung",
+    "dong": "tung",
+    "gang": "kang",
+}
+# Unit designators and directionals as forms and people write them
+UNIT_FORMS = [
+    "Apt {}",
+    "Apartment {}",
+    "Apt. {}",
+    "Apt #{}",
+    "Unit {}",
+    "Unit #{}",
+    "#{}",
+    "# {}",
+    "Ste {}",
+    "Suite {}",
+    "Rm {}",
+    "Room {}",
+    "No. {}",
+    "Apt{}",
+]
+DIRECTIONAL_FORMS = {
+    "N": ["N", "N.", "North"],
+    "S": ["S", "S.", "South"],
+    "E": ["E", "E.", "East"],
+    "W": ["W", "W.", "West"],
+    "NE": ["NE", "N.E.", "Northeast", "North East", "N E"],
+    "NW": ["NW", "N.W.", "Northwest", "North West"],
+    "SE": ["SE", "S.E.", "Southeast", "South East"],
+    "SW": ["SW", "S.W.", "Southwest", "South West"],
+}
+# Foreign numbers as dialled from the US (011), from Europe (00) or written with +; the
+# mobile digit Mexico (1) and Argentina (9) put after the country code, written or not
+FOREIGN_PHONES = {
+    "MX": ("52", "55", 8, "1"),
+    "AR": ("54", "11", 8, "9"),
+    "GT": ("502", "5", 7, ""),
+    "HT": ("509", "3", 7, ""),
+    "FR": ("33", "6", 8, ""),
+    "CO": ("57", "31", 8, ""),
+}
+EXTENSION_FORMS = ["ext {}", "ext. {}", "x{}", "x {}", "#{}", ", ext {}", "Ext: {}", "extension {}"]
+
 
 @dataclass
 class Person:
@@ -616,6 +780,15 @@ class Maker:
                 return word[:i] + near.get(c, c) + word[i + 1 :]
 
 
+def relative_of(m: Maker, p: Person, culture: str | None = None) -> Person:
+    """Another person of ``p``'s family: the same last name, another first name and birthday."""
+    q = m.person(culture or p.culture or None, last=p.last)
+    while ascii_word(q.first)[:3] == ascii_word(p.first)[:3] or q.first in p.nicknames:
+        q = m.person(culture or p.culture or None, last=p.last)
+    q.dob = m.dob(not_near=p.dob)
+    return q
+
+
 def ascii_word(text: str) -> str:
     """A name as it goes into an e-mail address or a handle: ``"Nguyễn"`` -> ``"nguyen"``."""
     return "".join(c for c in strip_accents(text).lower() if c.isalpha() and c.isascii()) or "user"
@@ -634,18 +807,23 @@ def build() -> list[dict[str, object]]:
     r = m.rng
     pairs: list[dict[str, object]] = []
 
-    def add(category: str, label: bool, a: Record, b: Record, note: str) -> None:
+    def add(
+        category: str, label: bool, a: Record, b: Record, note: str, namesakes: int | None = None
+    ) -> None:
+        """``namesakes``: how many stored targets share the more common of the two names (the
+        app counts them); left out where it does not matter."""
         n = len(pairs) + 1
-        pairs.append(
-            {
-                "id": n,
-                "category": category,
-                "label": label,
-                "note": note,
-                "a": a.as_json(f"A{n:03d}", "PBSO"),
-                "b": b.as_json(f"B{n:03d}", r.choice(["HSI", "FBI", "WPBPD", "FDLE", "BBPD"])),
-            }
-        )
+        pair: dict[str, object] = {
+            "id": n,
+            "category": category,
+            "label": label,
+            "note": note,
+            "a": a.as_json(f"A{n:03d}", "PBSO"),
+            "b": b.as_json(f"B{n:03d}", r.choice(["HSI", "FBI", "WPBPD", "FDLE", "BBPD"])),
+        }
+        if namesakes is not None:
+            pair["namesakes"] = namesakes
+        pairs.append(pair)
 
     # ---------------- the same person ----------------
 
@@ -852,11 +1030,7 @@ def build() -> list[dict[str, object]]:
     # ---------------- two people ----------------
 
     def relative(p: Person, culture: str | None = None) -> Person:
-        q = m.person(culture or p.culture or None, last=p.last)
-        while ascii_word(q.first)[:3] == ascii_word(p.first)[:3] or q.first in p.nicknames:
-            q = m.person(culture or p.culture or None, last=p.last)
-        q.dob = m.dob(not_near=p.dob)
-        return q
+        return relative_of(m, p, culture)
 
     for _ in range(20):
         p = m.person()
@@ -993,8 +1167,286 @@ def build() -> list[dict[str, object]]:
         b = m.record(q, kinds=m.some_kinds())
         add("similar_name_other_dob", False, a, b, "nearly the same name, different birthdays")
 
-    print(f"{positives} same-person pairs, {len(pairs) - positives} two-people pairs")
+    add_rule_classes(m, add)
+    same = sum(1 for pair in pairs if pair["label"])
+    print(f"{same} same-person pairs, {len(pairs) - same} two-people pairs ({positives} before")
+    print("the name, phone, address and VIN rule classes)")
     return pairs
+
+
+def chinese_given(r: random.Random) -> tuple[str, str]:
+    """A given name of one or two syllables: (Pinyin, Wade-Giles as a record writes it)."""
+    syllables = r.sample(sorted(CHINESE_SYLLABLES), r.choice([1, 2, 2]))
+    pinyin = "".join(syllables).capitalize()
+    wade = [CHINESE_SYLLABLES[s] for s in syllables]
+    if len(wade) == 1:
+        return pinyin, wade[0].capitalize()
+    written = r.choice(["{}-{}", "{} {}", "{}{}"]).format(wade[0].capitalize(), wade[1])
+    return pinyin, written if "-" in written or " " not in written else written.title()
+
+
+def foreign_phone(r: random.Random, country: str) -> tuple[str, list[str]]:
+    """A foreign mobile number: its digits after the country code, and ways to write it."""
+    code, area, length, mobile = FOREIGN_PHONES[country]
+    digits = (
+        area + str(r.randint(2, 9)) + "".join(r.choice(string.digits) for _ in range(length - 1))
+    )
+    subscriber = digits[len(area) :]
+    half = len(subscriber) // 2
+    spaced = f"{area} {subscriber[:half]} {subscriber[half:]}"
+    forms = [f"+{code} {spaced}", f"011 {code} {spaced}", f"00{code} {spaced}", f"+{code}{digits}"]
+    if mobile:
+        forms += [
+            f"+{code} {mobile} {spaced}",
+            f"011 {code} {mobile} {spaced}",
+            f"00 {code} {mobile} {spaced}",
+        ]
+    if country == "FR":
+        forms.append(f"+{code} (0){spaced}")
+    return digits, forms
+
+
+def add_rule_classes(m: Maker, add: Callable[..., None]) -> None:
+    """Pairs of the name, phone, address and VIN rules of issue 10, each class with its hard
+    negatives: what the rules must now join, and what they must still keep apart."""
+    r = m.rng
+
+    # -- one feminine name spelled two ways; brother and sister -------------------------
+    for _ in range(14):
+        one, other = r.choice(FEMININE_SPELLINGS)
+        p = m.person("haitian", male=False)
+        p.first = one
+        a = m.record(p, kinds=m.some_kinds())
+        b = m.record(p, dob=r.random() < 0.8, kinds=("address",) if r.random() < 0.5 else ())
+        if b.dob is None:
+            a.identifiers.append(("address", m.address_text(p)))
+        b.first = other
+        if r.random() < 0.5:
+            a, b = b, a
+        add("feminine_spelling", True, a, b, "one feminine name, a consonant doubled or not")
+    for male, female in FRENCH_GENDER_PAIRS:
+        p = m.person("haitian", male=True)
+        q = replace(p, first=female, phone=m.phone(), email=m.email(female, p.last))
+        p.first = male
+        a = m.record(p, kinds=("address",))
+        b = m.record(q, kinds=("address", "phone"))
+        if r.random() < 0.5:
+            a, b = b, a
+        add("twins_french", False, a, b, "brother and sister (twins): one birthday, one address")
+
+    # -- German and Yiddish surnames, anglicised ----------------------------------------
+    for _ in range(16):
+        german, english = r.choice(ANGLICISED)
+        p = m.person("anglo")
+        p.first, p.last = r.choice(GERMAN_FIRST), german
+        a = m.record(p, kinds=m.some_kinds())
+        b = m.record(p, dob=r.random() < 0.75)
+        if b.dob is None:  # known at one address, without a birthday on one record
+            a.identifiers.append(("address", m.address_text(p)))
+            b.identifiers.append(("address", m.address_text(p)))
+        elif r.random() < 0.3 and p.dob.day <= 12 and p.dob.day != p.dob.month:
+            b.dob = date(p.dob.year, p.dob.day, p.dob.month).isoformat()
+        b.last = english
+        if r.random() < 0.5:
+            a, b = b, a
+        add("anglicised_surname", True, a, b, "a German surname and its English form")
+    for _ in range(10):
+        german, english = r.choice(ANGLICISED)
+        p = m.person("anglo")
+        p.first, p.last = r.choice(GERMAN_FIRST), german
+        q = replace(p, last=english, dob=m.dob(not_near=p.dob), phone=m.phone())
+        a = m.record(p, kinds=m.some_kinds())
+        b = m.record(q, kinds=m.some_kinds())
+        add("anglicised_other_dob", False, a, b, "namesakes by sound, other birthdays")
+    for _ in range(8):
+        german, english = r.choice(ANGLICISED)
+        p = m.person("anglo")
+        p.first, p.last = r.choice(GERMAN_FIRST), german
+        q = relative_of(m, p)
+        q.last, q.street, q.unit, q.city = english, p.street, p.unit, p.city
+        a = m.record(p, kinds=("address",))
+        b = m.record(q, dob=r.random() < 0.5, kinds=("address",))
+        add("anglicised_relatives", False, a, b, "one family, the name spelled two ways, one home")
+
+    # -- Chinese names in Pinyin and in other romanisations ----------------------------
+    for _ in range(20):
+        surname = r.choice(sorted(CHINESE_SURNAMES))
+        pinyin, wade = chinese_given(r)
+        p = m.person("anglo")
+        p.first, p.last, p.nicknames = pinyin, surname, []
+        a = m.record(p, kinds=m.some_kinds())
+        b = m.record(p, kinds=m.some_kinds() if r.random() < 0.3 else ())
+        b.last = r.choice(CHINESE_SURNAMES[surname])
+        b.first = wade if r.random() < 0.6 else pinyin
+        if r.random() < 0.2:
+            b.first, b.last = b.last, b.first  # family name first
+        if r.random() < 0.5:
+            a, b = b, a
+        add("chinese_romanisation", True, a, b, "Pinyin and Wade-Giles or Cantonese, one birthday")
+    for one, other in CHINESE_OTHER_SURNAMES:
+        pinyin, _wade = chinese_given(r)
+        p = m.person("anglo")
+        p.first, p.last, p.nicknames = pinyin, one, []
+        q = replace(p, last=other, phone=m.phone(), email=m.email(pinyin, other))
+        a = m.record(p, kinds=m.some_kinds())
+        b = m.record(q, kinds=m.some_kinds(without=("phone", "email")))
+        add("chinese_other_surname", False, a, b, "two families one letter apart, one birthday")
+    for _ in range(8):
+        surname = r.choice(sorted(CHINESE_SURNAMES))
+        p = m.person("anglo")
+        p.first, p.last, p.nicknames = chinese_given(r)[0], surname, []
+        q = relative_of(m, p)
+        q.first, q.last = chinese_given(r)[1], r.choice(CHINESE_SURNAMES[surname])
+        q.street, q.unit, q.city = p.street, p.unit, p.city
+        a = m.record(p, kinds=("address",))
+        b = m.record(q, kinds=("address",))
+        add("chinese_relatives", False, a, b, "one family, romanised two ways, one home")
+
+    # -- a name alone, weighed by how many stored targets share it ----------------------
+    # ``namesakes``: how many stored targets the app counts under the more common name
+    for first, last in COMMON_NAMES[:10]:
+        p, q = m.person(), m.person()
+        p.first, p.last = q.first, q.last = first, last
+        business = r.choice(BUSINESSES)
+        a = m.record(p, dob=r.random() < 0.5)
+        b = m.record(q, dob=a.dob is None)
+        a.identifiers.append(("business", f"{business} {r.choice(LEGAL)}"))
+        b.identifiers.append(("business", business.upper()))
+        add("common_name_one_business", False, a, b, "a name dozens share, one business", 60)
+    for _ in range(10):
+        p = m.person()
+        p.last = f"{p.last}-{r.choice(ANGLO_LAST)}" if r.random() < 0.5 else m.typo(p.last)
+        business = r.choice(BUSINESSES)
+        a = m.record(p, dob=r.random() < 0.5)
+        b = m.record(p, dob=a.dob is None)
+        a.identifiers.append(("business", f"{business} {r.choice(LEGAL)}"))
+        b.identifiers.append(("business", business.upper()))
+        add("rare_name_one_business", True, a, b, "a name few share, one business", 1)
+    for first, last in COMMON_NAMES[:8]:
+        p = m.person()
+        p.first, p.last = first, last
+        a = m.record(p, dob=False, kinds=("phone",))
+        b = m.record(p, dob=False, kinds=("phone",))
+        add("common_name_one_phone", True, a, b, "a name dozens share, one phone", 60)
+
+    # -- phones: international dialling forms, extensions --------------------------------
+    for _ in range(14):
+        p = m.person(r.choice(["hispanic", "haitian"]))
+        country = "HT" if p.culture == "haitian" else r.choice(["MX", "AR", "GT", "CO"])
+        if r.random() < 0.15:
+            country = "FR"
+        _digits, forms = foreign_phone(r, country)
+        one, other = r.sample(forms, 2)
+        a = m.record(p, kinds=m.some_kinds(without=("phone",)))
+        b = m.record(p, dob=r.random() < 0.5)
+        a.identifiers.append(("phone", one))
+        b.identifiers.append(("phone", other))
+        add("phone_international", True, a, b, "one foreign number dialled two ways")
+    for _ in range(10):
+        p = m.person()
+        ext = str(r.randint(1, 4999))
+        line = m.phone_text(p.phone)
+        a = m.record(p, dob=r.random() < 0.5)
+        b = m.record(p, dob=False)
+        a.identifiers.append(("phone", f"{line} {r.choice(EXTENSION_FORMS).format(ext)}"))
+        written = r.choice(EXTENSION_FORMS).format(ext.zfill(r.choice([1, 4])))
+        b.identifiers.append(("phone", f"{m.phone_text(p.phone)} {written}"))
+        add("phone_extension", True, a, b, "one desk phone, the extension written two ways")
+    for _ in range(10):
+        p, q = m.person(), m.person()
+        q.phone = p.phone  # one switchboard
+        ext = r.randint(10, 4999)
+        a = m.record(p, dob=r.random() < 0.5)
+        b = m.record(q, dob=r.random() < 0.5)
+        a.identifiers.append(("phone", f"{m.phone_text(p.phone)} x{ext}"))
+        b.identifiers.append(("phone", f"{m.phone_text(p.phone)} ext. {ext + r.randint(1, 9)}"))
+        # decided: another extension of one main number is another desk, not one person
+        add("switchboard_other_extension", False, a, b, "two desks behind one switchboard")
+    for _ in range(8):
+        p = m.person("hispanic")
+        q = relative_of(m, p)
+        digits, forms = foreign_phone(r, r.choice(["MX", "AR"]))
+        i = r.randrange(len(digits) - 4, len(digits))
+        other = digits[:i] + str((int(digits[i]) + r.choice([1, 3, 7])) % 10) + digits[i + 1 :]
+        code = FOREIGN_PHONES["MX"][0] if forms[0].startswith("+52") else FOREIGN_PHONES["AR"][0]
+        a = m.record(p)
+        b = m.record(q)
+        a.identifiers.append(("phone", r.choice(forms)))
+        b.identifiers.append(("phone", f"011 {code} {other}"))
+        add(
+            "phone_international_one_digit",
+            False,
+            a,
+            b,
+            "relatives, foreign numbers one digit apart",
+        )
+
+    # -- addresses: unit designators and directionals ----------------------------------
+    def address_form(
+        number: str, direction: str, name: str, unit: str, city: str, zip5: str
+    ) -> str:
+        d = r.choice(DIRECTIONAL_FORMS[direction])
+        street = r.choice([f"{number} {d} {name} St", f"{number} {name} St {d}"])
+        street = street.replace(" St", r.choice([" St", " Street", " St."]))
+        unit_text = r.choice(UNIT_FORMS).format(unit)
+        tail = r.choice([f"{city}, FL {zip5}", f"{city} Florida {zip5}", zip5])
+        return f"{street} {unit_text}, {tail}"
+
+    for _ in range(14):
+        p = m.person()
+        number = str(r.randint(100, 9899))
+        direction = r.choice(sorted(DIRECTIONAL_FORMS))
+        name = r.choice(["Main", "Ocean", "Palm", "Dixie", "Banyan", "Clematis", "2nd", "14th"])
+        unit = r.choice([str(r.randint(1, 40)), f"{r.randint(1, 9)}{r.choice('ABCD')}"])
+        city, zip5 = r.choice(CITIES)
+        a = m.record(p, dob=r.random() < 0.5)
+        b = m.record(p, dob=False)
+        if r.random() < 0.3 and p.nicknames:
+            b.first = r.choice(p.nicknames)
+        a.identifiers.append(("address", address_form(number, direction, name, unit, city, zip5)))
+        b.identifiers.append(("address", address_form(number, direction, name, unit, city, zip5)))
+        add("address_written_otherwise", True, a, b, "one flat, its unit and directional otherwise")
+    for _ in range(12):
+        p, q = m.person(), m.person()
+        number = str(r.randint(100, 9899))
+        direction = r.choice(sorted(DIRECTIONAL_FORMS))
+        name = r.choice(["Main", "Ocean", "Palm", "Dixie", "Banyan", "Clematis", "2nd", "14th"])
+        unit = str(r.randint(1, 40))
+        city, zip5 = r.choice(CITIES)
+        other_direction, other_unit = direction, unit
+        if r.random() < 0.5:
+            other_unit = str(int(unit) + r.randint(1, 9))  # the flat next door
+        else:  # the same number on the other side of town
+            opposite = {"N": "S", "S": "N", "E": "W", "W": "E", "NE": "SW", "SW": "NE"}
+            other_direction = opposite.get(direction, "N" if direction != "N" else "S")
+        a = m.record(p, kinds=m.some_kinds(without=("address",)))
+        b = m.record(q, kinds=m.some_kinds(without=("address",)))
+        a.identifiers.append(("address", address_form(number, direction, name, unit, city, zip5)))
+        b.identifiers.append(
+            ("address", address_form(number, other_direction, name, other_unit, city, zip5))
+        )
+        add("address_other_door", False, a, b, "another flat or another street, written otherwise")
+
+    # -- VINs whose check digit does not match -------------------------------------------
+    def odd_vin(vin: str) -> str:
+        wrong = r.choice([c for c in "0123456789X" if c != vin[8]])
+        return vin[:8] + wrong + vin[9:]
+
+    for _ in range(10):
+        p = m.person()
+        p.vin = odd_vin(p.vin)  # a pre-1981 or foreign vehicle, or a typo on both records
+        a = m.record(p, kinds=("vin",))
+        b = m.record(p, dob=r.random() < 0.5, kinds=("vin",))
+        add("vin_check_digit_mismatch", True, a, b, "one vehicle, its check digit does not match")
+    for _ in range(8):
+        p, q = m.person(), m.person()
+        model = r.choice(VIN_MODELS)
+        p.vin, q.vin = odd_vin(m.vin(model)), m.vin(model)
+        if r.random() < 0.5:
+            q.vin = odd_vin(q.vin)
+        a = m.record(p, kinds=("vin",))
+        b = m.record(q, kinds=("vin",))
+        add("vin_mismatch_other_car", False, a, b, "two cars of one model, a check digit wrong")
 
 
 def main() -> None:

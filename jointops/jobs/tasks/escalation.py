@@ -17,10 +17,11 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, or_, select
 
+from jointops.alerts.items import item_keys, load_items
 from jointops.alerts.notices import alert_link, overseers
 from jointops.extensions import db
 from jointops.jobs.registry import job
-from jointops.models import Alert, AlertEscalation, AlertStatus
+from jointops.models import Alert, AlertEscalation, AlertStatus, Event
 from jointops.notifications.service import notify
 from jointops.officetime import fmt_datetime
 from jointops.transactions import unit_of_work
@@ -34,10 +35,13 @@ def _waited(delta: timedelta) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
-def escalation_text(alert: Alert, waiting_for: list[str], count: int, now: datetime) -> str:
-    """The inbox line: which agencies are awaited, for how long; no item is named."""
+def escalation_text(
+    alert: Alert, waiting_for: list[str], count: int, now: datetime, own_start: datetime | None
+) -> str:
+    """The inbox line: which agencies are awaited, for how long; no item is named, and the only
+    time given is the reader's own operation's start (never the other side's)."""
     what = "Operation conflict" if alert.kind == "event" else "Target match"
-    start = f"; the operation starts {fmt_datetime(alert.starts_at)}" if alert.starts_at else ""
+    start = f"; your operation starts {fmt_datetime(own_start)}" if own_start else ""
     nth = "" if count == 1 else f" (reminder {count})"
     return (
         f"Escalated{nth}: alert #{alert.id} · {what} between {alert.agency_a.code} and "
@@ -90,11 +94,35 @@ def escalate(now: datetime) -> Mapping[str, Any]:
             if not due:
                 continue
             agencies = {"a": alert.agency_a.code, "b": alert.agency_b.code}
-            text = escalation_text(
-                alert, [agencies[r.side] for r in due], max(r.count for r in due), now
-            )
+            starts = _starts(alert)
             for user in overseers(alert):
+                own = {
+                    side for side, code in agencies.items() if user.agency_id == _id(alert, side)
+                }
+                own_start = starts.get(own.pop()) if len(own) == 1 else None
+                text = escalation_text(
+                    alert,
+                    [agencies[r.side] for r in due],
+                    max(r.count for r in due),
+                    now,
+                    own_start,
+                )
                 notify(user, "escalation", text, alert_link(alert), alert_id=alert.id, now=now)
                 notified += 1
             escalated += 1
     return {"overdue": len(overdue), "escalated": escalated, "notifications": notified}
+
+
+def _id(alert: Alert, side: str) -> int:
+    return alert.agency_a_id if side == "a" else alert.agency_b_id
+
+
+def _starts(alert: Alert) -> dict[str, datetime]:
+    """Each side's own operation's start (targets have none)."""
+    items = load_items([alert])
+    found = {}
+    for side, key in zip(("a", "b"), item_keys(alert), strict=True):
+        item = items.get(key)
+        if isinstance(item, Event):
+            found[side] = item.starts_at
+    return found
