@@ -206,3 +206,62 @@ def test_a_hit_on_ones_own_agency_says_so_and_never_asks_to_call_oneself(
         )
     )
     assert "Your agency" in answer and "Lead Marisol Delgado" in answer
+
+
+def test_a_joint_operation_links_both_events_with_who_to_call(app: Flask, login: Login) -> None:
+    from tests.test_alerts import FBI_CONTACT, PBSO_CONTACT, pair
+
+    pbso_id, fbi_id = pair(login, far_day(47))
+    db.session.rollback()
+    from tests.alert_helpers import alerts_between
+
+    [alert] = alerts_between("event", pbso_id, fbi_id)
+    assert "Joint operation" not in text(login("investigator.pbso").get(f"/events/{pbso_id}"))
+    assert login("investigator.pbso").post(f"/alerts/{alert.id}/acknowledge").status_code == 302
+    assert login("investigator.fbi").post(f"/alerts/{alert.id}/acknowledge").status_code == 302
+    resolved = login("supervisor.fbi").post(
+        f"/alerts/{alert.id}/resolve",
+        data={"outcome": "joint_operation", "note": "One entry team, FBI leads."},
+    )
+    assert resolved.status_code == 302
+    pbso_page = text(login("investigator.pbso").get(f"/events/{pbso_id}"))
+    fbi_page = text(login("investigator.fbi").get(f"/events/{fbi_id}"))
+    assert "Joint operation with Federal Bureau of Investigation (FBI)" in pbso_page
+    assert all(c in pbso_page for c in FBI_CONTACT)
+    assert "Joint operation with Palm Beach County Sheriff" in fbi_page
+    assert all(c in fbi_page for c in PBSO_CONTACT)
+
+
+def test_the_repeat_interview_warning_cannot_enumerate_other_agencies_client_codes(
+    app: Flask, login: Login
+) -> None:
+    """WPBPD may not see PBSO's victim interview, so its code is as unknown as any other."""
+    from tests.test_event_forms import Ids, new_event_id, victim_interview
+
+    ids = Ids(
+        users={u.username: u.id for u in db.session.scalars(select(User))},
+        rooms={},
+    )
+    from jointops.models import Resource
+
+    ids.rooms.update({r.name: r.id for r in db.session.scalars(select(Resource))})
+    day = far_day(49)
+    code = "VS-4400777"
+    pbso = login("investigator.pbso")
+    new_event_id(pbso.post("/events/new", data=victim_interview(day, ids, client_code=code)))
+
+    wpbpd = login("investigator.wpbpd")
+    later = victim_interview(
+        day,
+        ids,
+        client_code=code,
+        room_id=str(ids.rooms["Interview Room A"]),
+        starts_at=local(day, "14:00"),
+        ends_at=local(day, "15:00"),
+    )
+    known = text(wpbpd.post("/events/new", data=later | {"advocates": []}))
+    unknown = text(
+        wpbpd.post("/events/new", data=later | {"advocates": [], "client_code": "VS-4400778"})
+    )
+    assert "already has a victim interview" not in known
+    assert known.replace("VS-4400777", "X") == unknown.replace("VS-4400778", "X")

@@ -1355,11 +1355,11 @@ def add_rule_classes(m: Maker, add: Callable[..., None]) -> None:
     for _ in range(10):
         p, q = m.person(), m.person()
         q.phone = p.phone  # one switchboard
-        ext = r.randint(10, 4999)
+        desk = r.randint(10, 4999)
         a = m.record(p, dob=r.random() < 0.5)
         b = m.record(q, dob=r.random() < 0.5)
-        a.identifiers.append(("phone", f"{m.phone_text(p.phone)} x{ext}"))
-        b.identifiers.append(("phone", f"{m.phone_text(p.phone)} ext. {ext + r.randint(1, 9)}"))
+        a.identifiers.append(("phone", f"{m.phone_text(p.phone)} x{desk}"))
+        b.identifiers.append(("phone", f"{m.phone_text(p.phone)} ext. {desk + r.randint(1, 9)}"))
         # decided: another extension of one main number is another desk, not one person
         add("switchboard_other_extension", False, a, b, "two desks behind one switchboard")
     for _ in range(8):
