@@ -243,6 +243,12 @@ _UNIT_LABELS = (
 _TAIL = re.compile(r"^(?:(?P<state>[A-Z]{2})(?: |$))?(?P<zip>\d{5})?$")
 
 
+# A street line ending in a unit: the designator, then a number (or a single letter).
+_TRAILING_UNIT = re.compile(
+    r"(?P<street>\d.*?\S)\s+"
+    r"(?P<type>APT|APARTMENT|UNIT|STE|SUITE|RM|ROOM|LOT|SPC|SPACE|TRLR|TRAILER|FLR|FLOOR|NO|#)"
+    r"(?:\s*#)?\s+(?P<id>[A-Z]?\d[A-Z0-9]*(?:-[A-Z0-9]+)?|[A-Z])"
+)
 # A unit designator run into its number: "Apt4B", "STE210", "Rm#12".
 _GLUED_UNIT = re.compile(
     r"\b(APT|APARTMENT|UNIT|STE|SUITE|RM|ROOM|BLDG|BUILDING|LOT|SPC|SPACE|TRLR|TRAILER|FLR"
@@ -259,7 +265,19 @@ def normalize(raw: str) -> str:
     text = " ".join(text.split())
     if not text:
         raise AddressError("empty value")
+    # A unit that ends the street line, before the first comma, is read here: the tagger
+    # mistakes it after a directional written last ("9887 Ocean St N Rm 30, ...").
+    head, comma, tail = text.partition(",")
+    trailing = _TRAILING_UNIT.fullmatch(head.strip()) if comma else None
+    if trailing:
+        text = f"{trailing['street']},{tail}"
     parts = _repair_units(_tag(text))
+    if trailing:
+        for label in ("OccupancyType", "OccupancyIdentifier"):
+            if label in parts:  # the tagger read another unit: it is a building, say
+                parts[label.replace("Occupancy", "Subaddress")] = parts.pop(label)
+        parts["OccupancyType"] = trailing["type"]
+        parts["OccupancyIdentifier"] = trailing["id"]
 
     if "USPSBoxID" in parts:
         street = f"PO BOX {_unit_id(parts['USPSBoxID'])}"
@@ -453,10 +471,27 @@ def _street_words(parts: dict[str, str]) -> list[str]:
 
 
 def _merge_directionals(words: list[str]) -> list[str]:
-    """``N W 3RD AVE`` -> ``NW 3RD AVE``: a two-letter directional written apart."""
-    if len(words) >= 3 and f"{words[0]} {words[1]}" in DIRECTIONALS:
-        return [DIRECTIONALS[f"{words[0]} {words[1]}"], *words[2:]]
+    """``N W 3RD AVE`` -> ``NW 3RD AVE``, ``2ND ST SOUTH WEST`` -> ``2ND ST SW``: a
+    two-letter directional written apart, first or last."""
+    if len(words) >= 3:
+        pair = _two_word_directional(words[0], words[1])
+        if pair:
+            words = [pair, *words[2:]]
+    if len(words) >= 4:
+        pair = _two_word_directional(words[-2], words[-1])
+        if pair:
+            words = [*words[:-2], pair]
     return words
+
+
+def _two_word_directional(first: str, second: str) -> str | None:
+    """``N E``, ``NORTH EAST``, ``SOUTH W`` -> ``NE``, ``NE``, ``SW``; else ``None``."""
+    if first in ("NO", "SO"):  # "No." is also a number sign
+        return None
+    one, two = DIRECTIONALS.get(first), DIRECTIONALS.get(second)
+    if one in ("N", "S") and two in ("E", "W"):
+        return f"{one}{two}"
+    return None
 
 
 def _unit(parts: dict[str, str]) -> str:

@@ -227,7 +227,8 @@ def _parse_phone(text: str, default_region: str) -> phonenumbers.PhoneNumber:
                 continue
     for candidate in candidates:
         shorter = _without_legacy_digit(candidate)
-        if phonenumbers.is_valid_number(candidate) or phonenumbers.is_valid_number(shorter):
+        forms = (candidate, shorter, _with_legacy_digit(shorter))
+        if any(form is not None and phonenumbers.is_valid_number(form) for form in forms):
             shorter.extension = number.extension
             return shorter
     national = phonenumbers.national_significant_number(number)
@@ -235,6 +236,18 @@ def _parse_phone(text: str, default_region: str) -> phonenumbers.PhoneNumber:
         IdentifierKind.PHONE,
         f"not a valid number ({len(national)} digits for +{number.country_code};"
         " is the area code missing or a digit wrong?)",
+    )
+
+
+def _with_legacy_digit(number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumber | None:
+    """The number with its country's mobile digit (a mobile written without it is valid only
+    with it: +54 11 ... for +54 9 11 ...); ``None`` where the country has none."""
+    rule = _LEGACY_MOBILE_DIGITS.get(number.country_code or 0)
+    national = phonenumbers.national_significant_number(number)
+    if rule is None or len(national) != rule[1]:
+        return None
+    return phonenumbers.PhoneNumber(
+        country_code=number.country_code, national_number=int(rule[0] + national)
     )
 
 

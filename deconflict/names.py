@@ -6,7 +6,19 @@ with the same (or a nearly same) date of birth it is ``probable``; with a
 different date of birth it is no match at all, however common or close the
 name. The rules are general (transliteration, nicknames, phonetic codes,
 swapped first and last names, aliases, edit-distance similarity), not a list
-of known people.
+of known people:
+
+- sound: Double Metaphone's primary code for first names, and its alternate
+  codes too for surnames, so that anglicised German and Yiddish names meet
+  their originals (Schneider/Snyder, Schmidt/Smith; ``_phonetic``);
+- romanisation: a Chinese name in Pinyin, Wade–Giles or a dialect spelling is
+  read as the Pinyin it stands for (Zhang/Chang/Cheung, Xiaoming/Hsiao-ming),
+  and two known surnames no romanisation joins are two families however
+  close their letters (Chen/Cheng; ``_sinic``);
+- gender: a brother's and a sister's forms of one name never match
+  (Daniel/Danielle), two spellings of one feminine name do (Danielle/Daniele);
+- frequency: a name with no date of birth to compare counts less the more
+  stored targets share it, as the caller counts them (``namesakes``).
 """
 
 from __future__ import annotations
@@ -217,7 +229,7 @@ def _word_similarity(a: str, b: str, *, surname: bool = False) -> float:
     sim = JaroWinkler.similarity(a, b)
     if len(a) > 2 and len(b) > 2 and _sound_alike(a, b, surname=surname):
         sim = max(sim, 0.9)
-    elif surname and _word_marks(a).isdisjoint(_word_marks(b)):
+    elif surname and not _same_start(a, b):
         sim = min(sim, OTHER_FIRST_SOUND)  # Wells/Ellis: letters alike, other names
     return sim
 
@@ -233,7 +245,14 @@ def _sound_alike(a: str, b: str, *, surname: bool) -> bool:
         codes_a, codes_b = sounds(a), sounds(b)
     else:
         codes_a, codes_b = frozenset({double_metaphone(a)[0]}), frozenset({double_metaphone(b)[0]})
-    return not codes_a.isdisjoint(codes_b) and not _word_marks(a).isdisjoint(_word_marks(b))
+    return not codes_a.isdisjoint(codes_b) and _same_start(a, b)
+
+
+def _same_start(a: str, b: str) -> bool:
+    """Two words begin with one sound: the same first letter, coarsely (``_mark``: Kristina,
+    Christina), or one Metaphone sound (Garcia, Karcia). Not by Double Metaphone's, which
+    silences a first W (Wells, Ellis)."""
+    return not _word_marks(a).isdisjoint(_word_marks(b)) or _code(a)[:1] == _code(b)[:1]
 
 
 def _romanised_alike(a: tuple[str, ...], b: tuple[str, ...], *, surname: bool) -> bool:

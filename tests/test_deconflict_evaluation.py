@@ -22,7 +22,13 @@ import pytest
 from deconflict.identifiers import Identifier
 from deconflict.match import Strength
 from deconflict.names import PersonName
-from deconflict.targets import TargetRecord, compare_targets, target_keys, target_probe_keys
+from deconflict.targets import (
+    TargetRecord,
+    compare_targets,
+    namesake_keys,
+    target_keys,
+    target_probe_keys,
+)
 
 DATA = Path(__file__).parent / "data"
 PAIRS = DATA / "target_pairs.jsonl"
@@ -58,7 +64,14 @@ def outcomes() -> list[Outcome]:
     for line in PAIRS.read_text(encoding="utf-8").splitlines():
         pair = json.loads(line)
         a, b = record(pair["a"]), record(pair["b"])
-        match = compare_targets(a, b)
+        # how many stored targets share the name, where the pair says (the app counts them)
+        counted = pair.get("namesakes")
+        namesakes = (
+            None
+            if counted is None
+            else dict.fromkeys(namesake_keys(a) | namesake_keys(b), int(counted))
+        )
+        match = compare_targets(a, b, namesakes=namesakes)
         found.append(
             Outcome(
                 pair,

@@ -94,6 +94,60 @@ def test_phone_extensions() -> None:
     assert compare(ext2, target("d", ("phone", "(561) 555-0134 x2"), agency="FBI")) is not None
 
 
+def test_a_foreign_number_dialled_two_ways_is_an_exact_match() -> None:
+    match = compare(
+        target("a", ("phone", "011 52 1 55 1234 5678 ext. 4")),
+        target("b", ("phone", "+52 (55) 1234-5678 x004"), agency="HSI"),
+    )
+    assert match is not None and match.strength is Strength.EXACT
+    assert match.explanation == "phone +525512345678;ext=4 matches"
+
+
+def test_an_address_with_its_unit_and_directional_written_otherwise_matches() -> None:
+    home = "900 Lake Dr S Apt 4B, Boca Raton, FL 33432"
+    other = "900 South Lake Drive, Suite #4B, Boca Raton Florida 33432"
+    match = compare(
+        target("a", ("address", home), person=PersonName("Robert", "Pemberton")),
+        target(
+            "b", ("address", other), person=PersonName("Bob", "Pemberton", dob=DOB), agency="HSI"
+        ),
+    )
+    assert match is not None and match.strength is Strength.PROBABLE
+    assert match.reasons[1] == "address 900 LAKE DR S APT 4B matches (written otherwise)"
+
+
+def test_a_common_name_alone_is_damped_and_never_makes_other_evidence_probable() -> None:
+    spa = ("business", "Golden Lotus Spa, LLC")
+    a = target("a", spa, person=PersonName("John", "Smith"))
+    b = target("b", ("business", "GOLDEN LOTUS SPA"), person=PersonName("Jon", "Smith", dob=DOB))
+    b = TargetRecord(b.ref, "HSI", b.case, b.person, b.identifiers)
+    keys = namesake_keys(a) | namesake_keys(b)
+    rare = compare_targets(a, b, namesakes=dict.fromkeys(keys, 2))
+    assert rare is not None and rare.strength is Strength.PROBABLE
+    assert rare == compare_targets(a, b)  # nothing counted: nothing damped
+    common = compare_targets(a, b, namesakes=dict.fromkeys(keys, 12))
+    assert common is not None and common.strength is Strength.POSSIBLE
+    assert len(common.reasons) == 2 and "a common name" in common.reasons[1]
+    very = compare_targets(a, b, namesakes=dict.fromkeys(keys, 500))
+    assert very is not None and very.strength is Strength.POSSIBLE
+    assert very.reasons == ("business GOLDEN LOTUS SPA matches",)
+    # the more common of the two names counts
+    one_side = {next(iter(namesake_keys(b))): 500}
+    assert compare_targets(a, b, namesakes=one_side) == very
+    # a shared phone is exact however common the name; a date of birth on both sides is
+    # what tells namesakes apart, and is not damped
+    phone = ("phone", "561-555-0134")
+    called = compare(
+        target("c", phone, person=PersonName("John", "Smith")),
+        target("d", phone, person=PersonName("John", "Smith"), agency="HSI"),
+    )
+    assert called is not None and called.strength is Strength.EXACT
+    dated = target("e", spa, person=PersonName("John", "Smith", dob=DOB))
+    assert compare_targets(dated, b, namesakes=dict.fromkeys(keys, 500)) == compare_targets(
+        dated, b
+    )
+
+
 def test_an_address_alone_is_only_possible() -> None:
     match = compare(
         target("a", ("address", "123 N Main St Apt 4B, West Palm Beach, FL 33401")),

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import CompoundSelect, Select, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import CompoundSelect, Select, bindparam, func, or_, select, union_all
 
 from deconflict.events import (
     EventRules,
@@ -302,19 +302,23 @@ def namesake_counts(keys: set[str], *, exclude_id: int | None) -> dict[str, int]
     """How many stored targets (other than ``exclude_id``) share each name-frequency key
     (``deconflict.targets.namesake_keys``), each counted up to ``NAMESAKE_COUNT_CAP``: one
     bounded range of ``ix_target_keys_key`` per key, never a scan."""
-    if not keys:
-        return {}
-    counts = []
-    for key in sorted(keys):
-        sharing = select(TargetKey.target_id).where(TargetKey.key == key)
-        if exclude_id is not None:
-            sharing = sharing.where(TargetKey.target_id != exclude_id)
-        bounded = sharing.limit(NAMESAKE_COUNT_CAP).subquery()
-        counts.append(
-            select(literal(key).label("key"), func.count().label("n")).select_from(bounded)
-        )
-    query = counts[0] if len(counts) == 1 else union_all(*counts)
-    return {key: int(n) for key, n in db.session.execute(query)}
+    statement = _namesake_statement()
+    return {
+        key: int(db.session.scalar(statement, {"key": key, "exclude_id": exclude_id or 0}) or 0)
+        for key in sorted(keys)
+    }
+
+
+@lru_cache(maxsize=1)
+def _namesake_statement() -> Select[int]:
+    """The count of one key's targets, built once (see ``_operation_statement``)."""
+    bounded = (
+        select(TargetKey.target_id)
+        .where(TargetKey.key == bindparam("key"), TargetKey.target_id != bindparam("exclude_id"))
+        .limit(NAMESAKE_COUNT_CAP)
+        .subquery()
+    )
+    return select(func.count()).select_from(bounded)
 
 
 def _name_alone_keys(record: TargetRecord, others: list[Candidate[TargetRecord]]) -> set[str]:

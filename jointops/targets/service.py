@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -312,12 +313,17 @@ def store_targets(
                     ref=row.ref,
                     changed=sorted(changed),
                     via=via,
-                    **({"warnings": sorted(draft.warnings)} if draft.warnings else {}),
+                    **_warned(draft),
                 )
                 stored.append(row)
     except IntegrityError:
         raise TargetErrors({"target_ref": ["That reference was taken a moment ago."]}) from None
     return stored
+
+
+def _warned(draft: TargetDraft) -> dict[str, Any]:
+    """The audit's note of the fields stored with a warning, if any."""
+    return {"warnings": sorted(draft.warnings)} if draft.warnings else {}
 
 
 def deconflict_targets(targets: list[Target], actor: User | None) -> None:
