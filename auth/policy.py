@@ -16,7 +16,6 @@ them decides visibility on its own. The rules follow DESIGN.md:
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -125,8 +124,6 @@ def may_edit(viewer: Viewer, event: EventFacts) -> bool:
 
 TARGET_AGENCY_KINDS = LAW_ENFORCEMENT_KINDS | {"prosecution"}
 TARGET_EDITORS = frozenset({INVESTIGATOR, SUPERVISOR})
-#: Replaces the other party's own values in a match explanation shown to one side.
-REDACTED = "[their record]"
 
 
 def may_see_targets(viewer: Viewer, agency_code: str | None) -> bool:
@@ -184,26 +181,3 @@ def may_resolve(viewer: Viewer, a: AlertParty, b: AlertParty) -> bool:
     return SUPERVISOR in viewer.roles and any(
         viewer.agency_code == p.agency_code and party_visible(viewer, p) for p in (a, b)
     )
-
-
-def pointer_explanation(text: str, own: Iterable[str], theirs: Iterable[str]) -> str:
-    """Why two items matched, as one side may read it.
-
-    A reason may quote the other record ("name Jon Smyth ~ John Smith"); every
-    value of the other side that this side does not hold itself is replaced,
-    so that what crosses is the fact of the match, not the other case's data.
-    """
-    mine = {v.strip().casefold() for v in own if v and v.strip()}
-    hidden = sorted(
-        {
-            v.strip()
-            for v in theirs
-            if v and len(v.strip()) > 1 and v.strip().casefold() not in mine
-        },
-        key=len,
-        reverse=True,
-    )
-    if not hidden:
-        return text
-    pattern = "|".join(re.escape(v) for v in hidden)  # longest first, one pass
-    return re.sub(rf"(?<!\w)(?:{pattern})(?!\w)", REDACTED, text, flags=re.IGNORECASE)

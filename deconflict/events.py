@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from deconflict.match import Match, Strength, same_case
+from deconflict.match import Match, Measure, Reason, Rule, Strength, same_case
 from deconflict.windows import Window, overlap, overlaps
 
 # Mean Earth radius (IUGG), metres: the haversine's sphere.
@@ -211,7 +211,23 @@ def compare_operations(a: OperationRecord, b: OperationRecord, rules: EventRules
         strength = Strength.POSSIBLE
         timing = 1.0 - gap / (2 * rules.buffer)
     score = round(0.4 + 0.3 * closeness + 0.3 * timing, 3)
-    return Match("event", min(1.0, score), strength, (f"{place}, {when}",))
+    measure: Measure = (
+        ("distance_m", round(distance, 1)),
+        ("limit_m", float(limit)),
+        ("overlap_min" if shared > timedelta(0) else "gap_min", _minutes(shared, a, b)),
+    )
+    reason = Reason(
+        Rule.PLACE_TIME, "location", strength, f"{place}, {when}", measure, "location", "location"
+    )
+    return Match("event", min(1.0, score), strength, (reason,))
+
+
+def _minutes(shared: timedelta, a: OperationRecord, b: OperationRecord) -> float:
+    """Minutes the windows share, or (when they share none) lie apart."""
+    if shared > timedelta(0):
+        return shared.total_seconds() / 60
+    gap = max(a.window.start, b.window.start) - min(a.window.end, b.window.end)
+    return gap.total_seconds() / 60
 
 
 def _metres(value: float) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Strength(StrEnum):
@@ -26,14 +28,78 @@ STRENGTH_ORDER: dict[Strength, int] = {
 }
 
 
+class Rule(StrEnum):
+    PLACE_TIME = "place_time"
+    IDENTIFIER = "identifier"
+    NAME = "name"
+    DATE_OF_BIRTH = "date_of_birth"
+
+
+Measure = tuple[tuple[str, float | str], ...]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason for a match: rule, field, strength, measure, and each side's reference.
+
+    ``text`` is the officer's line (both records); sides never read it.
+    """
+
+    rule: Rule
+    field: str
+    strength: Strength
+    text: str
+    measure: Measure = ()
+    a_ref: str = ""
+    b_ref: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rule", Rule(self.rule))
+        object.__setattr__(self, "strength", Strength(self.strength))
+
+    def ref(self, side: str) -> str:
+        if side not in ("a", "b"):
+            raise ValueError(f"side must be 'a' or 'b', not {side!r}")
+        return self.a_ref if side == "a" else self.b_ref
+
+    def swapped(self) -> Reason:
+        """The same reason with the sides exchanged (for an alert stored the other way round)."""
+        return Reason(
+            self.rule, self.field, self.strength, self.text, self.measure, self.b_ref, self.a_ref
+        )
+
+    def as_data(self) -> dict[str, Any]:
+        """What an alert stores: everything but the officer's text, which it keeps apart."""
+        return {
+            "rule": str(self.rule),
+            "field": self.field,
+            "strength": str(self.strength),
+            "measure": [list(m) for m in self.measure],
+            "a_ref": self.a_ref,
+            "b_ref": self.b_ref,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Reason:
+        return cls(
+            Rule(data["rule"]),
+            str(data["field"]),
+            Strength(data["strength"]),
+            "",
+            tuple((str(k), v) for k, v in data.get("measure", [])),
+            str(data.get("a_ref", "")),
+            str(data.get("b_ref", "")),
+        )
+
+
 @dataclass(frozen=True)
 class Match:
-    """A hit between two items: how sure (score, strength) and why (reasons)."""
+    """A hit between two items: how sure (score, strength) and why (structured reasons)."""
 
     kind: str
     score: float
     strength: Strength
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
 
     def __post_init__(self) -> None:
         if self.kind not in ("event", "target"):
@@ -46,8 +112,8 @@ class Match:
 
     @property
     def explanation(self) -> str:
-        """The reasons as one line, as an alert shows them."""
-        return "; ".join(self.reasons)
+        """The reasons as one line, as the deconfliction officer reads them (both records)."""
+        return "; ".join(r.text for r in self.reasons)
 
 
 def same_case(agency_a: str, case_a: str | None, agency_b: str, case_b: str | None) -> bool:

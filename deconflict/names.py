@@ -37,7 +37,7 @@ from rapidfuzz.distance import JaroWinkler
 from deconflict._nicknames import relatives as _relatives
 from deconflict._phonetic import double_metaphone, metaphone, sounds
 from deconflict._sinic import distinct_surnames, readings
-from deconflict.match import Match, Strength
+from deconflict.match import Match, Reason, Rule, Strength
 
 # Generational suffixes: kept apart from the name, since "Sr" and "Jr" at one
 # address are two people.
@@ -105,6 +105,8 @@ class _Variant:
     suffix: str
     shown: str
     is_alias: bool
+    #: where it stands in its record: ``name`` or ``alias:<index>``
+    ref: str = "name"
 
 
 def clean(text: str) -> str:
@@ -138,15 +140,26 @@ def _variants_of(first: str, last: str, aliases: tuple[str, ...]) -> tuple[_Vari
         found.append(
             _Variant(tuple(f_tokens), tuple(l_tokens), suffix, f"{first} {last}".strip(), False)
         )
-    for alias in aliases:
+    for index, alias in enumerate(aliases):
         tokens, a_suffix = _split_suffix(clean(alias).split())
         if len(tokens) == 1:
             # One word: a nickname ("Johnny"), used with the record's last name.
             # (As a street name it is also compared on its own: see _monikers.)
-            found.append(_Variant(tuple(tokens), tuple(l_tokens), suffix, alias.strip(), True))
+            found.append(
+                _Variant(
+                    tuple(tokens), tuple(l_tokens), suffix, alias.strip(), True, f"alias:{index}"
+                )
+            )
         elif tokens:
             found.append(
-                _Variant((tokens[0],), tuple(tokens[1:]), a_suffix or suffix, alias.strip(), True)
+                _Variant(
+                    (tokens[0],),
+                    tuple(tokens[1:]),
+                    a_suffix or suffix,
+                    alias.strip(),
+                    True,
+                    f"alias:{index}",
+                )
             )
     return tuple(found)
 
@@ -308,6 +321,9 @@ class NameSimilarity:
     right: str
     alias: bool
     notes: tuple[str, ...]
+    #: where each name stands in its own record: ``name`` or ``alias:<index>``
+    left_ref: str = "name"
+    right_ref: str = "name"
 
 
 def _pair_similarity(a: _Variant, b: _Variant) -> NameSimilarity | None:
@@ -326,7 +342,9 @@ def _pair_similarity(a: _Variant, b: _Variant) -> NameSimilarity | None:
         if swapped:
             notes += ("first and last names swapped",)
         if best is None or score > best.score:
-            best = NameSimilarity(score, a.shown, b.shown, a.is_alias or b.is_alias, notes)
+            best = NameSimilarity(
+                score, a.shown, b.shown, a.is_alias or b.is_alias, notes, a.ref, b.ref
+            )
     return best
 
 
@@ -345,7 +363,15 @@ def name_similarity(a: PersonName, b: PersonName) -> NameSimilarity | None:
     ma, mb = _monikers(a.aliases), _monikers(b.aliases)
     for word in sorted(ma.keys() & mb.keys()):
         if best is None or MONIKER_SCORE > best.score:
-            best = NameSimilarity(MONIKER_SCORE, ma[word], mb[word], True, ("on both records",))
+            best = NameSimilarity(
+                MONIKER_SCORE,
+                ma[word],
+                mb[word],
+                True,
+                ("on both records",),
+                _alias_ref(a.aliases, ma[word]),
+                _alias_ref(b.aliases, mb[word]),
+            )
     return best
 
 
@@ -604,7 +630,24 @@ def weigh_names(a: PersonName, b: PersonName, *, namesakes: int = 0) -> NameEvid
         score, strength = 0.4 + 0.5 * sim.score, Strength.PROBABLE
     else:
         score, strength = 0.6 * sim.score, Strength.POSSIBLE
-    return NameEvidence(Match("target", round(score, 3), strength, (_reason(sim, dob),)), common)
+    reason = Reason(
+        Rule.NAME,
+        "name",
+        strength,
+        _reason(sim, dob),
+        (("similarity", round(sim.score, 3)), ("date_of_birth", dob.value)),
+        sim.left_ref,
+        sim.right_ref,
+    )
+    return NameEvidence(Match("target", round(score, 3), strength, (reason,)), common)
+
+
+def _alias_ref(aliases: tuple[str, ...], written: str) -> str:
+    """The reference of the alias written thus (``alias:<index>``)."""
+    for index, alias in enumerate(aliases):
+        if alias.strip() == written:
+            return f"alias:{index}"
+    return "name"
 
 
 def _reason(sim: NameSimilarity, dob: DobRelation) -> str:

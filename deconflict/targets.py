@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from deconflict.identifiers import Identifier, IdentifierKind, exact_keys, identifier_keys
-from deconflict.match import STRENGTH_ORDER, Match, Strength, same_case
+from deconflict.match import STRENGTH_ORDER, Match, Reason, Rule, Strength, same_case
 from deconflict.names import (
     DobRelation,
     PersonName,
@@ -41,7 +41,7 @@ class TargetRecord:
 class _Evidence:
     strength: Strength
     score: float
-    reason: str
+    reason: Reason
     damped: bool = False  # a name alone, too common to make other evidence probable
 
 
@@ -114,7 +114,17 @@ def compare_targets(
         strength = Strength.PROBABLE
     reasons = [e.reason for e in evidence]
     if dob is DobRelation.DIFFERENT:
-        reasons.append(DobRelation.DIFFERENT.value)
+        reasons.append(
+            Reason(
+                Rule.DATE_OF_BIRTH,
+                "dob",
+                Strength.POSSIBLE,
+                DobRelation.DIFFERENT.value,
+                (("relation", DobRelation.DIFFERENT.value),),
+                "dob",
+                "dob",
+            )
+        )
     return Match("target", round(_combined(e.score for e in evidence), 3), strength, tuple(reasons))
 
 
@@ -153,44 +163,79 @@ def _identifier_evidence(
 ) -> Iterable[_Evidence]:
     """One piece of evidence per pair of identifiers that share a key (the best key)."""
     seen: set[tuple[IdentifierKind, str, str]] = set()
-    right_keys = [(j, exact_keys(j.kind, j.value)) for j in right]
-    for i in left:
+    right_keys = [(n, j, exact_keys(j.kind, j.value)) for n, j in enumerate(right)]
+    for m, i in enumerate(left):
         i_keys = exact_keys(i.kind, i.value)
-        for j, j_keys in right_keys:
+        for n, j, j_keys in right_keys:
             if i.kind != j.kind or (i.kind, i.value, j.value) in seen:
                 continue
             shared = i_keys & j_keys
             if shared:
                 seen.add((i.kind, i.value, j.value))
-                yield _evidence(i, j, shared)
+                found = _evidence(i, j, shared)
+                reason = Reason(
+                    Rule.IDENTIFIER,
+                    str(i.kind),
+                    found.strength,
+                    found.text,
+                    (("how", found.how),),
+                    f"{i.kind}:{m}",
+                    f"{j.kind}:{n}",
+                )
+                yield _Evidence(found.strength, found.score, reason)
 
 
-def _evidence(i: Identifier, j: Identifier, shared: frozenset[str]) -> _Evidence:
+@dataclass(frozen=True)
+class _Found:
+    strength: Strength
+    score: float
+    text: str
+    how: str
+
+
+def _evidence(i: Identifier, j: Identifier, shared: frozenset[str]) -> _Found:
     label = _LABELS[i.kind]
     full = f"{i.kind}:{i.value}"
     if i.kind is IdentifierKind.PLATE and full not in shared:
-        return _Evidence(
+        return _Found(
             Strength.PROBABLE,
             0.8,
             f"plate {i.value} ~ {j.value} (O/0 and I/1 read alike)",
+            "read_alike",
         )
     if i.kind is IdentifierKind.PHONE and full not in shared:
         line = i.value.split(";", 1)[0]
         if ";" in i.value and ";" in j.value:
-            return _Evidence(
-                Strength.POSSIBLE, 0.5, f"phone line {line} matches, extensions differ"
+            return _Found(
+                Strength.POSSIBLE, 0.5, f"phone line {line} matches, extensions differ", "line"
             )
-        return _Evidence(
-            Strength.PROBABLE, 0.85, f"phone {line} matches (extension given on one side only)"
+        return _Found(
+            Strength.PROBABLE,
+            0.85,
+            f"phone {line} matches (extension given on one side only)",
+            "extension_one_side",
         )
     if i.kind is IdentifierKind.ADDRESS and i.value != j.value:
         street, other = i.value.split(", ", 1)[0], j.value.split(", ", 1)[0]
         how = "written otherwise" if street != other else "same city or ZIP code"
-        return _Evidence(Strength.POSSIBLE, 0.45, f"address {street} matches ({how})")
+        return _Found(Strength.POSSIBLE, 0.45, f"address {street} matches ({how})", "street")
     if i.kind is IdentifierKind.BUSINESS and i.value != j.value:
         names = sorted(k.split(":", 1)[1] for k in shared)
-        return _Evidence(
-            Strength.POSSIBLE, 0.45, f"business {' / '.join(names)} matches (trade name)"
+        return _Found(
+            Strength.POSSIBLE,
+            0.45,
+            f"business {' / '.join(names)} matches (trade name)",
+            "trade_name",
         )
     strength = Strength.POSSIBLE if i.kind in _SHARED_KINDS else Strength.EXACT
-    return _Evidence(strength, _EXACT_SCORE[i.kind], f"{label} {i.value} matches")
+    return _Found(strength, _EXACT_SCORE[i.kind], f"{label} {i.value} matches", "exact")
+
+
+def record_values(record: TargetRecord) -> dict[str, str]:
+    """A record's values under the references its reasons use, for
+    :func:`deconflict.explain.for_side` (a side is only ever handed its own)."""
+    values = {f"{i.kind}:{n}": i.value for n, i in enumerate(record.identifiers)}
+    if record.person is not None:
+        values["name"] = f"{record.person.first} {record.person.last}".strip()
+        values.update({f"alias:{n}": alias for n, alias in enumerate(record.person.aliases)})
+    return values

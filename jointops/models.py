@@ -577,6 +577,9 @@ class Alert(Model):
     score: Mapped[float] = mapped_column(Float)
     strength: Mapped[str] = mapped_column(String(16))
     explanation: Mapped[str] = mapped_column(Text)
+    #: ``deconflict.match.Reason.as_data()`` of each reason, oriented a -> b: rendered per
+    #: viewer from their own side's values (``deconflict.explain.for_side``)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(db.JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default=AlertStatus.OPEN.value)
     outcome: Mapped[str | None] = mapped_column(String(32))
     resolution_note: Mapped[str] = mapped_column(Text, default="")

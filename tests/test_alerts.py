@@ -108,7 +108,8 @@ def test_two_agencies_300_m_apart_raise_one_alert_that_both_sides_resolve(
         body = text(page)
         assert_pointer_only(body, own, other, name)
         assert other_agency in body and all(c in body for c in contact), name
-        assert "within 300 m" in body
+        # why, in the side's own terms: no distance, limit or overlap of the other side
+        assert "Near your location, at an overlapping time" in body and "300 m" not in body
 
         api = client.get(f"/api/alerts/{alert.id}").get_json()["alert"]
         raw = json.dumps(api)
@@ -612,7 +613,7 @@ def test_an_events_grid_cell_follows_its_place(app: Flask, login: Login) -> None
 
 def test_a_pair_raised_by_two_saves_at_once_is_stored_once(app: Flask, login: Login) -> None:
     """The loser of the race hits the unique pair and updates the winner's alert instead."""
-    from deconflict.match import Match, Strength
+    from deconflict.match import Match, Reason, Rule, Strength
     from jointops.alerts.items import item_keys
     from jointops.deconfliction.sync import _new_alert, _Party
     from jointops.transactions import unit_of_work
@@ -620,7 +621,8 @@ def test_a_pair_raised_by_two_saves_at_once_is_stored_once(app: Flask, login: Lo
     pbso_id, fbi_id = pair(login, far_day(16))
     [alert] = alerts_between("event", pbso_id, fbi_id)
     with unit_of_work():  # the session is still usable after the refused insert: it commits
-        match = Match("event", 0.9, Strength.EXACT, ("within 300 m (limit 1,000 m)",))
+        why = Reason(Rule.PLACE_TIME, "location", Strength.EXACT, "within 300 m (limit 1,000 m)")
+        match = Match("event", 0.9, Strength.EXACT, (why,))
         a, b = item_keys(alert)
         parties = {a: _Party(alert.agency_a_id, None), b: _Party(alert.agency_b_id, None)}
         found, created = _new_alert((a, b), parties, match, "event")

@@ -19,9 +19,10 @@ from auth.policy import (
     may_acknowledge,
     may_resolve,
     party_visible,
-    pointer_explanation,
     sees_both_sides,
 )
+from deconflict.explain import for_side
+from deconflict.match import Reason, Rule, Strength
 from jointops.alerts.items import Item, ItemKey, item_keys, load_items, party_of
 from jointops.catalog import (
     ALERT_KIND_LABELS,
@@ -75,7 +76,7 @@ def contact_of(item: Item | None, agency_id: int) -> Contact | None:
 
 
 def item_values(item: Item | None) -> list[str]:
-    """The values of an item that an explanation might quote (for ``pointer_explanation``)."""
+    """The values of an item that an officer's explanation may quote (scrubbed on purge)."""
     if isinstance(item, Target):
         values = [item.ref, item.first_name, item.last_name, item.name, *item.aliases]
         for i in item.identifiers:
@@ -234,11 +235,9 @@ def view_alert(alert: Alert, user: User, items: dict[ItemKey, Item]) -> AlertVie
     privileged = sees_both_sides(viewer) and not (own_a and own_b)
     if privileged or (own_a and own_b):
         explanation = alert.explanation
-    else:
-        own_item, other_item = (item_a, item_b) if own_a else (item_b, item_a)
-        explanation = pointer_explanation(
-            alert.explanation, item_values(own_item), item_values(other_item)
-        )
+    else:  # rendered from the viewer's own values only: nothing of the other side is at hand
+        own_item = item_a if own_a else item_b
+        explanation = for_side(reasons_of(alert), "a" if own_a else "b", own_values(own_item))
     return AlertView(
         alert=alert,
         a=side("a", item_a, party_a, shown_a, own_a),
@@ -254,3 +253,22 @@ def get_alert_view(alert_id: int, user: User) -> AlertView | None:
     if alert is None:
         return None
     return view_alert(alert, user, load_items([alert]))
+
+
+def reasons_of(alert: Alert) -> list[Reason]:
+    """The alert's reasons; an alert stored before reasons were data has its kind's alone."""
+    if alert.reasons:
+        return [Reason.from_data(d) for d in alert.reasons]
+    if alert.kind == "event":
+        return [Reason(Rule.PLACE_TIME, "location", Strength(alert.strength), "")]
+    return []
+
+
+def own_values(item: Item | None) -> dict[str, str]:
+    """The viewer's own item's values under the references reasons use (as typed)."""
+    if not isinstance(item, Target):
+        return {}
+    values = {f"{i.kind}:{n}": i.raw or i.normalized for n, i in enumerate(item.identifiers)}
+    values["name"] = item.name
+    values.update({f"alias:{n}": alias for n, alias in enumerate(item.aliases or [])})
+    return values

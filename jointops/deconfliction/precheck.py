@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -14,13 +15,14 @@ from auth.policy import (
     SUPERVISOR,
     Visibility,
     may_see_targets,
-    pointer_explanation,
     sees_both_sides,
 )
+from deconflict.explain import for_side
+from deconflict.targets import record_values
 from jointops import audit
 from jointops.alerts.items import load_keys
 from jointops.alerts.notices import involved_user_ids
-from jointops.alerts.pointer import Contact, contact_of, item_values
+from jointops.alerts.pointer import Contact, contact_of
 from jointops.deconfliction.candidates import Hit, event_hits, target_hits
 from jointops.deconfliction.records import (
     EVENT,
@@ -56,11 +58,9 @@ class Pointer:
     is_you: bool = False
 
 
-#: what a pre-check tells of an operation it hits: nothing of its place, radius or times
-NEAR = "Near your location, at an overlapping time."
-
-
-def _pointers(hits: list[Hit], own_values: list[str], viewer: User) -> list[Pointer]:
+def _pointers(hits: list[Hit], own: Mapping[str, str], viewer: User) -> list[Pointer]:
+    """Each hit as the viewer may read it: the other side's agency, who to call, and why in
+    terms of the viewer's own plan (the reasons' side "a"); an officer reads both sides."""
     pointers = []
     items = load_keys(h.key for h in hits)
     officer = sees_both_sides(viewer_of(viewer))
@@ -69,10 +69,7 @@ def _pointers(hits: list[Hit], own_values: list[str], viewer: User) -> list[Poin
         agency = other.owner_agency if isinstance(other, Event) else other.agency
         contact = contact_of(other, agency.id)
         own_agency = agency.id == viewer.agency_id
-        if isinstance(other, Event) and not officer:
-            explanation = NEAR
-        else:
-            explanation = pointer_explanation(hit.match.explanation, own_values, item_values(other))
+        explanation = hit.match.explanation if officer else for_side(hit.match.reasons, "a", own)
         pointers.append(
             Pointer(
                 agency=agency,
@@ -121,7 +118,7 @@ def precheck_event(draft: OperationPlan, actor: User, event_id: int | None) -> l
     _within_limits(actor, now)
     hits = event_hits(draft, event_id=event_id, agency_id=draft.owner_agency_id) or []
     _record(EVENT, actor, event_id, hits, now)
-    return _pointers(hits, [draft.title, draft.location_address or ""], actor)
+    return _pointers(hits, {}, actor)
 
 
 def precheck_target(draft: TargetPlan, actor: User, target_id: int | None) -> list[Pointer]:
@@ -131,15 +128,11 @@ def precheck_target(draft: TargetPlan, actor: User, target_id: int | None) -> li
         return []
     now = utcnow()
     _within_limits(actor, now)
-    hits = target_hits(
-        draft_target_record(draft, agency.id),
-        target_id=target_id,
-        agency_id=agency.id,
-        case_id=draft.case_id,
-    )
+    record = draft_target_record(draft, agency.id)
+    hits = target_hits(record, target_id=target_id, agency_id=agency.id, case_id=draft.case_id)
     _record(TARGET, actor, target_id, hits, now)
-    own = [draft.ref, draft.first_name, draft.last_name, *draft.aliases]
-    own += [v for _kind, raw, norm in draft.identifiers for v in (raw, norm)]
+    own = record_values(record)
+    own.update({f"{kind}:{n}": raw for n, (kind, raw, _norm) in enumerate(draft.identifiers)})
     return _pointers(hits, own, actor)
 
 

@@ -77,8 +77,17 @@ def _urgency(kind: str, a: _Party, b: _Party) -> datetime | None:
     return min(a.starts_at, b.starts_at)
 
 
+def reasons_data(match: Match, *, flip: bool) -> list[dict[str, Any]]:
+    """The match's reasons as the alert stores them, oriented to its (a, b) order."""
+    return [(r.swapped() if flip else r).as_data() for r in match.reasons]
+
+
 def _new_alert(
-    pair: tuple[ItemKey, ItemKey], parties: dict[ItemKey, _Party], match: Match, kind: str
+    pair: tuple[ItemKey, ItemKey],
+    parties: dict[ItemKey, _Party],
+    match: Match,
+    kind: str,
+    reasons: list[dict[str, Any]] | None = None,
 ) -> tuple[Alert, bool]:
     """Insert the pair's alert; if another writer just did, return theirs (``False``)."""
     (a_type, a_id), (b_type, b_id) = pair
@@ -89,6 +98,7 @@ def _new_alert(
         score=match.score,
         strength=str(match.strength),
         explanation=match.explanation,
+        reasons=reasons or [],
         status=AlertStatus.OPEN.value,
         item_a_type=a_type,
         item_a_id=a_id,
@@ -165,8 +175,9 @@ def _sync(
         match = hit.match
         alert = existing.pop(pair, None)
         created = False
+        reasons = reasons_data(match, flip=pair[0] != own_key)
         if alert is None:
-            alert, created = _new_alert(pair, parties, match, item_type)
+            alert, created = _new_alert(pair, parties, match, item_type, reasons)
         if created:
             audit.record(
                 "alert.raise",
@@ -182,6 +193,7 @@ def _sync(
             continue
         changed = (alert.explanation, alert.strength) != (match.explanation, str(match.strength))
         alert.score = match.score
+        alert.reasons = reasons
         alert.starts_at = _urgency(item_type, parties[pair[0]], parties[pair[1]])
         alert.agency_a_id = parties[pair[0]].agency_id
         alert.agency_b_id = parties[pair[1]].agency_id

@@ -19,8 +19,9 @@ Every purge is itself audited, with counts and never contents.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,6 @@ from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from auth.policy import pointer_explanation
 from jointops import audit
 from jointops.alerts.pointer import item_values
 from jointops.extensions import db
@@ -99,7 +99,7 @@ def _tombstone(alert: Alert, target: Target, now: datetime) -> None:
             and getattr(alert, f"item_{side}_id") == target.id
         ):
             setattr(alert, f"item_{side}_id", None)
-    alert.explanation = pointer_explanation(alert.explanation, [], item_values(target))
+    alert.explanation = scrub(alert.explanation, item_values(target))
     if alert.is_active:
         alert.status = AlertStatus.CLOSED.value
         alert.closed_at = now
@@ -125,7 +125,7 @@ def _scrub_alert_audit(values: dict[int, list[str]]) -> int:
         explanation = (entry.detail or {}).get("explanation")
         if not isinstance(explanation, str):
             continue
-        cleaned = pointer_explanation(explanation, [], values[int(entry.object_id)])
+        cleaned = scrub(explanation, values[int(entry.object_id)])
         if cleaned != explanation:
             entry.detail = {**entry.detail, "explanation": cleaned}
             changed += 1
@@ -235,3 +235,16 @@ def apply_retention(now: datetime) -> Mapping[str, Any]:
         "purged_audit": audit_entries,
         "purged_job_runs": purge_old_job_runs(now),
     }
+
+
+#: what a purged target's values become in the texts that quoted them
+PURGED = "[purged]"
+
+
+def scrub(text: str, values: Iterable[str]) -> str:
+    """``text`` with every one of a purged record's values taken out (longest first)."""
+    hidden = sorted({v.strip() for v in values if v and len(v.strip()) > 1}, key=len, reverse=True)
+    if not hidden:
+        return text
+    pattern = "|".join(re.escape(v) for v in hidden)
+    return re.sub(rf"(?<!\w)(?:{pattern})(?!\w)", PURGED, text, flags=re.IGNORECASE)
