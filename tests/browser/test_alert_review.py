@@ -52,7 +52,9 @@ def test_a_supervisor_reviews_and_resolves_an_alert(
     row = page.locator("tr.alert-row", has_text="Homeland Security Investigations")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Motel room warrant")
-    expect(row).to_contain_text("within 300 m")
+    # a side reads why in its own terms: no distance, limit or overlap of the other side
+    expect(row).to_contain_text("Near your location, at an overlapping time")
+    expect(row).not_to_contain_text("300 m")
     expect(row.locator(".badge", has_text="Exact")).to_have_count(1)
     expect(page.locator("#alert-counts")).to_contain_text("1 open")
     assert_no_hsi_details(page)
