@@ -298,27 +298,31 @@ def target_candidates(
 NAMESAKE_COUNT_CAP = 100
 
 
-def namesake_counts(keys: set[str], *, exclude_id: int | None) -> dict[str, int]:
-    """How many stored targets (other than ``exclude_id``) share each name-frequency key
-    (``deconflict.targets.namesake_keys``), each counted up to ``NAMESAKE_COUNT_CAP``: one
-    bounded range of ``ix_target_keys_key`` per key, never a scan."""
-    statement = _namesake_statement()
-    return {
-        key: int(db.session.scalar(statement, {"key": key, "exclude_id": exclude_id or 0}) or 0)
-        for key in sorted(keys)
-    }
-
-
-@lru_cache(maxsize=1)
-def _namesake_statement() -> Select[int]:
-    """The count of one key's targets, built once (see ``_operation_statement``)."""
-    bounded = (
-        select(TargetKey.target_id)
-        .where(TargetKey.key == bindparam("key"), TargetKey.target_id != bindparam("exclude_id"))
-        .limit(NAMESAKE_COUNT_CAP)
-        .subquery()
+def namesake_counts(
+    keys: set[str], *, exclude_id: int | None, own: frozenset[str] = frozenset()
+) -> dict[str, int]:
+    """How many stored targets (other than ``exclude_id``, whose ``own`` keys are stored too)
+    share each name-frequency key (``deconflict.targets.namesake_keys``), up to
+    ``NAMESAKE_COUNT_CAP``: one statement over ``ix_target_keys_key`` for all keys."""
+    if not keys:
+        return {}
+    rows = db.session.execute(
+        select(TargetKey.key, func.count())
+        .where(TargetKey.key.in_(sorted(keys)))
+        .group_by(TargetKey.key)
     )
-    return select(func.count()).select_from(bounded)
+    counts = {key: 0 for key in keys}
+    for key, count in rows:
+        counts[key] = int(count)
+    if exclude_id is not None and own & keys:
+        stored = db.session.scalars(
+            select(TargetKey.key).where(
+                TargetKey.target_id == exclude_id, TargetKey.key.in_(sorted(own & keys))
+            )
+        )
+        for key in stored:
+            counts[key] = max(0, counts[key] - 1)
+    return {key: min(count, NAMESAKE_COUNT_CAP) for key, count in counts.items()}
 
 
 def _name_alone_keys(record: TargetRecord, others: list[Candidate[TargetRecord]]) -> set[str]:
@@ -347,7 +351,11 @@ def target_hits(
     candidates = target_candidates(
         target_probe_keys(record), exclude_id=target_id, agency_id=agency_id, case_id=case_id
     )
-    namesakes = namesake_counts(_name_alone_keys(record, candidates), exclude_id=target_id)
+    namesakes = namesake_counts(
+        _name_alone_keys(record, candidates),
+        exclude_id=target_id,
+        own=namesake_keys(record),
+    )
     for other in candidates:
         match = compare_targets(record, other.record, namesakes=namesakes)
         if match is not None:
