@@ -509,9 +509,16 @@ def name_keys(person: PersonName) -> frozenset[str]:
     return _keys_of(person.first, person.last, person.aliases, person.dob)[0]
 
 
-def name_probe_keys(person: PersonName) -> frozenset[str]:
-    """The keys to look up to find everyone :func:`compare_names` may match with ``person``."""
-    return _keys_of(person.first, person.last, person.aliases, person.dob)[1]
+def name_probe_keys(person: PersonName, *, name_alone: bool = True) -> frozenset[str]:
+    """The keys to look up to find everyone :func:`compare_names` may match with ``person``.
+
+    ``name_alone=False`` leaves out the blocks of pairs with no two dates of birth to
+    compare, where only a name alone can match: for a name so common among stored targets
+    that a name alone says nothing (:func:`name_alone_counts`), they would only hand over
+    hundreds of namesakes to drop.
+    """
+    _, dated, alone = _keys_of(person.first, person.last, person.aliases, person.dob)
+    return dated | alone if name_alone else dated
 
 
 def names_blocked(a: PersonName, b: PersonName) -> bool:
@@ -522,8 +529,8 @@ def names_blocked(a: PersonName, b: PersonName) -> bool:
 @lru_cache(maxsize=65536)
 def _keys_of(
     first: str, last: str, aliases: tuple[str, ...], dob: date | None
-) -> tuple[frozenset[str], frozenset[str]]:
-    """(stored keys, probe keys)."""
+) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(stored keys, probe keys joined with dates of birth, probe keys of a name alone)."""
     atoms = _Atoms()
     for v in _variants_of(first, last, aliases):
         if v.first and v.last:
@@ -532,19 +539,19 @@ def _keys_of(
     monikers = {f"alias:{word}" for word in _monikers(aliases)}
     broad, tight = atoms.broad | monikers, atoms.tight | monikers
     if not (broad or atoms.initial):
-        return frozenset(), frozenset()
+        return frozenset(), frozenset(), frozenset()
     dated = {f"name:{a}:{k}" for a in broad for k in dob_keys(dob)} if dob is not None else set()
     own = "dob" if dob is not None else "nodob"
     stored = dated | {f"name:{own}:{a}" for a in tight}
     stored |= {f"name:{own}:i:{a}" for a in atoms.initial}
     stored |= {f"name:{own}:l:{a}" for a in atoms.lettered}
-    probe = set(dated)
+    alone: set[str] = set()
     # Someone with a date of birth is found by name alone only by those without one.
     for flag in ("nodob",) if dob is not None else ("nodob", "dob"):
-        probe |= {f"name:{flag}:{a}" for a in tight | atoms.nicknamed}
-        probe |= {f"name:{flag}:l:{a}" for a in atoms.initial}
-        probe |= {f"name:{flag}:i:{a}" for a in atoms.initial | atoms.lettered}
-    return frozenset(stored), frozenset(probe)
+        alone |= {f"name:{flag}:{a}" for a in tight | atoms.nicknamed}
+        alone |= {f"name:{flag}:l:{a}" for a in atoms.initial}
+        alone |= {f"name:{flag}:i:{a}" for a in atoms.initial | atoms.lettered}
+    return frozenset(stored), frozenset(dated), frozenset(alone)
 
 
 # A name alone (no date of birth on one side) is damped once more stored targets than this
@@ -553,6 +560,8 @@ COMMON_NAME = 5
 # Damped below this score, a name alone is no evidence at all (a name shared by some two
 # dozen stored targets, or more, says nothing on its own).
 NAME_ALONE_FLOOR = 0.15
+# A name alone scores at most this much of its similarity (before damping).
+NAME_ALONE_SCALE = 0.7
 
 
 def name_frequency_key(person: PersonName) -> str | None:
@@ -572,6 +581,15 @@ def name_alone_weight(namesakes: int) -> float:
     """How much a name alone counts when ``namesakes`` stored targets share it: fully up to
     :data:`COMMON_NAME`, then in inverse proportion."""
     return 1.0 if namesakes <= COMMON_NAME else COMMON_NAME / namesakes
+
+
+def name_alone_counts(namesakes: int) -> bool:
+    """Whether a name shared by ``namesakes`` stored targets can still be evidence on its own:
+    past some two dozen, not even the same name written the same way reaches
+    :data:`NAME_ALONE_FLOOR`. The namesakes of the more common of two names count
+    (``deconflict.targets.compare_targets``), so the count of one side's name decides for
+    every pair it is in."""
+    return NAME_ALONE_SCALE * name_alone_weight(namesakes) >= NAME_ALONE_FLOOR
 
 
 @dataclass(frozen=True)
@@ -620,7 +638,7 @@ def weigh_names(a: PersonName, b: PersonName, *, namesakes: int = 0) -> NameEvid
         score, strength = 0.5 + 0.5 * sim.score, Strength.PROBABLE
     elif dob is DobRelation.UNKNOWN:
         weight = name_alone_weight(namesakes)
-        score, strength = 0.7 * sim.score * weight, Strength.POSSIBLE
+        score, strength = NAME_ALONE_SCALE * sim.score * weight, Strength.POSSIBLE
         if weight < 1.0:
             common = True
             if score < NAME_ALONE_FLOOR:

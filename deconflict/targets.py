@@ -62,12 +62,17 @@ def namesake_keys(record: TargetRecord) -> frozenset[str]:
     return frozenset({key} if key else ())
 
 
-def target_probe_keys(record: TargetRecord) -> frozenset[str]:
+def target_probe_keys(record: TargetRecord, *, name_alone: bool = True) -> frozenset[str]:
     """The keys to look up for the targets ``record`` may match: every match of
-    :func:`compare_targets` shares one of them with the other target's :func:`target_keys`."""
+    :func:`compare_targets` shares one of them with the other target's :func:`target_keys`.
+
+    ``name_alone=False`` when ``record``'s name is too common for a name alone to count
+    (:func:`deconflict.names.name_alone_counts` of its :func:`namesake_keys` count): the
+    matches are then the same, since the pairs only a name alone joins would all be dropped.
+    """
     keys = identifier_keys(record.identifiers)
     if record.person is not None:
-        keys |= name_probe_keys(record.person)
+        keys |= name_probe_keys(record.person, name_alone=name_alone)
     return keys
 
 

@@ -12,7 +12,7 @@ import importlib.util
 import json
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import pytest
 
 from deconflict.identifiers import Identifier
 from deconflict.match import Strength
-from deconflict.names import PersonName
+from deconflict.names import COMMON_NAME, PersonName, name_alone_counts
 from deconflict.targets import (
     TargetRecord,
     compare_targets,
@@ -126,3 +126,41 @@ def test_the_set_is_what_its_script_makes(monkeypatch: pytest.MonkeyPatch) -> No
     assert made == PAIRS.read_text(encoding="utf-8").splitlines(), (
         "run python tests/data/make_target_pairs.py"
     )
+
+
+def _name_only(a: TargetRecord, b: TargetRecord) -> tuple[TargetRecord, TargetRecord]:
+    """The pair's names alone: no identifiers, and no date of birth on ``b``."""
+    assert b.person is not None
+    return replace(a, identifiers=()), replace(
+        b, identifiers=(), person=replace(b.person, dob=None)
+    )
+
+
+@pytest.mark.parametrize("counted", [0, COMMON_NAME, 23, 24, 100])
+def test_a_name_too_common_to_count_alone_loses_no_match_without_its_name_alone_blocks(
+    counted: int,
+) -> None:
+    """The app skips the blocks of a name alone for a name that many stored targets share
+    (``name_alone_counts``). Every pair of the set, each way round, as it is and by its names
+    alone, with one side's name that common (the other's half as common): it matches as
+    without the skip, every match shares a key that the narrower look-up reads, and a name
+    alone that common is skipped."""
+    skipped = 0
+    for line in PAIRS.read_text(encoding="utf-8").splitlines():
+        pair = json.loads(line)
+        x, y = record(pair["a"]), record(pair["b"])
+        for a, b in ((x, y), (y, x), _name_only(x, y), _name_only(y, x)):
+            namesakes = dict.fromkeys(namesake_keys(b), counted // 2) | dict.fromkeys(
+                namesake_keys(a), counted
+            )
+            match = compare_targets(a, b, namesakes=namesakes)
+            own = max(namesakes.get(k, 0) for k in {*namesake_keys(a), ""})
+            probed = target_probe_keys(a, name_alone=name_alone_counts(own)) & target_keys(b)
+            if match is not None:
+                assert probed, (pair["id"], match.explanation)
+            if target_probe_keys(a) & target_keys(b) and not probed:
+                skipped += 1
+    if counted >= 24:
+        assert skipped > 100, "a name that common alone should not be looked up"
+    else:
+        assert skipped == 0

@@ -18,7 +18,7 @@ from deconflict.events import (
 )
 from deconflict.identifiers import Identifier, IdentifierKind
 from deconflict.match import Match
-from deconflict.names import DobRelation, dob_relation
+from deconflict.names import DobRelation, dob_relation, name_alone_counts
 from deconflict.targets import TargetRecord, compare_targets, namesake_keys, target_probe_keys
 from jointops.alerts.items import ItemKey
 from jointops.catalog import MAX_EVENT_DURATION
@@ -299,20 +299,27 @@ NAMESAKE_COUNT_CAP = 100
 
 
 def namesake_counts(
-    keys: set[str], *, exclude_id: int | None, own: frozenset[str] = frozenset()
+    keys: set[str] | frozenset[str], *, exclude_id: int | None, own: frozenset[str] = frozenset()
 ) -> dict[str, int]:
     """How many stored targets (other than ``exclude_id``, whose ``own`` keys are stored too)
     share each name-frequency key (``deconflict.targets.namesake_keys``), up to
-    ``NAMESAKE_COUNT_CAP``: one statement over ``ix_target_keys_key`` for all keys."""
+    ``NAMESAKE_COUNT_CAP``: one statement reading at most that many index entries per key
+    (``ix_target_keys_key``), however common the name."""
     if not keys:
         return {}
-    rows = db.session.execute(
-        select(TargetKey.key, func.count())
-        .where(TargetKey.key.in_(sorted(keys)))
-        .group_by(TargetKey.key)
-    )
+    ordered = sorted(keys)
+    capped = union_all(
+        *(
+            select(TargetKey.key)
+            .where(TargetKey.key == bindparam(f"k{n}", key))
+            .limit(NAMESAKE_COUNT_CAP + 1)
+            .subquery()
+            .select()
+            for n, key in enumerate(ordered)
+        )
+    ).subquery()
     counts = {key: 0 for key in keys}
-    for key, count in rows:
+    for key, count in db.session.execute(select(capped.c.key, func.count()).group_by(capped.c.key)):
         counts[key] = int(count)
     if exclude_id is not None and own & keys:
         stored = db.session.scalars(
@@ -346,16 +353,25 @@ def target_hits(
     """The live targets of other agencies or cases that ``record`` matches.
 
     A name without a date of birth to compare is weighed by how common it is
-    among stored targets (``namesake_counts``)."""
-    hits = []
+    among stored targets (``namesake_counts``). ``record``'s own name is
+    counted first: when it is too common for a name alone to count, the
+    blocks of a name alone are not read at all (they hold its namesakes, for
+    the commonest names hundreds, each of which the rules would drop).
+    """
+    own = namesake_keys(record)
+    namesakes = namesake_counts(own, exclude_id=target_id, own=own)
+    name_alone = name_alone_counts(max(namesakes.values(), default=0))
     candidates = target_candidates(
-        target_probe_keys(record), exclude_id=target_id, agency_id=agency_id, case_id=case_id
-    )
-    namesakes = namesake_counts(
-        _name_alone_keys(record, candidates),
+        target_probe_keys(record, name_alone=name_alone),
         exclude_id=target_id,
-        own=namesake_keys(record),
+        agency_id=agency_id,
+        case_id=case_id,
     )
+    if name_alone:
+        namesakes |= namesake_counts(
+            _name_alone_keys(record, candidates) - own, exclude_id=target_id, own=own
+        )
+    hits = []
     for other in candidates:
         match = compare_targets(record, other.record, namesakes=namesakes)
         if match is not None:
