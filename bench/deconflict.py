@@ -783,9 +783,11 @@ def full_scan_target_candidates(
     """``target_candidates`` reading every key and every target."""
     if not keys:
         return []
-    sharing = select(TargetKey.target_id + 0).where((TargetKey.key + "").in_(sorted(keys)))
-    query = select(*candidate_queries.RECORD_COLUMNS).where(
-        (Target.id + 0).in_(sharing),
+    sharing = candidate_queries.shared_keys(
+        sorted(keys), key=TargetKey.key + "", target_id=TargetKey.target_id + 0
+    )
+    query = select(*candidate_queries.RECORD_COLUMNS, sharing.c.by_name).where(
+        Target.id + 0 == sharing.c.target_id,
         func.coalesce(Target.expires_at, Target.expires_at) > utcnow(),
         or_(Target.agency_id + 0 != agency_id, Target.case_id + 0 != case_id),
     )

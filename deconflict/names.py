@@ -144,7 +144,8 @@ def _variants_of(first: str, last: str, aliases: tuple[str, ...]) -> tuple[_Vari
         tokens, a_suffix = _split_suffix(clean(alias).split())
         if len(tokens) == 1:
             # One word: a nickname ("Johnny"), used with the record's last name.
-            # (As a street name it is also compared on its own: see _monikers.)
+            # (Unless a nickname of the first name, also a street name compared on its own:
+            # see _monikers.)
             found.append(
                 _Variant(
                     tuple(tokens), tuple(l_tokens), suffix, alias.strip(), True, f"alias:{index}"
@@ -165,14 +166,34 @@ def _variants_of(first: str, last: str, aliases: tuple[str, ...]) -> tuple[_Vari
 
 
 @lru_cache(maxsize=65536)
-def _monikers(aliases: tuple[str, ...]) -> Mapping[str, str]:
-    """One-word aliases (street names such as "Snoop"), cleaned -> as written."""
+def _monikers(first: str, aliases: tuple[str, ...]) -> Mapping[str, str]:
+    """One-word aliases (street names such as "Snoop"), cleaned -> as written.
+
+    A nickname of the person's own first name (Sam for Samantha, Charlie for
+    Charles) is no street name: it stands for the first name (a variant with
+    the last name), and two people who share it share only a first name.
+    """
+    given = clean(first).split()
+    own = _relatives(given[0]) if given else frozenset()
     found = {}
     for alias in aliases:
         tokens = clean(alias).split()
-        if len(tokens) == 1 and len(tokens[0]) > 1:
-            found[tokens[0]] = alias.strip()
+        if len(tokens) == 1 and len(tokens[0]) > 1 and tokens[0] not in own:
+            if not given or given[0] not in _relatives(tokens[0]):
+                found[tokens[0]] = alias.strip()
     return MappingProxyType(found)
+
+
+def moniker_words(person: PersonName) -> frozenset[str]:
+    """The street names a person is known by (cleaned), each of which may match alone."""
+    return frozenset(_monikers(person.first, person.aliases))
+
+
+def moniker_blocks(word: str) -> tuple[str, str]:
+    """The keys under which the targets known by the street name ``word`` are found by a name
+    alone, one for those with a date of birth and one for those without: each such target
+    is stored under exactly one, so that counting both counts how many carry it."""
+    return f"name:dob:alias:{word}", f"name:nodob:alias:{word}"
 
 
 def _code(name: str) -> str:
@@ -324,6 +345,8 @@ class NameSimilarity:
     #: where each name stands in its own record: ``name`` or ``alias:<index>``
     left_ref: str = "name"
     right_ref: str = "name"
+    #: the street name both records carry, when that is the agreement
+    moniker: str = ""
 
 
 def _pair_similarity(a: _Variant, b: _Variant) -> NameSimilarity | None:
@@ -360,7 +383,7 @@ def name_similarity(a: PersonName, b: PersonName) -> NameSimilarity | None:
             sim = _pair_similarity(va, vb)
             if sim is not None and (best is None or sim.score > best.score):
                 best = sim
-    ma, mb = _monikers(a.aliases), _monikers(b.aliases)
+    ma, mb = _monikers(a.first, a.aliases), _monikers(b.first, b.aliases)
     for word in sorted(ma.keys() & mb.keys()):
         if best is None or MONIKER_SCORE > best.score:
             best = NameSimilarity(
@@ -371,6 +394,7 @@ def name_similarity(a: PersonName, b: PersonName) -> NameSimilarity | None:
                 ("on both records",),
                 _alias_ref(a.aliases, ma[word]),
                 _alias_ref(b.aliases, mb[word]),
+                word,
             )
     return best
 
@@ -509,16 +533,23 @@ def name_keys(person: PersonName) -> frozenset[str]:
     return _keys_of(person.first, person.last, person.aliases, person.dob)[0]
 
 
-def name_probe_keys(person: PersonName, *, name_alone: bool = True) -> frozenset[str]:
+def name_probe_keys(
+    person: PersonName, *, name_alone: bool = True, common_monikers: frozenset[str] = frozenset()
+) -> frozenset[str]:
     """The keys to look up to find everyone :func:`compare_names` may match with ``person``.
 
     ``name_alone=False`` leaves out the blocks of pairs with no two dates of birth to
-    compare, where only a name alone can match: for a name so common among stored targets
-    that a name alone says nothing (:func:`name_alone_counts`), they would only hand over
-    hundreds of namesakes to drop.
+    compare, where only a name alone can match; ``common_monikers``, the blocks where a
+    name alone is one of these street names. For a name (or street name) so common among
+    stored targets that alone it says nothing (:func:`name_alone_counts`), those blocks
+    would only hand over dozens or hundreds of namesakes to drop.
     """
     _, dated, alone = _keys_of(person.first, person.last, person.aliases, person.dob)
-    return dated | alone if name_alone else dated
+    if not name_alone:
+        return dated
+    if common_monikers:
+        alone -= {key for word in common_monikers for key in moniker_blocks(word)}
+    return dated | alone
 
 
 def names_blocked(a: PersonName, b: PersonName) -> bool:
@@ -536,7 +567,7 @@ def _keys_of(
         if v.first and v.last:
             atoms.add(v.first, v.last)
             atoms.add(v.last, v.first)
-    monikers = {f"alias:{word}" for word in _monikers(aliases)}
+    monikers = {f"alias:{word}" for word in _monikers(first, aliases)}
     broad, tight = atoms.broad | monikers, atoms.tight | monikers
     if not (broad or atoms.initial):
         return frozenset(), frozenset(), frozenset()
@@ -623,9 +654,24 @@ def compare_names(a: PersonName, b: PersonName, *, namesakes: int = 0) -> Match 
     return weigh_names(a, b, namesakes=namesakes).match
 
 
-def weigh_names(a: PersonName, b: PersonName, *, namesakes: int = 0) -> NameEvidence:
-    """:func:`compare_names`, and whether the name was damped as too common."""
-    if not names_blocked(a, b):
+def weigh_names(
+    a: PersonName,
+    b: PersonName,
+    *,
+    namesakes: int = 0,
+    monikers: Mapping[str, int] | None = None,
+    blocked: bool | None = None,
+) -> NameEvidence:
+    """:func:`compare_names`, and whether the name was damped as too common.
+
+    ``monikers``: how many stored targets carry each street name (:func:`moniker_words`);
+    agreeing by a street name alone, two records are weighed by how common it is (or
+    their names are, if more common).
+    ``blocked``: whether the two names share a block (:func:`names_blocked`), when the
+    caller already knows it from its index (the keys it found ``b`` under); ``None`` to
+    compute it, which costs more than the rest of the comparison.
+    """
+    if not (names_blocked(a, b) if blocked is None else blocked):
         return NameEvidence(None)
     sim = name_similarity(a, b)
     if sim is None or sim.score < SIMILAR:
@@ -637,7 +683,8 @@ def weigh_names(a: PersonName, b: PersonName, *, namesakes: int = 0) -> NameEvid
     if dob is DobRelation.SAME:
         score, strength = 0.5 + 0.5 * sim.score, Strength.PROBABLE
     elif dob is DobRelation.UNKNOWN:
-        weight = name_alone_weight(namesakes)
+        carried = (monikers or {}).get(sim.moniker, 0) if sim.moniker else 0
+        weight = name_alone_weight(max(namesakes, carried))
         score, strength = NAME_ALONE_SCALE * sim.score * weight, Strength.POSSIBLE
         if weight < 1.0:
             common = True

@@ -62,22 +62,33 @@ def namesake_keys(record: TargetRecord) -> frozenset[str]:
     return frozenset({key} if key else ())
 
 
-def target_probe_keys(record: TargetRecord, *, name_alone: bool = True) -> frozenset[str]:
+def target_probe_keys(
+    record: TargetRecord, *, name_alone: bool = True, common_monikers: frozenset[str] = frozenset()
+) -> frozenset[str]:
     """The keys to look up for the targets ``record`` may match: every match of
     :func:`compare_targets` shares one of them with the other target's :func:`target_keys`.
 
     ``name_alone=False`` when ``record``'s name is too common for a name alone to count
     (:func:`deconflict.names.name_alone_counts` of its :func:`namesake_keys` count): the
     matches are then the same, since the pairs only a name alone joins would all be dropped.
+    Likewise ``common_monikers``: street names of ``record`` carried by so many stored
+    targets that alone they count for nothing.
     """
     keys = identifier_keys(record.identifiers)
     if record.person is not None:
-        keys |= name_probe_keys(record.person, name_alone=name_alone)
+        keys |= name_probe_keys(
+            record.person, name_alone=name_alone, common_monikers=common_monikers
+        )
     return keys
 
 
 def compare_targets(
-    a: TargetRecord, b: TargetRecord, *, namesakes: Mapping[str, int] | None = None
+    a: TargetRecord,
+    b: TargetRecord,
+    *,
+    namesakes: Mapping[str, int] | None = None,
+    monikers: Mapping[str, int] | None = None,
+    names_blocked: bool | None = None,
 ) -> Match | None:
     """One match with every reason why ``a`` and ``b`` may be one subject, or ``None``.
 
@@ -90,6 +101,12 @@ def compare_targets(
     name without a date of birth to compare is damped by it
     (:func:`deconflict.names.compare_names`), and a damped name never makes
     another ``possible`` piece of evidence ``probable``.
+
+    ``monikers``: how many stored targets carry each street name (as the app counts them
+    under :func:`deconflict.names.moniker_blocks`); a street name alone is damped by it.
+
+    ``names_blocked``: whether the names share a block, when the caller knows it from its
+    index (:func:`deconflict.names.weigh_names`).
     """
     if same_case(a.agency, a.case, b.agency, b.case) or (a.agency, a.ref) == (b.agency, b.ref):
         return None
@@ -101,7 +118,9 @@ def compare_targets(
         counted = max(
             (namesakes or {}).get(k, 0) for k in (*namesake_keys(a), *namesake_keys(b), "")
         )
-        name = weigh_names(a.person, b.person, namesakes=counted)
+        name = weigh_names(
+            a.person, b.person, namesakes=counted, monikers=monikers, blocked=names_blocked
+        )
         if name.match is not None:
             evidence.append(
                 _Evidence(name.match.strength, name.match.score, name.match.reasons[0], name.common)

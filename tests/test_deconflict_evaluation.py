@@ -21,7 +21,7 @@ import pytest
 
 from deconflict.identifiers import Identifier
 from deconflict.match import Strength
-from deconflict.names import COMMON_NAME, PersonName, name_alone_counts
+from deconflict.names import COMMON_NAME, PersonName, moniker_words, name_alone_counts
 from deconflict.targets import (
     TargetRecord,
     compare_targets,
@@ -153,9 +153,14 @@ def test_a_name_too_common_to_count_alone_loses_no_match_without_its_name_alone_
             namesakes = dict.fromkeys(namesake_keys(b), counted // 2) | dict.fromkeys(
                 namesake_keys(a), counted
             )
-            match = compare_targets(a, b, namesakes=namesakes)
+            assert a.person is not None
+            monikers = dict.fromkeys(moniker_words(a.person), counted)
+            match = compare_targets(a, b, namesakes=namesakes, monikers=monikers)
             own = max(namesakes.get(k, 0) for k in {*namesake_keys(a), ""})
-            probed = target_probe_keys(a, name_alone=name_alone_counts(own)) & target_keys(b)
+            common = frozenset(w for w, n in monikers.items() if not name_alone_counts(n))
+            probed = target_probe_keys(
+                a, name_alone=name_alone_counts(own), common_monikers=common
+            ) & target_keys(b)
             if match is not None:
                 assert probed, (pair["id"], match.explanation)
             if target_probe_keys(a) & target_keys(b) and not probed:

@@ -12,12 +12,15 @@ from deconflict.names import (
     COMMON_NAME,
     SIMILAR,
     DobRelation,
+    NameEvidence,
     PersonName,
     clean,
     compare_names,
     dob_keys,
     dob_relation,
     gendered_pair,
+    moniker_blocks,
+    moniker_words,
     name_frequency_key,
     name_keys,
     name_probe_keys,
@@ -168,6 +171,53 @@ def test_a_street_name_on_both_records_matches() -> None:
     assert match.explanation == "alias Smoke (on both records), same date of birth"
     assert compare_names(a, person("Wilner", "Dorvil", None, "Smoke")) is not None
     assert strength(a, person("Wilner", "Dorvil", None, "Smoke")) is Strength.POSSIBLE
+
+
+@pytest.mark.parametrize(
+    ("first", "nickname", "other_first"),
+    [
+        ("Samantha", "Sam", "Samuel"),
+        ("Charles", "Charlie", "Charlotte"),
+        ("Robert", "Bob", "Bobby"),
+    ],
+)
+def test_a_nickname_of_ones_own_first_name_is_no_street_name(
+    first: str, nickname: str, other_first: str
+) -> None:
+    """Two people whose only common ground is a nickname of their first names share a first
+    name, nothing more; the nickname still stands for the first name with the last name."""
+    a = person(first, "Voredez", None, nickname)
+    assert moniker_words(a) == frozenset()
+    assert compare_names(a, person(other_first, "Okafor", None, nickname)) is None
+    assert strength(a, person(nickname, "Voredez", None)) is Strength.POSSIBLE
+    # on a record of another first name, the same word is a street name
+    assert moniker_words(person("Jean", "Pierre", None, "Smoke", nickname)) == {
+        "smoke",
+        nickname.lower(),
+    }
+
+
+def test_a_street_name_alone_counts_less_the_more_stored_targets_carry_it() -> None:
+    a = person("Jean", "Pierre", None, "Smoke")
+    b = person("Wilner", "Dorvil", None, "Smoke")
+    rare = weigh_names(a, b, monikers={"smoke": 2})
+    assert rare.match is not None and not rare.common
+    damped = weigh_names(a, b, monikers={"smoke": 12})
+    assert damped.common and damped.match is not None
+    assert damped.match.score < rare.match.score and "a common name" in damped.match.explanation
+    assert weigh_names(a, b, monikers={"smoke": 40}) == NameEvidence(None, common=True)
+    # the same date of birth on both makes it telling however common
+    dated = weigh_names(
+        person("Jean", "Pierre", DOB, "Smoke"),
+        person("Wilner", "Dorvil", DOB, "Smoke"),
+        monikers={"smoke": 40},
+    )
+    assert dated.match is not None and dated.match.strength is Strength.PROBABLE
+    # a moniker that common leaves its blocks of a name alone unread, its dated ones not
+    dated_keys = name_probe_keys(a, name_alone=False)
+    narrowed = name_probe_keys(a, common_monikers=frozenset({"smoke"}))
+    assert dated_keys <= narrowed < name_probe_keys(a)
+    assert not narrowed & set(moniker_blocks("smoke"))
 
 
 # -- date of birth ------------------------------------------------------------

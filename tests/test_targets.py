@@ -187,6 +187,10 @@ def test_a_common_name_alone_counts_less_the_more_stored_targets_share_it(
         save(pbso, target_data(case, f"PB-NS-{i}", **name))
     crowd = save(fbi, target_data(case_of("FBI").id, "FBI-NS-2", **name))
     assert alerts_of("target", crowd) == []  # 40 namesakes: a name alone says nothing
+    # the more common of two names counts: a rarer spelling of it (another sound, one typo
+    # away) is weighed by the namesakes of the name it meets
+    typo = {"first_name": "Wilnerio", "last_name": "Dorvilusa"}
+    assert alerts_of("target", save(fbi, target_data(case_of("FBI").id, "FBI-NS-5", **typo))) == []
     # a date of birth on one side only leaves the name alone, as common as before
     dated = save(fbi, target_data(case_of("FBI").id, "FBI-NS-3", dob="1990-01-02", **name))
     assert alerts_of("target", dated) == []

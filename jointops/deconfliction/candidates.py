@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import CompoundSelect, Select, bindparam, func, or_, select, union_all
+from sqlalchemy import CompoundSelect, Select, bindparam, case, func, or_, select, union_all
 
 from deconflict.events import (
     EventRules,
@@ -17,8 +17,14 @@ from deconflict.events import (
     search_area,
 )
 from deconflict.identifiers import Identifier, IdentifierKind
-from deconflict.match import Match
-from deconflict.names import DobRelation, dob_relation, name_alone_counts
+from deconflict.match import Match, Rule
+from deconflict.names import (
+    DobRelation,
+    dob_relation,
+    moniker_blocks,
+    moniker_words,
+    name_alone_counts,
+)
 from deconflict.targets import TargetRecord, compare_targets, namesake_keys, target_probe_keys
 from jointops.alerts.items import ItemKey
 from jointops.catalog import MAX_EVENT_DURATION
@@ -62,11 +68,16 @@ R = TypeVar("R", OperationRecord, TargetRecord)
 
 @dataclass(frozen=True)
 class Candidate(Generic[R]):
-    """An item an index hands to the rules: its id and agency, and the rules' record of it."""
+    """An item an index hands to the rules: its id and agency, and the rules' record of it.
+
+    ``by_name``: a target found under a name key (``deconflict.names.name_keys``), so that
+    its name shares a block with the item checked.
+    """
 
     id: int
     agency_id: int
     record: R
+    by_name: bool = False
 
 
 def usual_radius(rules: EventRules) -> int:
@@ -234,16 +245,36 @@ RECORD_COLUMNS = (
 )
 
 
+#: A key under which a target's name is stored (``deconflict.names.name_keys``).
+NAME_KEY_PREFIX = "name:"
+
+
+def shared_keys(keys: Any, key: Any = TargetKey.key, target_id: Any = TargetKey.target_id) -> Any:
+    """The targets stored under any of ``keys``, each once, with ``by_name`` set when one of
+    them is a name key: a subquery of ``target_id`` and ``by_name``."""
+    by_name = func.max(case((key.like(f"{NAME_KEY_PREFIX}%"), 1), else_=0))
+    return (
+        select(target_id.label("target_id"), by_name.label("by_name"))
+        .where(key.in_(keys))
+        .group_by(target_id)
+        .subquery()
+    )
+
+
 @lru_cache(maxsize=2)
 def _target_statement(excluding: bool) -> Select[*tuple[Any, ...]]:
     """The candidate statement, built once (see ``_operation_statement``)."""
-    sharing = select(TargetKey.target_id).where(
-        TargetKey.key.in_(bindparam("keys", expanding=True))
-    )
-    query = select(*RECORD_COLUMNS).where(
-        Target.id.in_(sharing),
-        Target.expires_at > bindparam("now"),
-        or_(Target.agency_id != bindparam("agency_id"), Target.case_id != bindparam("case_id")),
+    sharing = shared_keys(bindparam("keys", expanding=True))
+    query = (
+        select(*RECORD_COLUMNS, sharing.c.by_name)
+        .join_from(Target, sharing, Target.id == sharing.c.target_id)
+        .where(
+            Target.expires_at > bindparam("now"),
+            or_(
+                Target.agency_id != bindparam("agency_id"),
+                Target.case_id != bindparam("case_id"),
+            ),
+        )
     )
     if excluding:
         query = query.where(Target.id != bindparam("exclude_id"))
@@ -260,7 +291,8 @@ _IDENTIFIERS = (
 def candidate_records(
     query: Select[*tuple[Any, ...]], params: dict[str, Any] | None = None
 ) -> list[Candidate[TargetRecord]]:
-    """The rules' records of the targets ``query`` selects (``RECORD_COLUMNS``)."""
+    """The rules' records of the targets ``query`` selects (``RECORD_COLUMNS`` and
+    ``by_name``)."""
     rows = db.session.execute(query, params or {}).all()
     if not rows:
         return []
@@ -278,6 +310,7 @@ def candidate_records(
                 person=person_name(r.first_name, r.last_name, r.aliases, r.dob),
                 identifiers=tuple(found[r.id]),
             ),
+            bool(r.by_name),
         )
         for r in rows
     ]
@@ -298,29 +331,23 @@ def target_candidates(
 NAMESAKE_COUNT_CAP = 100
 
 
+_NAMESAKES = select(func.count()).select_from(
+    select(TargetKey.target_id)
+    .where(TargetKey.key == bindparam("key"))
+    .limit(NAMESAKE_COUNT_CAP + 1)
+    .subquery()
+)
+
+
 def namesake_counts(
     keys: set[str] | frozenset[str], *, exclude_id: int | None, own: frozenset[str] = frozenset()
 ) -> dict[str, int]:
     """How many stored targets (other than ``exclude_id``, whose ``own`` keys are stored too)
     share each name-frequency key (``deconflict.targets.namesake_keys``), up to
-    ``NAMESAKE_COUNT_CAP``: one statement reading at most that many index entries per key
-    (``ix_target_keys_key``), however common the name."""
-    if not keys:
-        return {}
-    ordered = sorted(keys)
-    capped = union_all(
-        *(
-            select(TargetKey.key)
-            .where(TargetKey.key == bindparam(f"k{n}", key))
-            .limit(NAMESAKE_COUNT_CAP + 1)
-            .subquery()
-            .select()
-            for n, key in enumerate(ordered)
-        )
-    ).subquery()
-    counts = {key: 0 for key in keys}
-    for key, count in db.session.execute(select(capped.c.key, func.count()).group_by(capped.c.key)):
-        counts[key] = int(count)
+    ``NAMESAKE_COUNT_CAP``: each count reads at most that many entries of
+    ``ix_target_keys_key``, however common the name, with one statement of one shape
+    (compiled once)."""
+    counts = {key: int(db.session.scalar(_NAMESAKES, {"key": key}) or 0) for key in sorted(keys)}
     if exclude_id is not None and own & keys:
         stored = db.session.scalars(
             select(TargetKey.key).where(
@@ -332,19 +359,65 @@ def namesake_counts(
     return {key: min(count, NAMESAKE_COUNT_CAP) for key, count in counts.items()}
 
 
-def _name_alone_keys(record: TargetRecord, others: list[Candidate[TargetRecord]]) -> set[str]:
-    """The name-frequency keys that the comparisons of ``record`` with ``others`` may read:
-    those of pairs with no two dates of birth to compare (only a name alone is damped)."""
-    if record.person is None:
-        return set()
-    keys: set[str] = set()
-    for other in others:
-        person = other.record.person
-        if person is not None and dob_relation(record.person.dob, person.dob) is (
-            DobRelation.UNKNOWN
-        ):
-            keys |= namesake_keys(other.record)
-    return keys | namesake_keys(record) if keys else keys
+def _names_blocked(
+    record: TargetRecord, other: Candidate[TargetRecord], *, narrowed: bool
+) -> bool | None:
+    """Whether the two names share a block, as the index answered, when that is the whole
+    answer: found under a name key, yes; else no, unless some blocks of a name alone were
+    not read (``narrowed``) and no two dates of birth tell the pair apart (``None``: the
+    rules compute it)."""
+    if other.by_name:
+        return True
+    if narrowed and _dob_unknown(record, other.record):
+        return None
+    return False
+
+
+def _dob_unknown(a: TargetRecord, b: TargetRecord) -> bool:
+    """The pair has no two dates of birth to compare: only a name alone can join them."""
+    return (
+        a.person is not None
+        and b.person is not None
+        and dob_relation(a.person.dob, b.person.dob) is DobRelation.UNKNOWN
+    )
+
+
+def _by_name_alone(record: TargetRecord, other: TargetRecord, match: Match | None) -> bool:
+    return (
+        match is not None
+        and _dob_unknown(record, other)
+        and any(r.rule is Rule.NAME for r in match.reasons)
+    )
+
+
+@dataclass(frozen=True)
+class _Commonness:
+    """How common a record's name and street names are among stored targets."""
+
+    namesakes: dict[str, int]  # by name-frequency key
+    monikers: dict[str, int]  # by street name
+
+    @property
+    def name_alone(self) -> bool:
+        return name_alone_counts(max(self.namesakes.values(), default=0))
+
+    @property
+    def common_monikers(self) -> frozenset[str]:
+        return frozenset(w for w, n in self.monikers.items() if not name_alone_counts(n))
+
+
+def _commonness(record: TargetRecord, exclude_id: int | None) -> _Commonness:
+    """Counts of ``record``'s own name and street names (``exclude_id`` not counted)."""
+    own = namesake_keys(record)
+    words = moniker_words(record.person) if record.person is not None else frozenset()
+    blocks = {word: moniker_blocks(word) for word in words}
+    keys = own.union(*blocks.values())
+    counted = namesake_counts(keys, exclude_id=exclude_id, own=keys)
+    monikers = {
+        word: min(NAMESAKE_COUNT_CAP, sum(counted.pop(key) for key in block))
+        for word, block in blocks.items()
+    }
+    return _Commonness(counted, monikers)
 
 
 def target_hits(
@@ -352,28 +425,45 @@ def target_hits(
 ) -> list[Hit]:
     """The live targets of other agencies or cases that ``record`` matches.
 
-    A name without a date of birth to compare is weighed by how common it is
-    among stored targets (``namesake_counts``). ``record``'s own name is
-    counted first: when it is too common for a name alone to count, the
-    blocks of a name alone are not read at all (they hold its namesakes, for
-    the commonest names hundreds, each of which the rules would drop).
+    A name (or a street name) without a date of birth to compare is weighed
+    by how many stored targets share it: the more common of the two names
+    (``namesake_counts``). ``record``'s own name and street names are
+    counted first; those too common to count alone have their blocks of a
+    name alone left unread (they hold dozens or hundreds of namesakes, each
+    of which the rules would drop). The other name is counted only for the
+    pairs that matched by a name alone, and those are weighed again: a higher
+    count can only weaken such a match, never make one.
     """
-    own = namesake_keys(record)
-    namesakes = namesake_counts(own, exclude_id=target_id, own=own)
-    name_alone = name_alone_counts(max(namesakes.values(), default=0))
+    common = _commonness(record, target_id)
+    namesakes = dict(common.namesakes)
+    narrowed = not common.name_alone or bool(common.common_monikers)
     candidates = target_candidates(
-        target_probe_keys(record, name_alone=name_alone),
+        target_probe_keys(
+            record, name_alone=common.name_alone, common_monikers=common.common_monikers
+        ),
         exclude_id=target_id,
         agency_id=agency_id,
         case_id=case_id,
     )
-    if name_alone:
-        namesakes |= namesake_counts(
-            _name_alone_keys(record, candidates) - own, exclude_id=target_id, own=own
+
+    def compare(other: Candidate[TargetRecord]) -> Match | None:
+        return compare_targets(
+            record,
+            other.record,
+            namesakes=namesakes,
+            monikers=common.monikers,
+            names_blocked=_names_blocked(record, other, narrowed=narrowed),
         )
-    hits = []
-    for other in candidates:
-        match = compare_targets(record, other.record, namesakes=namesakes)
-        if match is not None:
-            hits.append(Hit((TARGET, other.id), other.agency_id, None, match))
-    return hits
+
+    matches = {other.id: compare(other) for other in candidates}
+    again = [o for o in candidates if _by_name_alone(record, o.record, matches[o.id])]
+    if again:
+        own = namesake_keys(record)
+        others = set().union(*(namesake_keys(o.record) for o in again)) - own
+        namesakes |= namesake_counts(others, exclude_id=target_id, own=own)
+        matches |= {o.id: compare(o) for o in again}
+    return [
+        Hit((TARGET, o.id), o.agency_id, None, match)
+        for o in candidates
+        if (match := matches[o.id]) is not None
+    ]
