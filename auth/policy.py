@@ -104,6 +104,14 @@ def may_create(viewer: Viewer, kind: str) -> bool:
     return bool(viewer.roles & roles) and viewer.agency_kind in agency_kinds
 
 
+def may_see_appointment_place(viewer: Viewer, event: EventFacts) -> bool:
+    """Where a victim-service appointment happens (a shelter, a clinic) is told to the people
+    on it alone, its lead and participants; the rest of the agency sees the appointment."""
+    return event.kind == "appointment" and (
+        viewer.user_id in event.participant_ids or viewer.user_id == event.lead_id
+    )
+
+
 def may_edit(viewer: Viewer, event: EventFacts) -> bool:
     """The lead, or a member of the owning agency who may schedule this kind."""
     if event_visibility(viewer, event) is not Visibility.FULL:

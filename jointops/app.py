@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +20,12 @@ from jointops.feeds.logredact import install as redact_feed_secrets_in_logs
 from jointops.identity import directory, sessions
 from jointops.identity.cli import sync_directory_command
 from jointops.jobs.cli import scheduler_command
+from jointops.maps.basemap import basemap_of, content_security_policy
 from jointops.targets.cli import import_targets_command
 from jointops.transactions import tune_sqlite
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -63,7 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app, exempt_from_csrf=csrf.exempt)
     _register_commands(app)
     _register_template_helpers(app)
-    app.after_request(_security_headers)
+    app.after_request(_security_headers(content_security_policy(basemap_of(app.config))))
     return app
 
 
@@ -89,12 +85,17 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(time_range=officetime.fmt_range)
 
 
-def _security_headers(response: Response) -> Response:
-    headers = response.headers
-    if current_app.config["PRODUCTION"]:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    return response
+def _security_headers(policy: str) -> Callable[[Response], Response]:
+    """The headers of every response; the CSP's only variable part is the configured basemap."""
+
+    def add(response: Response) -> Response:
+        headers = response.headers
+        if current_app.config["PRODUCTION"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers.setdefault("Content-Security-Policy", policy)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    return add

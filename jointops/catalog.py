@@ -118,3 +118,25 @@ OUTCOME_LABELS = {
     "cancelled": "Cancelled",
     "no_conflict": "No conflict",
 }
+
+
+# --- places --------------------------------------------------------------------------------
+
+#: Known places of appointments (``models.KnownPlaceKind``)
+PLACE_KIND_LABELS = {
+    "courthouse": "Courthouse",
+    "clinic": "Clinic",
+    "hospital": "Hospital",
+    "housing_office": "Housing office",
+    "shelter": "Shelter",
+    "advocacy_center": "Advocacy center",
+    "other": "Other",
+}
+
+#: How good a geocoded position is: the building itself, a point interpolated along a street's
+#: range of house numbers, or the middle of a street, area or town
+QUALITY_LABELS = {
+    "rooftop": "Rooftop",
+    "interpolated": "Interpolated along the street",
+    "centroid": "Centre of a street or area",
+}

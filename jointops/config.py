@@ -14,7 +14,7 @@ import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, NamedTuple, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -113,6 +113,46 @@ Stripped = Annotated[str, AfterValidator(str.strip)]
 TextOrNone = Annotated[str | None, BeforeValidator(_text_or_none)]
 
 
+class Area(NamedTuple):
+    """A bounding box in degrees (``JOINTOPS_SERVICE_AREA``), written south,west,north,east."""
+
+    south: float
+    west: float
+    north: float
+    east: float
+
+    def contains(self, latitude: float, longitude: float) -> bool:
+        return self.south <= latitude <= self.north and self.west <= longitude <= self.east
+
+    def __str__(self) -> str:
+        return ",".join(f"{edge:g}" for edge in self)
+
+
+#: Palm Beach County, Florida, with its shore and the county's part of Lake Okeechobee
+PALM_BEACH_COUNTY = Area(26.32, -80.89, 26.98, -80.03)
+
+
+def _area(text: str) -> Area:
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise ValueError(f"expected four numbers south,west,north,east, got {text!r}")
+    try:
+        south, west, north, east = (float(part) for part in parts)
+    except ValueError:
+        raise ValueError(f"not four numbers south,west,north,east ({text!r})") from None
+    if not all(math.isfinite(edge) for edge in (south, west, north, east)):
+        raise ValueError(f"not four finite numbers ({text!r})")
+    if not -90 <= south < north <= 90:
+        raise ValueError(f"south must be below north, both between -90 and 90 ({text!r})")
+    if not -180 <= west < east <= 180:
+        raise ValueError(f"west must be left of east, both between -180 and 180 ({text!r})")
+    return Area(south, west, north, east)
+
+
+#: a bounding box read from "south,west,north,east"
+AreaBox = Annotated[Area, BeforeValidator(_area)]
+
+
 class Settings(BaseModel):
     """Every ``JOINTOPS_*`` variable: a field's name is the variable's name without the prefix.
 
@@ -206,6 +246,17 @@ class Settings(BaseModel):
     SCHEDULER_MISFIRE_GRACE_SECONDS: Float = 300.0
     # test-only: adds a 1-second "heartbeat" job that records its runs and does nothing else
     SCHEDULER_TEST_JOB: Bool = False
+    # places (see jointops/places/): the address search that runs on the server, its cache,
+    # and the office's service area (an operation placed outside it must be confirmed)
+    GEOCODER: Annotated[str, AfterValidator(_word)] = "auto"
+    GEOCODER_URL: Annotated[str, AfterValidator(_base_url)] = ""
+    GEOCODER_TIMEOUT_S: Float = 3.0
+    GEOCODER_CACHE_DAYS: Int = 30
+    SERVICE_AREA: AreaBox = PALM_BEACH_COUNTY
+    # the map's basemap (see jointops/maps/basemap.py): raster tiles, a PMTiles file, or none
+    MAP_TILES_URL: Stripped = ""
+    MAP_ATTRIBUTION: Stripped = ""
+    MAP_PMTILES: TextOrNone = None
 
 
 def read_settings(environ: Mapping[str, str]) -> Settings:
@@ -272,6 +323,8 @@ def validate_config(config: Mapping[str, Any]) -> None:
     _validate_scheduler(config)
     _validate_jobs(config)
     _validate_mail(config)
+    _validate_places(config)
+    _validate_map(config)
     if not config.get("PRODUCTION"):
         return
     if config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY) or len(config["SECRET_KEY"]) < 32:
@@ -438,6 +491,98 @@ def _validate_mail(config: Mapping[str, Any]) -> None:
             "JOINTOPS_SMTP_STARTTLS: production refuses to send e-mail unencrypted to "
             f"{host} (set JOINTOPS_SMTP_STARTTLS=true)"
         )
+
+
+#: what a PMTiles archive (spec version 3) starts with
+PMTILES_MAGIC = b"PMTiles\x03"
+TILE_PLACEHOLDERS = ("{z}", "{x}", "{y}")
+#: characters that would end a Content-Security-Policy source or an HTML attribute
+UNSAFE_URL_CHARACTERS = frozenset(" \t\r\n;,'\"<>\\`")
+
+
+def _validate_map(config: Mapping[str, Any]) -> None:
+    """The basemap: an http(s) tile template of one host, or a PMTiles file; never both."""
+    url = config.get("MAP_TILES_URL", "")
+    pmtiles = config.get("MAP_PMTILES")
+    if url and pmtiles:
+        raise ConfigError(
+            "JOINTOPS_MAP_TILES_URL and JOINTOPS_MAP_PMTILES: set one basemap, not both"
+        )
+    if len(config.get("MAP_ATTRIBUTION", "")) > 300:
+        raise ConfigError("JOINTOPS_MAP_ATTRIBUTION: at most 300 characters")
+    if url:
+        _validate_tiles_url(url, production=bool(config.get("PRODUCTION")))
+    if pmtiles:
+        _validate_pmtiles(Path(pmtiles))
+
+
+def _validate_tiles_url(url: str, *, production: bool) -> None:
+    name = "JOINTOPS_MAP_TILES_URL"
+    shape = (
+        "https://host/{z}/{x}/{y}.png, or an ArcGIS MapServer's https://host/.../MapServer/tile/"
+        "{z}/{y}/{x}"
+    )
+    if UNSAFE_URL_CHARACTERS & set(url):
+        raise ConfigError(f"{name}: no spaces, quotes, commas or semicolons in {url!r}")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        raise ConfigError(f"{name}: not a URL ({exc}); expected {shape}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name}: expected {shape}, got {url!r}")
+    if "{s}" in url or "{" in parts.netloc:
+        raise ConfigError(f"{name}: use one host, not {{s}} subdomains ({url!r})")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(f"{name}: no user or password in the URL: every browser would see it")
+    missing = [p for p in TILE_PLACEHOLDERS if p not in url]
+    if missing:
+        raise ConfigError(f"{name}: missing {', '.join(missing)}; expected {shape}")
+    if production and parts.scheme == "http" and parts.hostname not in LOOPBACK:
+        raise ConfigError(f"{name}: production pages are https, so tiles must be https:// too")
+
+
+def _validate_pmtiles(path: Path) -> None:
+    name = "JOINTOPS_MAP_PMTILES"
+    try:
+        with path.open("rb") as archive:
+            magic = archive.read(len(PMTILES_MAGIC))
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read {str(path)!r} ({exc.strerror})") from exc
+    if magic != PMTILES_MAGIC:
+        raise ConfigError(f"{name}: {str(path)!r} is not a PMTiles (version 3) archive")
+
+
+#: ``JOINTOPS_GEOCODER``: auto is demo with the demo directory, off otherwise
+GEOCODERS = ("auto", "demo", "nominatim", "photon", "arcgis", "census", "off")
+#: the geocoders that need ``JOINTOPS_GEOCODER_URL`` (census has a public default)
+GEOCODERS_WITH_URL = ("nominatim", "photon", "arcgis")
+
+
+def _validate_places(config: Mapping[str, Any]) -> None:
+    """The geocoder, its address and timings, and the service area."""
+    name = config["GEOCODER"]
+    if name not in GEOCODERS:
+        raise ConfigError(f"JOINTOPS_GEOCODER: {name!r} is not one of {', '.join(GEOCODERS)}")
+    url = config["GEOCODER_URL"]
+    if name in GEOCODERS_WITH_URL and not url:
+        raise ConfigError(f"JOINTOPS_GEOCODER_URL: the {name} geocoder needs its address")
+    host = urlsplit(url).hostname
+    if url and (not url.startswith(("https://", "http://")) or not host):
+        raise ConfigError(
+            f"JOINTOPS_GEOCODER_URL: expected http(s)://host[:port][/path], got {url!r}"
+        )
+    if config.get("PRODUCTION") and url.startswith("http://") and host not in LOOPBACK:
+        raise ConfigError(
+            "JOINTOPS_GEOCODER_URL: production sends planned operations' addresses only over "
+            "https://"
+        )
+    if not 0.2 <= config["GEOCODER_TIMEOUT_S"] <= 30:
+        raise ConfigError("JOINTOPS_GEOCODER_TIMEOUT_S: between 0.2 and 30 seconds")
+    if not 0 <= config["GEOCODER_CACHE_DAYS"] <= 365:
+        raise ConfigError("JOINTOPS_GEOCODER_CACHE_DAYS: between 0 (no cache) and 365 days")
+    if not isinstance(config["SERVICE_AREA"], Area):
+        raise ConfigError("JOINTOPS_SERVICE_AREA: a bounding box south,west,north,east")
 
 
 def _load_dotenv() -> None:

@@ -13,8 +13,9 @@ from jointops.events.rules import EventDraft
 from jointops.events.service import save_event
 from jointops.extensions import db
 from jointops.identity.directory import sync_directory
-from jointops.models import Agency, Alert, Case, Event, Resource, User
+from jointops.models import Agency, Alert, Case, Event, KnownPlace, Resource, User
 from jointops.officetime import local_to_utc, today_local
+from jointops.places.known import KnownPlaceDraft, known_places, save_known_place
 from jointops.transactions import unit_of_work
 
 RESOURCES = [
@@ -63,6 +64,8 @@ class DemoEvent:
     resources: list[str] = field(default_factory=list)
     people: list[tuple[str, str]] = field(default_factory=list)
     notes: str = ""
+    #: an appointment's known place, by name
+    place: str | None = None
 
 
 EVENTS = [
@@ -94,7 +97,17 @@ EVENTS = [
         resources=["Soft Interview Room (observation)"],
         people=[("advocate.vs", "advocate")],
     ),
-    DemoEvent(-4, "14:00", 1, "VS", "advocate.vs", "appointment", "medical", client="VS-0142"),
+    DemoEvent(
+        -4,
+        "14:00",
+        1,
+        "VS",
+        "advocate.vs",
+        "appointment",
+        "medical",
+        client="VS-0142",
+        place="Lakeside Health Clinic",
+    ),
     DemoEvent(
         -3,
         "19:00",
@@ -158,7 +171,17 @@ EVENTS = [
         resources=["Interview Room A"],
         people=[("advocate.vs", "advocate"), ("agent.chen.fbi", "investigator")],
     ),
-    DemoEvent(0, "14:00", 1, "VS", "advocate.vs", "appointment", "housing", client="VS-0203"),
+    DemoEvent(
+        0,
+        "14:00",
+        1,
+        "VS",
+        "advocate.vs",
+        "appointment",
+        "housing",
+        client="VS-0203",
+        place="Harbor House (confidential shelter)",
+    ),
     DemoEvent(
         1,
         "18:00",
@@ -241,7 +264,15 @@ EVENTS = [
         where=("3400 Broadway, West Palm Beach, FL", 26.7450, -80.0570),
     ),
     DemoEvent(
-        3, "09:00", 2, "VS", "advocate.vs", "appointment", "court_accompaniment", client="VS-0187"
+        3,
+        "09:00",
+        2,
+        "VS",
+        "advocate.vs",
+        "appointment",
+        "court_accompaniment",
+        client="VS-0187",
+        place="Palm Beach County Courthouse (Main)",
     ),
     DemoEvent(
         4,
@@ -288,6 +319,26 @@ EVENTS = [
 ]
 
 
+#: (name, address, kind, confidential): where the demo's appointments happen
+KNOWN_PLACES = [
+    (
+        "Palm Beach County Courthouse (Main)",
+        "205 N Dixie Hwy, West Palm Beach, FL 33401",
+        "courthouse",
+        False,
+    ),
+    ("South County Courthouse", "200 W Atlantic Ave, Delray Beach, FL 33444", "courthouse", False),
+    ("Lakeside Health Clinic", "1150 45th St, West Palm Beach, FL 33407", "clinic", False),
+    (
+        "County Housing Office",
+        "100 Australian Ave, West Palm Beach, FL 33406",
+        "housing_office",
+        False,
+    ),
+    ("Harbor House (confidential shelter)", "Address on file with VS intake", "shelter", True),
+]
+
+
 def seed_demo(today: date, *, reset: bool = False) -> str:
     """Load the demo directory's people and a demo calendar around ``today`` (office date).
 
@@ -306,10 +357,11 @@ def seed_demo(today: date, *, reset: bool = False) -> str:
     users = {u.username: u for u in db.session.scalars(select(User))}
     resources = _seed_resources(agencies)
     cases = _seed_cases(agencies, users)
+    places = _seed_known_places(users)
     for spec in EVENTS:
-        save_event(
-            _draft(spec, today, agencies, users, resources, cases), users[spec.lead], confirmed=True
-        )
+        draft = _draft(spec, today, agencies, users, resources, cases)
+        draft.place_id = places[spec.place].id if spec.place else None
+        save_event(draft, users[spec.lead], confirmed=True)
     targets = _seed_targets(cases)
     alerts = db.session.scalar(select(func.count()).select_from(Alert))
     return (
@@ -427,6 +479,17 @@ def _seed_resources(agencies: dict[str, Agency]) -> dict[str, Resource]:
                     name=name, kind=kind, agency=agencies.get(agency or ""), description=description
                 )
                 db.session.add(found[name])
+    return found
+
+
+def _seed_known_places(users: dict[str, User]) -> dict[str, KnownPlace]:
+    found = {p.name: p for p in known_places(include_inactive=True)}
+    admin = next((u for u in users.values() if "admin" in u.roles), None)
+    for name, address, kind, confidential in KNOWN_PLACES:
+        if name not in found and admin is not None:
+            found[name] = save_known_place(
+                KnownPlaceDraft(name, address, kind, confidential), admin
+            )
     return found
 
 

@@ -269,6 +269,10 @@ class Event(Model):
     bookings: Mapped[list[Booking]] = relationship(
         back_populates="event", cascade="all, delete-orphan", lazy="selectin"
     )
+    #: an appointment's place: loaded only when asked for, shown only to its participants
+    appointment_place: Mapped[AppointmentPlace | None] = relationship(
+        cascade="all, delete-orphan", lazy="select"
+    )
 
     @property
     def resources(self) -> list[Resource]:
@@ -770,3 +774,75 @@ class ExpiryWarning(Model):
     )
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     warned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- places ---------------------------------------------------------------------------------
+
+
+class KnownPlaceKind(enum.StrEnum):
+    COURTHOUSE = "courthouse"
+    CLINIC = "clinic"
+    HOSPITAL = "hospital"
+    HOUSING_OFFICE = "housing_office"
+    SHELTER = "shelter"
+    ADVOCACY_CENTER = "advocacy_center"
+    OTHER = "other"
+
+
+class KnownPlace(Model):
+    """A place where victim-service appointments happen, kept by the administrators.
+
+    Never geocoded, never sent anywhere: appointments name it, their participants read it.
+    A ``confidential`` one (a shelter) is marked as such wherever it is shown.
+    """
+
+    __tablename__ = "known_places"
+    __table_args__ = (CheckConstraint(_in("kind", KnownPlaceKind), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    address: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32))
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AppointmentPlace(Model):
+    """Where an appointment happens: a known place or words typed by victim services.
+
+    A table of its own, apart from ``events``: nothing that reads events (feeds,
+    deconfliction, the grid) reads it.
+    """
+
+    __tablename__ = "appointment_places"
+    __table_args__ = (
+        CheckConstraint(
+            "(known_place_id IS NULL) <> (place_text IS NULL)", name="known_place_or_text"
+        ),
+    )
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    known_place_id: Mapped[int | None] = mapped_column(ForeignKey("known_places.id"), index=True)
+    place_text: Mapped[str | None] = mapped_column(String(300))
+
+    known_place: Mapped[KnownPlace | None] = relationship(lazy="joined")
+
+
+class GeocodeCacheEntry(Model):
+    """A geocoder's answer to one search, kept ``JOINTOPS_GEOCODER_CACHE_DAYS``.
+
+    ``query_key`` is a hash of the geocoder, its address and the normalised text searched: the
+    text itself is not stored.
+    """
+
+    __tablename__ = "geocode_cache"
+
+    query_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    geocoder: Mapped[str] = mapped_column(String(16))
+    #: ``[{"label", "lat", "lon", "quality"}, ...]`` as the geocoder answered
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(db.JSON, default=list)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -23,8 +23,11 @@ from jointops.identity import api as identity_api
 from jointops.identity import views as login
 from jointops.identity.directory import uses_demo_directory
 from jointops.identity.permissions import PUBLIC, allow
+from jointops.maps import views as maps
 from jointops.notifications import views as notifications
 from jointops.officetime import office_zone, today_local
+from jointops.places import api as places_api
+from jointops.places import views as places
 from jointops.targets import views as targets
 from jointops.visibility import shared_resources, viewer_of
 
@@ -42,10 +45,14 @@ def init_app(app: Flask, exempt_from_csrf: Callable[[Any], Any]) -> None:
         alerts,
         targets,
         notifications,
+        maps,
+        places,
+        places_api,
     ):
         app.register_blueprint(module.bp)
     exempt_from_csrf(identity_api.login)
     app.context_processor(notifications.inbox_context)
+    app.context_processor(maps.map_context)
     allow(PUBLIC)(app.view_functions["static"])
     app.context_processor(_page_context)
     for code in (400, 403, 404, 405, 409, 503):

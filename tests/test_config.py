@@ -12,7 +12,9 @@ from pydantic.fields import FieldInfo
 
 from jointops.config import (
     DEFAULT_SECRET_KEY,
+    PALM_BEACH_COUNTY,
     PREFIX,
+    Area,
     ConfigError,
     Settings,
     load_config,
@@ -41,6 +43,8 @@ def bad_values(field: FieldInfo) -> list[str] | None:
         return ["{nope", "{'single': 'quotes'}", ""]
     if get_origin(kind) is Literal:
         return ["nope", "", " " + str(get_args(kind)[-1]), str(get_args(kind)[-1]).upper()]
+    if kind is Area:
+        return ["1,2,3", "a,b,c,d", "", "27,-80,26,-81", "26,-79,27,-81", "26,-81,91,-80"]
     if kind in FREE_TEXT:
         return []
     return None
@@ -50,7 +54,7 @@ def as_text(value: Any) -> str:
     """A default written as an operator would write it in the environment."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return ",".join(str(part) for part in value)
     if isinstance(value, dict):
         return json.dumps(value)
@@ -187,6 +191,14 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_LEASE_SECONDS": 30.0,
     "SCHEDULER_MISFIRE_GRACE_SECONDS": 300.0,
     "SCHEDULER_TEST_JOB": False,
+    "GEOCODER": "auto",
+    "GEOCODER_URL": "",
+    "GEOCODER_TIMEOUT_S": 3.0,
+    "GEOCODER_CACHE_DAYS": 30,
+    "SERVICE_AREA": PALM_BEACH_COUNTY,
+    "MAP_TILES_URL": "",
+    "MAP_ATTRIBUTION": "",
+    "MAP_PMTILES": None,
 }
 
 

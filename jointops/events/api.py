@@ -96,6 +96,14 @@ def get_event(event_id: int) -> Reply:
     return {"event": event_json(event, seen)}, 200
 
 
+def _refused(form: EventForm) -> dict[str, Any]:
+    """The errors by field, and the flags that would confirm some of them away."""
+    body: dict[str, Any] = {"errors": {name: list(errs) for name, errs in form.errors.items()}}
+    if form.confirmable:
+        body["confirm"] = sorted(form.confirmable)
+    return body
+
+
 @bp.post("/events")
 @allow(SIGNED_IN)
 def create_event() -> Reply:
@@ -106,7 +114,7 @@ def create_event() -> Reply:
         abort(403)
     form = EventForm(current_user, meta={"csrf": False})  # CSRFProtect checked the header
     if not form.validate():
-        return {"errors": {name: list(errs) for name, errs in form.errors.items()}}, 400
+        return _refused(form), 400
     try:
         event = save_event(form.to_draft(), current_user, confirmed=form.confirm_warnings.data)
     except NeedsConfirmation as pending:
@@ -115,8 +123,8 @@ def create_event() -> Reply:
             "warnings": [{"code": w.code, "message": w.message} for w in pending.warnings],
         }, 422
     except EventErrors as refused:
-        form.show_errors(refused.errors)
-        return {"errors": {name: list(errs) for name, errs in form.errors.items()}}, 400
+        form.refused_by(refused)
+        return _refused(form), 400
     except BookingConflict as conflict:
         return {"error": str(conflict), "field": conflict.field}, 409
     return {"event": event_json(event, Visibility.FULL)}, 201

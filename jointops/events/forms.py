@@ -19,18 +19,25 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from auth.policy import creatable_kinds, may_investigate
+from auth.policy import creatable_kinds, may_create, may_investigate
 from jointops.catalog import (
     KIND_LABELS,
     SENSITIVITY_LABELS,
     STATUS_LABELS,
     SUBTYPES,
 )
-from jointops.events.rules import PARTICIPANTS, EventDraft, EventErrors, validate_draft
+from jointops.events.rules import (
+    CONFIRM_OUTSIDE_AREA,
+    PARTICIPANTS,
+    EventDraft,
+    EventErrors,
+    validate_draft,
+)
 from jointops.extensions import db
 from jointops.forms import optional_int
 from jointops.models import Case, Event, Resource, User
 from jointops.officetime import NonexistentLocalTime, local_to_utc, to_local
+from jointops.places.known import choice_label, may_see_place, places_to_choose
 from jointops.visibility import viewer_of
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -78,17 +85,34 @@ class EventForm(FlaskForm):
     client_code = StringField(
         "Client code", validators=[Optional(), Length(max=32)], filters=[lambda v: v and v.strip()]
     )
+    place_id = SelectField("Known place", coerce=optional_int, validators=[Optional()])
+    place_text = StringField(
+        "Or another place", validators=[Optional()], filters=[lambda v: v and v.strip()]
+    )
     notes = TextAreaField("Notes", validators=[Optional()])
     confirm_warnings = BooleanField("I have read the warnings above and want to save anyway")
+    confirm_outside_area = BooleanField(
+        "The place is outside the service area, and that is right: save it anyway"
+    )
 
-    def __init__(self, actor: User, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, actor: User, *args: Any, event: Event | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
         self._utc: dict[str, datetime] = {}
-        self._populate_choices()
+        #: whether the appointment's place is shown (and so may be changed) in this form: to
+        #: those who schedule appointments, and for a stored appointment to its participants
+        self.shows_place = may_create(viewer_of(actor), "appointment") and (
+            event is None or event.appointment_place is None or may_see_place(actor, event)
+        )
+        #: the confirmations that would lift an error shown (their checkboxes are shown too)
+        self.confirmable: set[str] = set()
+        self._populate_choices(event)
 
-    def _populate_choices(self) -> None:
+    def _populate_choices(self, event: Event | None) -> None:
         viewer = viewer_of(self.actor)
+        stored = event.appointment_place if event is not None and self.shows_place else None
+        places = places_to_choose(self.actor, stored.known_place_id if stored else None)
+        self.place_id.choices = {None: "— none —"} | {p.id: choice_label(p) for p in places}
         kinds = creatable_kinds(viewer)
         self.kind.choices = {k: KIND_LABELS[k] for k in kinds}
         self.subtype.choices = {
@@ -129,6 +153,10 @@ class EventForm(FlaskForm):
         self.interpreters.choices = {u.id: label(u) for u in users}
         self.forensic_interviewers.choices = {u.id: label(u) for u in users}
 
+    @property
+    def offers_area_confirmation(self) -> bool:
+        return CONFIRM_OUTSIDE_AREA in self.confirmable or bool(self.confirm_outside_area.data)
+
     @classmethod
     def for_event(cls, actor: User, event: Event, **kwargs: Any) -> EventForm:
         parts: dict[str, list[int]] = {name: [] for name in PART_FIELDS}
@@ -157,7 +185,10 @@ class EventForm(FlaskForm):
             "notes": event.notes,
             **parts,
         }
-        return cls(actor, data=data, **kwargs)
+        place = event.appointment_place
+        if place is not None and may_see_place(actor, event):
+            data |= {"place_id": place.known_place_id, "place_text": place.place_text}
+        return cls(actor, data=data, event=event, **kwargs)
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Parse every field, then ask the events service's rules (``validate_draft``)."""
@@ -169,12 +200,19 @@ class EventForm(FlaskForm):
                 self._utc[field.name] = local_to_utc(field.data)
             except NonexistentLocalTime as exc:
                 self._fail(field, str(exc))
+        if not self.shows_place and self.place_text.data:
+            self._fail(self.place_text, "You may not set an appointment’s place here.")
         if "starts_at" in self._utc and "ends_at" in self._utc:
             try:
                 validate_draft(self.to_draft(), self.actor)
             except EventErrors as refused:
-                self.show_errors(refused.errors, only_where_parsed=True)
+                self.refused_by(refused, only_where_parsed=True)
         return ok and not any(f.errors for f in self)
+
+    def refused_by(self, refused: EventErrors, *, only_where_parsed: bool = False) -> None:
+        """Show the rules' errors, and offer the confirmations that would lift some of them."""
+        self.confirmable |= refused.confirmable
+        self.show_errors(refused.errors, only_where_parsed=only_where_parsed)
 
     def show_errors(self, errors: dict[str, list[str]], *, only_where_parsed: bool = False) -> None:
         """Put the service's errors next to their fields (skipping fields that failed to parse)."""
@@ -226,4 +264,8 @@ class EventForm(FlaskForm):
             notes=self.notes.data or "",
             resource_ids=resources,
             participants=participants,
+            place_id=self.place_id.data if self.shows_place else None,
+            place_text=(self.place_text.data or None) if self.shows_place else None,
+            keep_place=not self.shows_place,
+            outside_area_confirmed=bool(self.confirm_outside_area.data),
         )

@@ -29,7 +29,7 @@ from jointops.catalog import (
 )
 from jointops.deconfliction.records import event_rules
 from jointops.extensions import db
-from jointops.models import Case, EventStatus, Resource, ResourceKind, User
+from jointops.models import Case, EventStatus, KnownPlace, Resource, ResourceKind, User
 from jointops.visibility import viewer_of
 
 LATITUDE = (-90.0, 90.0)
@@ -38,8 +38,11 @@ RADIUS_M = (10, 50_000)
 TITLE_MAX = 200
 NOTES_MAX = 5000
 ADDRESS_MAX = 300
+PLACE_TEXT_MAX = 300
 #: the error key of a part's participants: ``participants:advocate``
 PARTICIPANTS = "participants"
+#: what confirms a place outside the service area (a form's checkbox, the API's flag)
+CONFIRM_OUTSIDE_AREA = "confirm_outside_area"
 
 
 @dataclass
@@ -65,14 +68,28 @@ class EventDraft:
     resource_ids: list[int] = field(default_factory=list)
     #: (user id, part) pairs, the lead included; one person, one part
     participants: list[tuple[int, str]] = field(default_factory=list)
+    #: an appointment's place: a known place, or words typed by victim services
+    place_id: int | None = None
+    place_text: str | None = None
+    #: the appointment's place stays as stored (its editor may not see it)
+    keep_place: bool = False
+    #: the place lies outside the service area, and the scheduler says that is right
+    outside_area_confirmed: bool = False
 
 
 class EventErrors(Exception):
-    """The draft breaks rules: field name -> messages (participants as ``participants:<part>``)."""
+    """The draft breaks rules: field name -> messages (participants as ``participants:<part>``).
 
-    def __init__(self, errors: dict[str, list[str]]) -> None:
+    ``confirmable`` names the confirmations (``CONFIRM_OUTSIDE_AREA``) that would lift some of
+    the errors: a form shows their checkboxes with the errors, the API lists them.
+    """
+
+    def __init__(
+        self, errors: dict[str, list[str]], confirmable: frozenset[str] = frozenset()
+    ) -> None:
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
         self.errors = errors
+        self.confirmable = confirmable
 
 
 def participants_key(part: str) -> str:
@@ -89,13 +106,15 @@ def validate_draft(draft: EventDraft, actor: User) -> EventDraft:
     _check_kind(draft, actor, fail)
     _check_times(draft, fail)
     _check_place(draft, fail)
+    outside = _check_service_area(draft, fail)
+    _check_appointment_place(draft, fail)
     _check_operation_bounds(draft, actor, fail)
     _check_people(draft, fail)
     _check_resources(draft, fail)
     _check_victims(draft, fail)
     _check_case(draft, fail)
     if errors:
-        raise EventErrors(errors)
+        raise EventErrors(errors, frozenset({CONFIRM_OUTSIDE_AREA}) if outside else frozenset())
     return _completed(draft)
 
 
@@ -149,6 +168,45 @@ def _check_place(draft: EventDraft, fail: _Fail) -> None:
         if lat is None and lon is None:
             fail("latitude", "An operation needs coordinates for deconfliction.")
             fail("longitude", "An operation needs coordinates for deconfliction.")
+
+
+def _check_service_area(draft: EventDraft, fail: _Fail) -> bool:
+    """A place outside the office's service area (``JOINTOPS_SERVICE_AREA``) is saved only
+    when confirmed: a slipped digit must not pass in silence. True when it needs confirming."""
+    lat, lon = draft.latitude, draft.longitude
+    if lat is None or lon is None or draft.outside_area_confirmed:
+        return False
+    if not (LATITUDE[0] <= lat <= LATITUDE[1] and LONGITUDE[0] <= lon <= LONGITUDE[1]):
+        return False
+    area = current_app.config["SERVICE_AREA"]
+    if area.contains(lat, lon):
+        return False
+    message = (
+        f"Outside the office’s service area (south {area.south:g}, west {area.west:g}, "
+        f"north {area.north:g}, east {area.east:g}). Check the place; if it is right, "
+        "confirm that it lies outside the service area."
+    )
+    fail("latitude", message)
+    fail("longitude", message)
+    return True
+
+
+def _check_appointment_place(draft: EventDraft, fail: _Fail) -> None:
+    """Only appointments name a place of this kind: a known place or typed words, not both."""
+    text = (draft.place_text or "").strip()
+    if draft.keep_place or (draft.place_id is None and not text):
+        return
+    if draft.kind != "appointment":
+        fail("place_id", "Only appointments take a place from the known places.")
+        return
+    if draft.place_id is not None and text:
+        fail("place_text", "Choose a known place or type one, not both.")
+    if len(text) > PLACE_TEXT_MAX:
+        fail("place_text", f"At most {PLACE_TEXT_MAX} characters.")
+    if draft.place_id is not None:
+        place = db.session.get(KnownPlace, draft.place_id)
+        if place is None or not place.active:
+            fail("place_id", "This place is not in use; choose another or type the place.")
 
 
 def _check_operation_bounds(draft: EventDraft, actor: User, fail: _Fail) -> None:
@@ -267,6 +325,7 @@ def _completed(draft: EventDraft) -> EventDraft:
         location_address=(draft.location_address or "").strip() or None,
         client_code=draft.client_code or None,
         notes=draft.notes.strip(),
+        place_text=(draft.place_text or "").strip() or None,
         participants=sorted(participants.items()),
     )
 

@@ -26,6 +26,7 @@ from jointops.events.rules import EventDraft, validate_draft
 from jointops.extensions import db
 from jointops.models import (
     BOOKING_EXCLUSION,
+    AppointmentPlace,
     Booking,
     Event,
     EventStatus,
@@ -245,6 +246,8 @@ def _apply(draft: EventDraft, event: Event) -> set[str]:
         changed.add("participants")
     if _sync_bookings(draft, event):
         changed.add("resources")
+    if _sync_place(draft, event):
+        changed.add("place")
     if event.id is not None and changed:
         event.version = (event.version or 1) + 1
         event.updated_at = utcnow()
@@ -276,6 +279,23 @@ def _sync_bookings(draft: EventDraft, event: Event) -> bool:
     event.bookings = bookings
     after = {(b.resource_id, b.starts_at, b.ends_at, b.active) for b in bookings}
     return before != after
+
+
+def _sync_place(draft: EventDraft, event: Event) -> bool:
+    """An appointment's place as the draft gives it (other kinds have none)."""
+    if draft.keep_place and draft.kind == "appointment":
+        return False
+    wanted = (draft.place_id, draft.place_text) if draft.kind == "appointment" else (None, None)
+    current = event.appointment_place
+    if wanted == ((current.known_place_id, current.place_text) if current else (None, None)):
+        return False
+    if wanted == (None, None):
+        event.appointment_place = None
+    elif current is None:
+        event.appointment_place = AppointmentPlace(known_place_id=wanted[0], place_text=wanted[1])
+    else:
+        current.known_place_id, current.place_text = wanted
+    return True
 
 
 def _is_exclusion_violation(exc: IntegrityError) -> bool:

@@ -24,6 +24,7 @@ from jointops.events.service import (
 )
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Event
+from jointops.places.known import place_shown_to
 from jointops.visibility import editable, viewer_of, visibility
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -59,7 +60,7 @@ def _submit(form: EventForm, event: Event | None) -> tuple[Event | None, list[Bo
     except NeedsConfirmation as pending:
         return None, pending.warnings
     except EventErrors as refused:
-        form.show_errors(refused.errors)
+        form.refused_by(refused)
     except BookingConflict as conflict:
         form.show_errors({conflict.field: [str(conflict)]})
         g.booking_conflict = True
@@ -156,6 +157,7 @@ def show(event_id: int) -> Page:
         full=full,
         can_edit=editable(current_user, event) and not event.is_cancelled,
         alerts=alerts_for_item("event", event.id, current_user, via="event-page") if full else [],
+        place=place_shown_to(current_user, event) if full else None,
     )
 
 
@@ -175,7 +177,7 @@ def edit(event_id: int) -> Page:
     form = (
         EventForm.for_event(current_user, event)
         if request.method == "GET"
-        else EventForm(current_user)
+        else EventForm(current_user, event=event)
     )
     if request.method == "POST" and "precheck" in request.form:
         return _precheck(form, event)

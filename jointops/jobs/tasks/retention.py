@@ -47,6 +47,7 @@ from jointops.models import (
 )
 from jointops.notifications.service import notify
 from jointops.officetime import fmt_datetime
+from jointops.places import cache as geocode_cache
 from jointops.transactions import unit_of_work
 
 PURGED_REASON = "a target was purged at the end of its retention period"
@@ -225,7 +226,8 @@ def purge_old_job_runs(now: datetime) -> int:
 
 @job("retention", "cron", hour=3, minute=0)
 def apply_retention(now: datetime) -> Mapping[str, Any]:
-    """Daily at 03:00 office time: warn, purge targets, old audit entries and job runs."""
+    """Daily at 03:00 office time: warn, purge targets, old audit entries, job runs and the
+    geocoder's stale answers."""
     warned = warn_expiring(now)
     purged = purge_expired_targets(now)
     audit_entries = purge_old_audit(now)
@@ -234,6 +236,7 @@ def apply_retention(now: datetime) -> Mapping[str, Any]:
         **{f"purged_{k}": v for k, v in purged.items()},
         "purged_audit": audit_entries,
         "purged_job_runs": purge_old_job_runs(now),
+        "purged_geocode_cache": geocode_cache.forget_stale(now),
     }
 
 
