@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 ROLES = ("investigator", "prosecutor", "advocate", "supervisor", "deconfliction_officer", "admin")
 AGENCY_KINDS = ("local", "state", "federal", "prosecution", "victim_services")
+#: an agency's code: capitals, digits, "-" and "_", 2 to 16 characters (PBSO, SAO15)
+AGENCY_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{1,15}$"
 
 PAGE_SIZE = 500
 
@@ -99,8 +101,14 @@ class InvalidCredentials(DirectoryError):
         super().__init__(message)
 
 
+def any_account(_dn: str) -> None:
+    """The default ``before_bind``: every account the login name resolves to may try."""
+
+
 class Directory(Protocol):
-    def authenticate(self, username: str, password: str) -> DirectoryUser: ...
+    def authenticate(
+        self, username: str, password: str, *, before_bind: Callable[[str], None] = any_account
+    ) -> DirectoryUser: ...
 
     def users(self) -> Iterator[DirectoryUser]: ...
 
@@ -123,6 +131,9 @@ class DirectorySettings:
     nested_groups: bool = False
     roles_mapping: Mapping[str, str] = field(default_factory=dict)
     agency_attr: str = "departmentNumber"
+    #: group DN -> agency code; when given, a user's agency is that of their mapped group
+    #: and ``agency_attr`` is not read
+    agency_mapping: Mapping[str, str] = field(default_factory=dict)
     agency_base_dn: str = ""
     start_tls: bool = False
     ca_file: str | None = None
@@ -175,6 +186,13 @@ class LdapDirectory:
         unknown = sorted(set(settings.roles_mapping.values()) - set(ROLES))
         if unknown:
             raise ValueError(f"roles_mapping maps to unknown roles: {unknown}")
+        bad_codes = sorted(
+            code
+            for code in set(settings.agency_mapping.values())
+            if not re.fullmatch(AGENCY_CODE_PATTERN, code)
+        )
+        if bad_codes:
+            raise ValueError(f"agency_mapping maps to malformed agency codes: {bad_codes}")
         if settings.group_membership not in GROUP_MEMBERSHIP_MODES:
             raise ValueError(
                 f"group_membership must be one of {GROUP_MEMBERSHIP_MODES}, "
@@ -194,6 +212,10 @@ class LdapDirectory:
         self._roles_by_group = {
             _normalize_dn(dn): role for dn, role in settings.roles_mapping.items()
         }
+        self._agency_by_group = {
+            _normalize_dn(dn): code for dn, code in settings.agency_mapping.items()
+        }
+        self._mapped_groups = set(self._roles_by_group) | set(self._agency_by_group)
 
     @property
     def settings(self) -> DirectorySettings:
@@ -201,13 +223,19 @@ class LdapDirectory:
 
     # -- the contract --------------------------------------------------------
 
-    def authenticate(self, username: str, password: str) -> DirectoryUser:
+    def authenticate(
+        self, username: str, password: str, *, before_bind: Callable[[str], None] = any_account
+    ) -> DirectoryUser:
         """Return the user whose login name and password these are.
 
         Raises InvalidCredentials (one message for every reason) or
         DirectoryUnavailable. Blank input is refused before any connection:
         an LDAP simple bind with an empty password is an *unauthenticated*
         bind that many servers accept as anonymous.
+
+        ``before_bind`` is called with the DN the login name resolved to (the
+        server's matching rules decide which spellings resolve to it) before the
+        password is tried; whatever it raises ends the attempt there.
         """
         username = username.strip()
         if not username or not password or not password.strip():
@@ -229,10 +257,11 @@ class LdapDirectory:
                     log.warning("login name %r matches several directory entries", username)
                 raise InvalidCredentials()
             entry = entries[0]
+            before_bind(entry["dn"])
             with self._connection(entry["dn"], password, rejected=InvalidCredentials):
                 pass
-            roles = self._roles_of(conn, entry)
-        user = self._user(entry, roles)
+            groups = self._groups_of(conn, entry)
+        user = self._user(entry, groups)
         if user is None:
             raise InvalidCredentials()
         return user
@@ -240,21 +269,21 @@ class LdapDirectory:
     def users(self) -> Iterator[DirectoryUser]:
         """Every user below user_base_dn, with roles, read page by page.
 
-        Roles are found as at login (see :meth:`_roles_lookup`), so a sync and
-        a login never disagree about them.
+        Groups are found as at login (see :meth:`_groups_lookup`), so a sync and
+        a login never disagree about roles and agencies.
         """
         s = self._settings
         with self._service_connection() as conn:
-            roles_of = self._roles_lookup(conn)
+            groups_of = self._groups_lookup(conn)
             entries: Iterable[dict[str, Any]] = self._paged(
                 conn, s.user_base_dn, s.user_object_filter, self._user_attributes()
             )
             if s.nested_groups:
-                # roles_of searches per user: a search between two pages on
+                # groups_of searches per user: a search between two pages on
                 # the same connection would abandon the paged search.
                 entries = list(entries)
             for entry in entries:
-                user = self._user(entry, roles_of(entry))
+                user = self._user(entry, groups_of(entry))
                 if user is None:
                     log.warning("skipping user entry %s: no %s", entry["dn"], s.user_login_attr)
                     continue
@@ -379,16 +408,16 @@ class LdapDirectory:
 
     # -- groups and entries --------------------------------------------------
 
-    def _roles_of(self, conn: Any, entry: dict[str, Any]) -> frozenset[str]:
-        """The roles of one user entry, by the configured membership mode."""
+    def _groups_of(self, conn: Any, entry: dict[str, Any]) -> frozenset[str]:
+        """The mapped groups (normalised DNs) of one user entry, by the configured mode."""
         s = self._settings
         if s.group_membership == "member_of":
-            return self._roles_from_member_of(entry)
-        if not s.group_base_dn or not self._roles_by_group:
+            return self._groups_from_member_of(entry)
+        if not s.group_base_dn or not self._mapped_groups:
             return frozenset()
         search_filter = self.group_search_filter(entry["dn"])
         groups = self._paged(conn, s.group_base_dn, search_filter, [ldap3.NO_ATTRIBUTES])
-        return self._roles_for_groups(group["dn"] for group in groups)
+        return self._mapped(group["dn"] for group in groups)
 
     def group_search_filter(self, user_dn: str) -> str:
         """The filter of the groups ``user_dn`` is a member of (nested too, with nested_groups)."""
@@ -398,8 +427,8 @@ class LdapDirectory:
             members_attr += f":{MATCHING_RULE_IN_CHAIN}:"
         return f"(&{s.group_object_filter}({members_attr}={escape_filter_chars(user_dn)}))"
 
-    def _roles_lookup(self, conn: Any) -> Callable[[dict[str, Any]], frozenset[str]]:
-        """How :meth:`users` finds the roles of each entry.
+    def _groups_lookup(self, conn: Any) -> Callable[[dict[str, Any]], frozenset[str]]:
+        """How :meth:`users` finds the mapped groups of each entry.
 
         memberOf: from the entry itself. Group search: from one paged search
         of all groups, read up front; with nested groups, one in-chain group
@@ -408,46 +437,59 @@ class LdapDirectory:
         """
         s = self._settings
         if s.group_membership == "member_of":
-            return self._roles_from_member_of
+            return self._groups_from_member_of
         if s.nested_groups:
-            return functools.partial(self._roles_of, conn)
-        roles_by_member = self._roles_by_member(conn)
-        return lambda entry: roles_by_member.get(_normalize_dn(entry["dn"]), frozenset())
+            return functools.partial(self._groups_of, conn)
+        groups_by_member = self._groups_by_member(conn)
+        return lambda entry: groups_by_member.get(_normalize_dn(entry["dn"]), frozenset())
 
-    def _roles_from_member_of(self, entry: dict[str, Any]) -> frozenset[str]:
-        return self._roles_for_groups(_values(entry["attributes"], self._settings.member_of_attr))
+    def _groups_from_member_of(self, entry: dict[str, Any]) -> frozenset[str]:
+        return self._mapped(_values(entry["attributes"], self._settings.member_of_attr))
 
-    def _roles_for_groups(self, group_dns: Iterable[str]) -> frozenset[str]:
+    def _mapped(self, group_dns: Iterable[str]) -> frozenset[str]:
+        """The normalised DNs of those groups that a mapping (roles or agencies) names."""
         return frozenset(
-            role
-            for dn in group_dns
-            if (role := self._roles_by_group.get(_normalize_dn(dn))) is not None
+            dn for dn in (_normalize_dn(g) for g in group_dns) if dn in self._mapped_groups
         )
 
-    def _roles_by_member(self, conn: Any) -> dict[str, frozenset[str]]:
-        """Normalised member DN -> roles, from one paged search of all groups."""
+    def _groups_by_member(self, conn: Any) -> dict[str, frozenset[str]]:
+        """Normalised member DN -> mapped groups, from one paged search of all groups."""
         s = self._settings
-        if not s.group_base_dn or not self._roles_by_group:
+        if not s.group_base_dn or not self._mapped_groups:
             return {}
-        roles: dict[str, set[str]] = {}
-        groups = self._paged(conn, s.group_base_dn, s.group_object_filter, [s.group_members_attr])
-        for group in groups:
-            role = self._roles_by_group.get(_normalize_dn(group["dn"]))
-            if role is None:
+        groups: dict[str, set[str]] = {}
+        found = self._paged(conn, s.group_base_dn, s.group_object_filter, [s.group_members_attr])
+        for group in found:
+            dn = _normalize_dn(group["dn"])
+            if dn not in self._mapped_groups:
                 continue
             for member in _values(group["attributes"], s.group_members_attr):
-                roles.setdefault(_normalize_dn(member), set()).add(role)
-        return {dn: frozenset(member_roles) for dn, member_roles in roles.items()}
+                groups.setdefault(_normalize_dn(member), set()).add(dn)
+        return {member: frozenset(dns) for member, dns in groups.items()}
+
+    def _agency_code(self, entry: dict[str, Any], groups: frozenset[str]) -> str | None:
+        """The agency code of the mapped group (with an agency mapping) or of the attribute.
+
+        Groups of two different agencies give no agency: a user belongs to one.
+        """
+        if not self._agency_by_group:
+            return _first(entry["attributes"], self._settings.agency_attr)
+        codes = {code for dn in groups if (code := self._agency_by_group.get(dn)) is not None}
+        if len(codes) > 1:
+            log.warning("%s is in groups of several agencies: %s", entry["dn"], sorted(codes))
+            return None
+        return codes.pop() if codes else None
 
     def _user_attributes(self) -> list[str]:
         s = self._settings
         attributes = [s.user_login_attr, "cn", "displayName", "mail", "telephoneNumber"]
-        attributes.append(s.agency_attr)
+        if not s.agency_mapping and s.agency_attr:
+            attributes.append(s.agency_attr)
         if s.group_membership == "member_of":
             attributes.append(s.member_of_attr)  # operational on OpenLDAP: sent only if asked
         return attributes
 
-    def _user(self, entry: dict[str, Any], roles: frozenset[str]) -> DirectoryUser | None:
+    def _user(self, entry: dict[str, Any], groups: frozenset[str]) -> DirectoryUser | None:
         """The user of an entry; the login name is the directory's spelling of it."""
         attrs = entry["attributes"]
         username = _first(attrs, self._settings.user_login_attr)
@@ -459,8 +501,8 @@ class LdapDirectory:
             display_name=_first(attrs, "displayName") or _first(attrs, "cn") or username,
             email=_first(attrs, "mail"),
             phone=_first(attrs, "telephoneNumber"),
-            agency_code=_first(attrs, self._settings.agency_attr),
-            roles=roles,
+            agency_code=self._agency_code(entry, groups),
+            roles=frozenset(role for dn in groups if (role := self._roles_by_group.get(dn))),
         )
 
 

@@ -83,9 +83,15 @@ def event_visibility(viewer: Viewer, event: EventFacts) -> Visibility:
         return Visibility.FULL
     if event.cancelled:
         return Visibility.NONE  # a cancelled event no longer holds anything
-    if any(owner is None or owner == viewer.agency_code for owner in event.resource_agencies):
+    if any(shares_resource(viewer, owner) for owner in event.resource_agencies):
         return Visibility.BUSY
     return Visibility.NONE
+
+
+def shares_resource(viewer: Viewer, owner_agency_code: str | None) -> bool:
+    """Whether the viewer may know of a resource and of what holds it (a busy block, a calendar
+    filter): a shared one (no owning agency) or one of their own agency's."""
+    return owner_agency_code is None or owner_agency_code == viewer.agency_code
 
 
 def _agency_member_may_see(viewer: Viewer, event: EventFacts) -> bool:
@@ -189,3 +195,15 @@ def may_resolve(viewer: Viewer, a: AlertParty, b: AlertParty) -> bool:
     return SUPERVISOR in viewer.roles and any(
         viewer.agency_code == p.agency_code and party_visible(viewer, p) for p in (a, b)
     )
+
+
+# --- cases ------------------------------------------------------------------------------
+#
+# A case is an agency's investigation: its targets and operations hang from it. Those who
+# enter the agency's targets (investigators and supervisors) open, change and close its
+# cases; the rest of the agency's target readers (prosecutors) see the list.
+
+
+def may_manage_cases(viewer: Viewer, agency_code: str | None) -> bool:
+    """Investigators and supervisors of the agency open, change, close and reopen its cases."""
+    return may_edit_targets(viewer, agency_code)

@@ -783,17 +783,22 @@ def full_scan_target_candidates(
     """``target_candidates`` reading every key and every target."""
     if not keys:
         return []
-    sharing = candidate_queries.shared_keys(
-        sorted(keys), key=TargetKey.key + "", target_id=TargetKey.target_id + 0
-    )
-    query = select(*candidate_queries.RECORD_COLUMNS, sharing.c.by_name).where(
-        Target.id + 0 == sharing.c.target_id,
+    by_name: dict[int, bool] = {}
+    for target_id, key in db.session.execute(
+        select(TargetKey.target_id + 0, TargetKey.key + "").where(
+            (TargetKey.key + "").in_(sorted(keys))
+        )
+    ):
+        named = key.startswith(candidate_queries.NAME_KEY_PREFIX)
+        by_name[target_id] = by_name.get(target_id, False) or named
+    query = select(*candidate_queries.RECORD_COLUMNS).where(
+        (Target.id + 0).in_(sorted(by_name)),
         func.coalesce(Target.expires_at, Target.expires_at) > utcnow(),
         or_(Target.agency_id + 0 != agency_id, Target.case_id + 0 != case_id),
     )
     if exclude_id is not None:
         query = query.where(Target.id + 0 != exclude_id)
-    return candidate_queries.candidate_records(query)
+    return candidate_queries.candidate_records(query, by_name=by_name)
 
 
 @contextmanager

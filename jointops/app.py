@@ -17,8 +17,9 @@ from jointops.extensions import csrf, db, login_manager, migrate
 from jointops.feeds import tokens as feed_tokens
 from jointops.feeds.cli import feed_token_group
 from jointops.feeds.logredact import install as redact_feed_secrets_in_logs
-from jointops.identity import directory, sessions
-from jointops.identity.cli import sync_directory_command
+from jointops.identity import api_tokens, bearer, directory, sessions
+from jointops.identity.cli import agency_group, sync_directory_command
+from jointops.identity.token_cli import api_token_group
 from jointops.jobs.cli import scheduler_command
 from jointops.maps.basemap import basemap_of, content_security_policy
 from jointops.targets.cli import import_targets_command
@@ -55,7 +56,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     redact_feed_secrets_in_logs(app)
     directory.init_app(app)
     directory.directory_synced.connect(feed_tokens.revoke_of_inactive_users)
+    directory.directory_synced.connect(api_tokens.revoke_of_inactive_users)
     sessions.init_app(app)
+    bearer.init_app(app)
     web.init_app(app, exempt_from_csrf=csrf.exempt)
     _register_commands(app)
     _register_template_helpers(app)
@@ -67,7 +70,9 @@ def _register_commands(app: Flask) -> None:
     for command in (
         seed_demo_command,
         sync_directory_command,
+        agency_group,
         feed_token_group,
+        api_token_group,
         import_targets_command,
         alerts_command,
         scheduler_command,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, get_args
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from auth.directory import GROUP_MEMBERSHIP_MODES, ROLES
+from auth.directory import AGENCY_CODE_PATTERN, GROUP_MEMBERSHIP_MODES, ROLES
 
 PREFIX = "JOINTOPS_"
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production
@@ -88,6 +89,18 @@ def _env_name(text: str) -> str:
     return text
 
 
+MfaPolicies = Literal["auto", "required", "optional", "off"]
+MFA_POLICIES: tuple[str, ...] = get_args(MfaPolicies)
+#: what an agency's override may say (``auto`` is only the office-wide default)
+MFA_AGENCY_POLICIES = ("required", "optional", "off")
+
+
+def _mfa_policy(text: str) -> str:
+    if text not in MFA_POLICIES:
+        raise ValueError(f"{text!r} is not one of {', '.join(MFA_POLICIES)}")
+    return text
+
+
 def _text_or_none(text: str) -> str | None:
     return text or None
 
@@ -107,6 +120,7 @@ IntList = Annotated[list[int], BeforeValidator(_whole_numbers)]
 #: any JSON; its shape is checked by validate_config, which also sees test overrides
 JSON = Annotated[Any, BeforeValidator(_json)]
 EnvName = Annotated[EnvNames, BeforeValidator(_env_name)]
+MfaPolicy = Annotated[MfaPolicies, BeforeValidator(_mfa_policy)]
 #: text with surrounding blanks removed
 Stripped = Annotated[str, AfterValidator(str.strip)]
 #: text, or None when the variable is set but empty
@@ -220,6 +234,23 @@ class Settings(BaseModel):
     SESSIONS_PER_USER: Int = 1
     LOCKOUT_FAILURES: Int = 5
     LOCKOUT_MINUTES: Int = 10
+    # failures from one client address, each within the window of the last, that block the
+    # address for the window (0: no per-address throttle)
+    LOGIN_ADDRESS_FAILURES: Int = 30
+    LOGIN_ADDRESS_MINUTES: Int = 15
+    # personal API tokens: the longest life a token may have, and its default
+    API_TOKEN_MAX_DAYS: Int = 90
+    # the largest request body accepted (Flask's MAX_CONTENT_LENGTH); larger ones answer 413
+    MAX_REQUEST_BYTES: Int = 1024 * 1024
+    # second factors (see jointops/identity/mfa/): auto is required in production, optional
+    # otherwise (the demo directory); per agency {"<agency code>": "required|optional|off"}
+    MFA: MfaPolicy = "auto"
+    MFA_AGENCIES: JSON = Field(default_factory=dict)
+    #: how long a sign-in may wait between the password and the second factor
+    MFA_PENDING_MINUTES: Int = 5
+    #: WebAuthn relying party: "" takes the host of JOINTOPS_BASE_URL, and its origin
+    WEBAUTHN_RP_ID: Stripped = ""
+    WEBAUTHN_ORIGIN: Annotated[str, AfterValidator(_base_url)] = ""
     # the directory (see docs/directory.md)
     LDAP_URL: str = DEMO_DIRECTORY
     LDAP_ALLOW_PLAIN: Bool = False
@@ -236,6 +267,8 @@ class Settings(BaseModel):
     LDAP_NESTED_GROUPS: Bool = False
     LDAP_ROLES_MAPPING: JSON = Field(default_factory=dict)
     LDAP_AGENCY_ATTR: str = "departmentNumber"
+    #: group DN -> agency code; when set, the groups give each user's agency (not the attribute)
+    LDAP_AGENCY_MAPPING: JSON = Field(default_factory=dict)
     LDAP_AGENCY_BASE_DN: str = ""
     LDAP_START_TLS: Bool = False
     LDAP_CA_FILE: TextOrNone = None
@@ -289,6 +322,7 @@ def load_config(
     values = dict(settings)
     production = values.pop("ENV") == "production"
     database_url = values.pop("DATABASE_URL")
+    values["MAX_CONTENT_LENGTH"] = values.pop("MAX_REQUEST_BYTES")
     if database_url is None:
         database_url = f"sqlite:///{Path(instance_path or '.') / 'jointops.sqlite3'}"
     return {
@@ -314,6 +348,14 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"JOINTOPS_TIMEZONE: unknown time zone {config['TIMEZONE']!r}") from exc
     if config["LOCKOUT_MINUTES"] < 10 or not 1 <= config["LOCKOUT_FAILURES"] <= 5:
         raise ConfigError("JOINTOPS_LOCKOUT_*: lock after at most 5 failures for at least 10 min")
+    if config["LOGIN_ADDRESS_FAILURES"] < 0 or config["LOGIN_ADDRESS_MINUTES"] < 1:
+        raise ConfigError(
+            "JOINTOPS_LOGIN_ADDRESS_*: a number of failures (0: off) within at least 1 minute"
+        )
+    if not 1 <= config["API_TOKEN_MAX_DAYS"] <= 366:
+        raise ConfigError("JOINTOPS_API_TOKEN_MAX_DAYS: between 1 and 366 days")
+    if not 16 * 1024 <= config["MAX_CONTENT_LENGTH"] <= 100 * 1024 * 1024:
+        raise ConfigError("JOINTOPS_MAX_REQUEST_BYTES: between 16384 and 104857600 bytes")
     if not 0 < config["SESSION_IDLE_MINUTES"] <= 30 or not 0 < config["SESSION_MAX_HOURS"] <= 12:
         raise ConfigError("JOINTOPS_SESSION_*: at most 30 minutes idle and 12 hours in all")
     if not 0 <= config["DECONFLICT_BUFFER_MINUTES"] <= 24 * 60:
@@ -325,10 +367,15 @@ def validate_config(config: Mapping[str, Any]) -> None:
     _validate_mail(config)
     _validate_places(config)
     _validate_map(config)
+    _validate_mfa(config)
     if not config.get("PRODUCTION"):
         return
-    if config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY) or len(config["SECRET_KEY"]) < 32:
-        raise ConfigError("JOINTOPS_SECRET_KEY: production needs a random key of 32+ characters")
+    weakness = secret_key_weakness(config["SECRET_KEY"])
+    if weakness:
+        raise ConfigError(
+            f"JOINTOPS_SECRET_KEY: {weakness}; production needs a random key, such as the output "
+            'of python -c "import secrets; print(secrets.token_urlsafe(32))"'
+        )
     url = config["LDAP_URL"]
     if url == DEMO_DIRECTORY:
         raise ConfigError("JOINTOPS_LDAP_URL: production cannot use the demo directory")
@@ -369,6 +416,106 @@ def _validate_ldap_groups(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"JOINTOPS_LDAP_ROLES_MAPPING: unknown roles {unknown}; roles are {', '.join(ROLES)}"
         )
+    _validate_agency_mapping(config)
+
+
+def _validate_agency_mapping(config: Mapping[str, Any]) -> None:
+    """Group DNs (``name=value`` parts) to agency codes of the agency code format."""
+    name = "JOINTOPS_LDAP_AGENCY_MAPPING"
+    mapping = config["LDAP_AGENCY_MAPPING"]
+    if not isinstance(mapping, dict) or not all(
+        isinstance(dn, str) and isinstance(code, str) for dn, code in mapping.items()
+    ):
+        raise ConfigError(f'{name}: a JSON object {{"<group DN>": "<agency code>"}}')
+    not_dns = sorted(dn for dn in mapping if not DN_PATTERN.fullmatch(dn.strip()))
+    if not_dns:
+        raise ConfigError(f"{name}: not group DNs (cn=...,ou=...): {not_dns}")
+    bad_codes = sorted(
+        {code for code in mapping.values() if not re.fullmatch(AGENCY_CODE_PATTERN, code)}
+    )
+    if bad_codes:
+        raise ConfigError(
+            f"{name}: malformed agency codes {bad_codes}; a code is 2 to 16 capitals, digits, "
+            "- or _ (PBSO, SAO15)"
+        )
+    if mapping and config["LDAP_GROUP_MEMBERSHIP"] == "search" and not config["LDAP_GROUP_BASE_DN"]:
+        raise ConfigError(f"{name}: the group search needs JOINTOPS_LDAP_GROUP_BASE_DN")
+
+
+#: a DN's shape: RDNs ``attribute=value`` separated by commas
+_RDN = r"[A-Za-z][\w.-]*=(?:\\.|[^,=\\])+"
+DN_PATTERN = re.compile(rf"{_RDN}(?:\s*,\s*{_RDN})*")
+
+
+#: the least a production secret key must carry by the estimate of ``secret_key_bits``
+SECRET_KEY_MIN_BITS = 100
+#: words of the keys that examples and templates ship (compared without case or punctuation)
+SECRET_KEY_PLACEHOLDERS = (
+    "changeme",
+    "changethis",
+    "replaceme",
+    "secretkey",
+    "yoursecret",
+    "mysecret",
+    "notsecret",
+    "devonly",
+    "insecure",
+    "placeholder",
+    "example",
+    "password",
+    "default",
+)
+#: runs a key may follow by hand: keyboard rows and the alphabet
+_KEY_RUNS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm", "abcdefghijklmnopqrstuvwxyz")
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why ``key`` cannot sign production sessions, or None when it can."""
+    if len(key) < 32:
+        return "shorter than 32 characters"
+    folded = re.sub(r"[^a-z0-9]", "", key.lower())
+    placeholder = next((word for word in SECRET_KEY_PLACEHOLDERS if word in folded), None)
+    if placeholder is not None or key == DEFAULT_SECRET_KEY:
+        return f"a placeholder ({placeholder or 'the development default'}), not a secret"
+    bits = secret_key_bits(key)
+    if bits < SECRET_KEY_MIN_BITS:
+        return (
+            f"too predictable (about {bits:.0f} bits: repeated characters or patterns, a small "
+            f"alphabet or keyboard runs; at least {SECRET_KEY_MIN_BITS} are needed)"
+        )
+    return None
+
+
+def secret_key_bits(key: str) -> float:
+    """An estimate of the bits of ``key``: the entropy of its characters (Shannon's, corrected
+    for the bias of a short sample) times the number of its characters that a guesser could not
+    predict from those before them (``_unpredictable``); the first 256 characters are read."""
+    key = key[:256]
+    counts = [key.count(c) for c in set(key)]
+    shannon = -sum(n / len(key) * math.log2(n / len(key)) for n in counts)
+    per_char = shannon + (len(counts) - 1) / (2 * len(key) * math.log(2))  # Miller-Madow
+    return max(0.0, per_char * _unpredictable(key))
+
+
+def _unpredictable(key: str) -> int:
+    """The characters of ``key`` less those a guesser predicts: a repeat of three or more earlier
+    characters counts as one, and so does a run along a keyboard row or the alphabet (or of one
+    character) from its third character on."""
+    lowered = key.lower()
+    steps = {a + b for run in _KEY_RUNS for a, b in zip(run, run[1:], strict=False)}
+    steps |= {pair[::-1] for pair in steps} | {c + c for c in set(lowered)}
+    count, i = 0, 0
+    while i < len(key):
+        length = 3
+        while i + length <= len(key) and key.find(key[i : i + length], 0, i + length - 1) >= 0:
+            length += 1
+        if length > 3:
+            count, i = count + 1, i + length - 1
+        elif i >= 2 and lowered[i - 2 : i] in steps and lowered[i - 1 : i + 1] in steps:
+            i += 1
+        else:
+            count, i = count + 1, i + 1
+    return count
 
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -583,6 +730,42 @@ def _validate_places(config: Mapping[str, Any]) -> None:
         raise ConfigError("JOINTOPS_GEOCODER_CACHE_DAYS: between 0 (no cache) and 365 days")
     if not isinstance(config["SERVICE_AREA"], Area):
         raise ConfigError("JOINTOPS_SERVICE_AREA: a bounding box south,west,north,east")
+
+
+def _validate_mfa(config: Mapping[str, Any]) -> None:
+    """The second-factor policy, its per-agency overrides, and the WebAuthn relying party."""
+    if config["MFA"] not in MFA_POLICIES:
+        raise ConfigError(
+            f"JOINTOPS_MFA: {config['MFA']!r} is not one of {', '.join(MFA_POLICIES)}"
+        )
+    agencies = config["MFA_AGENCIES"]
+    if not isinstance(agencies, dict) or not all(
+        isinstance(code, str) and code.strip() for code in agencies
+    ):
+        raise ConfigError(
+            'JOINTOPS_MFA_AGENCIES: a JSON object {"<agency code>": "required|optional|off"}'
+        )
+    wrong = sorted(code for code, policy in agencies.items() if policy not in MFA_AGENCY_POLICIES)
+    if wrong:
+        raise ConfigError(
+            f"JOINTOPS_MFA_AGENCIES: {', '.join(wrong)}: the policy must be one of "
+            + ", ".join(MFA_AGENCY_POLICIES)
+        )
+    if not 1 <= config["MFA_PENDING_MINUTES"] <= 15:
+        raise ConfigError("JOINTOPS_MFA_PENDING_MINUTES: between 1 and 15 minutes")
+    rp_id = config["WEBAUTHN_RP_ID"]
+    if rp_id and (not rp_id.replace("-", "").replace(".", "").isalnum() or rp_id[0] == "."):
+        raise ConfigError(
+            f"JOINTOPS_WEBAUTHN_RP_ID: a host name such as ops.example, not {rp_id!r}"
+        )
+    origin = config["WEBAUTHN_ORIGIN"]
+    parts = urlsplit(origin)
+    if origin and (
+        parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query
+    ):
+        raise ConfigError(
+            f"JOINTOPS_WEBAUTHN_ORIGIN: expected http(s)://host[:port], got {origin!r}"
+        )
 
 
 def _load_dotenv() -> None:

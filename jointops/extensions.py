@@ -51,5 +51,7 @@ class _CSRFProtect(Protocol):
 
     def exempt(self, view: _View) -> _View: ...
 
+    def protect(self, apply_exemptions: bool = False) -> None: ...
+
 
 csrf: _CSRFProtect = CSRFProtect()

@@ -111,13 +111,24 @@ def _in(column: str, values: type[enum.StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
 
+class AgencySource(enum.StrEnum):
+    """Where an agency comes from: the directory's agency entries, or JointOps itself."""
+
+    DIRECTORY = "directory"
+    LOCAL = "local"
+
+
 class Agency(Model):
     __tablename__ = "agencies"
+    __table_args__ = (CheckConstraint(_in("source", AgencySource), name="source"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(
+        String(16), default=AgencySource.DIRECTORY.value, server_default="directory"
+    )
 
     users: Mapped[list[User]] = relationship(back_populates="agency")
 
@@ -183,9 +194,26 @@ class Case(Model):
     number: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: a closed case takes no new targets or events; what it holds stays
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     agency: Mapped[Agency] = relationship()
     lead: Mapped[User | None] = relationship()
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    def label(self) -> str:
+        """How pickers show the case."""
+        return f"{self.number} {self.title}" + (" (closed)" if self.is_closed else "")
+
+    def refusal_of_new(self, stored_case_id: int | None) -> str | None:
+        """Why a target or event may not be put on this case: it is closed (what is on it
+        already, ``stored_case_id``, stays there)."""
+        if self.is_closed and self.id != stored_case_id:
+            return f"Case {self.number} is closed: it takes no new targets or events."
+        return None
 
 
 class Resource(Model):
@@ -388,7 +416,8 @@ class UserSession(Model):
 
 
 class LoginThrottle(Model):
-    """Failed sign-ins in a row per username (known or not), shared by every worker."""
+    """Failed sign-ins per login name (known or not), directory account or client address,
+    shared by every worker; ``username`` is the counter's key (``jointops.identity.lockout``)."""
 
     __tablename__ = "login_throttles"
 
@@ -505,7 +534,7 @@ class TargetKey(Model):
     """A blocking key of a target (``deconflict.targets.target_keys``): how hits are found."""
 
     __tablename__ = "target_keys"
-    __table_args__ = (Index("ix_target_keys_key", "key"),)
+    __table_args__ = (Index("ix_target_keys_key_target", "key", "target_id"),)
 
     target_id: Mapped[int] = mapped_column(
         ForeignKey("targets.id", ondelete="CASCADE"), primary_key=True
@@ -846,3 +875,108 @@ class GeocodeCacheEntry(Model):
     #: ``[{"label", "lat", "lon", "quality"}, ...]`` as the geocoder answered
     candidates: Mapped[list[dict[str, Any]]] = mapped_column(db.JSON, default=list)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+# --- second factors (jointops.identity.mfa) -------------------------------------------------
+
+
+class FactorKind(enum.StrEnum):
+    TOTP = "totp"
+    WEBAUTHN = "webauthn"
+
+
+class SecondFactor(Model):
+    """A user's named second factor: an authenticator app (TOTP) or a WebAuthn credential.
+
+    ``totp_sealed`` is the TOTP seed encrypted (``jointops.identity.mfa.sealing``); never shown
+    again after enrolment. ``totp_last_step`` is the last time step accepted, so a code cannot
+    be used twice. A WebAuthn credential keeps only its public key and signature counter.
+    """
+
+    __tablename__ = "second_factors"
+    __table_args__ = (
+        UniqueConstraint("user_id", "name", name="uq_second_factors_user_name"),
+        CheckConstraint(_in("kind", FactorKind), name="kind"),
+        CheckConstraint(
+            "(kind = 'totp') = (totp_sealed IS NOT NULL)"
+            " AND (kind = 'webauthn') = (credential_id IS NOT NULL)",
+            name="kind_data",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_sealed: Mapped[str | None] = mapped_column(String(255))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    #: base64url of the WebAuthn credential id, unique across all users
+    credential_id: Mapped[str | None] = mapped_column(String(1400), unique=True)
+    public_key: Mapped[str | None] = mapped_column(Text)
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RecoveryCode(Model):
+    """A single-use recovery code, stored as an HMAC (``jointops.identity.mfa.sealing``)."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash", name="uq_recovery_codes_user_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PendingSignIn(Model):
+    """A sign-in past the password, waiting for its second factor (or first enrolment).
+
+    The cookie carries a random token, stored here as a hash, until ``expires_at``. Nothing is
+    reachable with it but the second-factor pages; completing it deletes the row and opens a
+    ``UserSession`` under a new id.
+    ``challenge`` is the WebAuthn challenge last offered (base64url), used once.
+    """
+
+    __tablename__ = "pending_sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    enrol: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    challenge: Mapped[str | None] = mapped_column(String(128))
+
+    user: Mapped[User] = relationship()
+
+
+# --- personal API tokens (jointops.identity.api_tokens) --------------------------------------
+
+
+class ApiToken(Model):
+    """A personal API token: a script acting as its owner, with the owner's roles, until it
+    expires, is revoked or the owner is deactivated. Only an HMAC of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoke_reason: Mapped[str | None] = mapped_column(String(32))
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def live_at(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at and self.user.active

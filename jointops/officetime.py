@@ -7,9 +7,50 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+#: the days a time may fall on: a margin of centuries inside what ``datetime`` holds, so that
+#: no week, month, buffer or time-zone shift around one of them can overflow
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
-class NonexistentLocalTime(ValueError):
+
+class TimeRefused(ValueError):
+    """A date or time the office cannot use; the message says why (the caller names the field)."""
+
+
+class NonexistentLocalTime(TimeRefused):
     """A wall-clock time skipped by a daylight-saving change."""
+
+
+class OutOfRange(TimeRefused):
+    """A date outside ``FIRST_DAY`` .. ``LAST_DAY``."""
+
+
+def check_day(day: date) -> date:
+    """``day`` if the office's calendar arithmetic handles it, else ``OutOfRange``."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise OutOfRange(f"must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}.")
+    return day
+
+
+def parse_day(raw: str) -> date:
+    """A date typed as ``YYYY-MM-DD`` (``TimeRefused`` otherwise, or when out of range)."""
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise TimeRefused(f"expected a date as YYYY-MM-DD, got {raw[:40]!r}.") from None
+    return check_day(day)
+
+
+def parse_instant(raw: str) -> datetime:
+    """An ISO 8601 date-time with its UTC offset, in UTC (``TimeRefused`` otherwise)."""
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise TimeRefused(f"expected an ISO 8601 date-time, got {raw[:40]!r}.") from None
+    if moment.tzinfo is None:
+        raise TimeRefused("give a UTC offset, for example 2026-12-01T09:00:00-05:00.")
+    check_day(moment.date())
+    return moment.astimezone(UTC)
 
 
 def office_zone() -> ZoneInfo:
@@ -25,9 +66,10 @@ def local_to_utc(naive: datetime, zone: ZoneInfo | None = None) -> datetime:
 
     A time that the clocks skip (02:30 on the spring-forward night) is refused
     rather than silently moved; an ambiguous one (the repeated hour in autumn)
-    takes its first occurrence, as calendar apps do.
+    takes its first occurrence, as calendar apps do. A day out of range is refused.
     """
     zone = zone or office_zone()
+    check_day(naive.date())
     aware = naive.replace(tzinfo=zone, fold=0)
     round_trip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
     if round_trip != naive:

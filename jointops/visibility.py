@@ -8,7 +8,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from auth.policy import EventFacts, Viewer, Visibility, event_visibility, may_edit
+from auth.policy import (
+    EventFacts,
+    Viewer,
+    Visibility,
+    event_visibility,
+    may_edit,
+    shares_resource,
+)
 from jointops.extensions import db
 from jointops.models import Booking, Event, EventStatus, Resource, User
 
@@ -47,13 +54,31 @@ def editable(user: User, event: Event) -> bool:
     return may_edit(viewer_of(user), facts_of(event))
 
 
+def _owner_code(resource: Resource) -> str | None:
+    return resource.agency.code if resource.agency else None
+
+
 def shared_resources(user: User, event: Event) -> list[Resource]:
     """The resources of ``event`` a busy viewer is told about: shared ones and their agency's."""
+    viewer = viewer_of(user)
     return [
         b.resource
         for b in event.bookings
-        if b.active and b.resource.agency_id in (None, user.agency_id)
+        if b.active and shares_resource(viewer, _owner_code(b.resource))
     ]
+
+
+def known_resources(user: User) -> list[Resource]:
+    """The active rooms, vehicles and equipment the user may pick and filter by, by name:
+    shared ones and their agency's (never another agency's own)."""
+    viewer = viewer_of(user)
+    rows = db.session.scalars(
+        select(Resource)
+        .where(Resource.active.is_(True))
+        .options(selectinload(Resource.agency))
+        .order_by(Resource.name)
+    )
+    return [r for r in rows if shares_resource(viewer, _owner_code(r))]
 
 
 @dataclass(frozen=True)

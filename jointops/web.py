@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -19,9 +19,20 @@ from jointops.events import api as events_api
 from jointops.events import calendar_views
 from jointops.events import views as events
 from jointops.feeds import views as feeds
+from jointops.forms import (
+    SECRET_FIELDS,
+    InputRefused,
+    RowIdConverter,
+    check_text,
+    json_body,
+    reads_json,
+)
 from jointops.identity import api as identity_api
+from jointops.identity import token_views as api_tokens
 from jointops.identity import views as login
 from jointops.identity.directory import uses_demo_directory
+from jointops.identity.mfa import api as mfa_api
+from jointops.identity.mfa import views as mfa
 from jointops.identity.permissions import PUBLIC, allow
 from jointops.maps import views as maps
 from jointops.notifications import views as notifications
@@ -33,10 +44,18 @@ from jointops.visibility import shared_resources, viewer_of
 
 
 def init_app(app: Flask, exempt_from_csrf: Callable[[Any], Any]) -> None:
-    """Register the blueprints, page context and error pages; scripts sign in without CSRF."""
+    """Register the blueprints, page context and error pages; scripts sign in without CSRF.
+
+    Every ``<int:...>`` of a route is a database id (``RowIdConverter``): one past 64 bits
+    matches nothing, so it answers 404 before any view or query sees it.
+    """
+    app.url_map.converters["int"] = RowIdConverter
     for module in (
         login,
         identity_api,
+        mfa,
+        mfa_api,
+        api_tokens,
         calendar_views,
         events,
         events_api,
@@ -57,7 +76,35 @@ def init_app(app: Flask, exempt_from_csrf: Callable[[Any], Any]) -> None:
     app.context_processor(_page_context)
     for code in (400, 403, 404, 405, 409, 503):
         app.register_error_handler(code, _error_page)
+    app.register_error_handler(413, _too_large)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(InputRefused, _input_refused)
+    app.before_request(_refuse_hostile_input)
+    app.after_request(_no_store_when_signed_in)
+
+
+def _refuse_hostile_input() -> None:
+    """The input rules of ``jointops.forms`` for every request, before any view reads it: text
+    of query, form and path; a JSON body, which only views that read JSON take."""
+    for source in (request.args, request.form):
+        for name, value in source.items(multi=True):
+            if name not in SECRET_FIELDS:
+                check_text(value, name)
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str):
+            check_text(value, name)
+    if request.is_json and request.get_data(cache=True):
+        json_body()
+        if not reads_json(current_app.view_functions.get(request.endpoint or "")):
+            raise InputRefused("body", "this page takes form fields, not JSON.")
+
+
+def _no_store_when_signed_in(response: Response) -> Response:
+    """What a signed-in user is shown stays out of every cache (browser, proxy, back button);
+    static files and responses that set their own caching (the feeds) keep it."""
+    if request.endpoint != "static" and current_user.is_authenticated:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def _page_context() -> dict[str, Any]:
@@ -110,6 +157,18 @@ def _error_page(error: Any) -> tuple[Any, int]:
     if request.path.startswith("/api/"):
         return {"error": message, "status": code}, code
     return render_template("error.html", code=code, message=message), code
+
+
+def _input_refused(error: InputRefused) -> tuple[Any, int]:
+    if request.path.startswith("/api/"):
+        return {"error": str(error), "field": error.field, "status": 400}, 400
+    return render_template("error.html", code=400, message=str(error)), 400
+
+
+def _too_large(error: Any) -> tuple[Any, int]:
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    error.description = f"The request is too large: at most {limit // 1024} KB are accepted."
+    return _error_page(error)
 
 
 def _csrf_error(error: CSRFError) -> tuple[Any, int]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import string
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,11 +12,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from jointops.config import ConfigError, load_config, validate_config
+from jointops.config import ConfigError, load_config, secret_key_weakness, validate_config
 from jointops.extensions import db
+from jointops.feeds import tokens as feed_tokens
 from jointops.models import AuditEntry, User
 
-GOOD_KEY = "k" * 40
+GOOD_KEY = "5nWtGw2tmX8mylC7p_yBKhGf7wjexvuCFOwHI8t0eow"
 
 
 def production(**env: str) -> dict[str, object]:
@@ -42,6 +46,40 @@ def test_production_accepts_a_safe_configuration() -> None:
 def test_production_refuses_unsafe_settings(env: dict[str, str], complaint: str) -> None:
     with pytest.raises(ConfigError, match=complaint):
         validate_config(production(**env))
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "k" * 40,  # one character repeated
+        "ab" * 24,  # a short alphabet
+        "0110100110010110100101100110100110010110",  # two symbols, however mixed
+        "3f" + "a1b2" * 12,  # a repeated block
+        "qwertyuiopasdfghjklzxcvbnm1234567890",  # keyboard rows
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCD",  # the alphabet
+        "please-change-me-before-going-live-2026",  # placeholders
+        "my-super-SECRET-key-for-jointops-production",
+        "replace_me_with_something_random_0123456789",
+        "dev-only-not-secret-dev-only-not-secret",
+    ],
+)
+def test_production_refuses_predictable_secret_keys(key: str) -> None:
+    assert len(key) >= 32
+    with pytest.raises(ConfigError, match="JOINTOPS_SECRET_KEY"):
+        validate_config(production(JOINTOPS_SECRET_KEY=key))
+
+
+def test_production_takes_generated_secret_keys() -> None:
+    """What ``secrets`` makes passes (here from a seeded generator, so the test repeats)."""
+    rng = random.Random(13)  # noqa: S311 - the alphabets of secrets.token_*, not secrets
+    urlsafe = string.ascii_letters + string.digits + "-_"
+    for _ in range(200):
+        for key in (
+            "".join(rng.choice(urlsafe) for _ in range(43)),  # token_urlsafe(32)
+            "".join(rng.choice("0123456789abcdef") for _ in range(64)),  # token_hex(32)
+        ):
+            assert secret_key_weakness(key) is None, key
+    assert secret_key_weakness("correct horse battery staple on a blue moon") is None
 
 
 def test_plain_ldap_is_allowed_with_start_tls_or_explicit_consent() -> None:
@@ -161,3 +199,40 @@ def test_behind_a_proxy_the_client_address_is_audited(database_url: str) -> None
         assert entry is not None and entry.remote_addr == "203.0.113.7"
         db.session.remove()
         db.engine.dispose()
+
+
+def test_signed_in_pages_and_api_answers_are_not_stored(
+    login: Callable[[str], FlaskClient],
+) -> None:
+    client = login("investigator.pbso")
+    for path in ("/calendar", "/api/events", "/targets", "/alerts", "/events/999999", "/feeds"):
+        response = client.get(path)
+        assert response.headers.get("Cache-Control") == "no-store", path
+    assert client.post("/api/events", json=[]).headers.get("Cache-Control") == "no-store"
+
+
+def test_static_files_and_feeds_keep_their_own_caching(
+    app: Flask, login: Callable[[str], FlaskClient]
+) -> None:
+    """A static file is the same for everyone. A feed is fetched by calendar apps with its
+    token: ``private, no-cache`` lets the app keep it and poll with its ETag (304), and keeps
+    it out of shared caches; a refused feed is not stored at all."""
+    client = login("investigator.pbso")
+    static = client.get("/static/app.css")
+    assert static.status_code == 200
+    assert "no-store" not in static.headers.get("Cache-Control", "")
+    static.close()
+    me = db.session.scalar(select(User).where(User.username == "investigator.pbso"))
+    assert me is not None
+    _, secret = feed_tokens.create(me, "cache test", "personal")
+    for who in (client, app.test_client()):
+        feed = who.get(f"/feeds/{secret}.ics")
+        assert feed.status_code == 200
+        assert feed.headers["Cache-Control"] == "private, no-cache"
+        again = who.get(f"/feeds/{secret}.ics", headers={"If-None-Match": feed.headers["ETag"]})
+        assert again.status_code == 304
+    assert app.test_client().get("/feeds/nope.ics").headers["Cache-Control"] == "no-store"
+
+
+def test_pages_before_sign_in_may_be_cached(client: FlaskClient) -> None:
+    assert "Cache-Control" not in client.get("/login").headers

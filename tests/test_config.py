@@ -168,6 +168,15 @@ DEFAULTS: dict[str, Any] = {
     "SESSIONS_PER_USER": 1,
     "LOCKOUT_FAILURES": 5,
     "LOCKOUT_MINUTES": 10,
+    "LOGIN_ADDRESS_FAILURES": 30,
+    "LOGIN_ADDRESS_MINUTES": 15,
+    "API_TOKEN_MAX_DAYS": 90,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MFA": "auto",
+    "MFA_AGENCIES": {},
+    "MFA_PENDING_MINUTES": 5,
+    "WEBAUTHN_RP_ID": "",
+    "WEBAUTHN_ORIGIN": "",
     "LDAP_URL": "demo",
     "LDAP_ALLOW_PLAIN": False,
     "LDAP_BIND_USER_DN": None,
@@ -183,6 +192,7 @@ DEFAULTS: dict[str, Any] = {
     "LDAP_NESTED_GROUPS": False,
     "LDAP_ROLES_MAPPING": {},
     "LDAP_AGENCY_ATTR": "departmentNumber",
+    "LDAP_AGENCY_MAPPING": {},
     "LDAP_AGENCY_BASE_DN": "",
     "LDAP_START_TLS": False,
     "LDAP_CA_FILE": None,
@@ -298,3 +308,33 @@ def test_only_the_config_module_reads_the_environment() -> None:
         if reads.search(path.read_text(encoding="utf-8"))
     )
     assert readers == ["jointops/config.py"]
+
+
+GROUP = "cn=pbso-staff,ou=groups,dc=county,dc=test"
+
+
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        ('["PBSO"]', r"a JSON object \{\"<group DN>\": \"<agency code>\"\}"),
+        ('{"cn=x,dc=test": 7}', r"a JSON object"),
+        ('{"pbso-staff": "PBSO"}', r"not group DNs \(cn=...,ou=...\): \['pbso-staff'\]"),
+        (json.dumps({GROUP: "pbso"}), r"malformed agency codes \['pbso'\]"),
+        (json.dumps({GROUP: "P"}), r"malformed agency codes \['P'\]"),
+    ],
+)
+def test_the_agency_mapping_is_checked(mapping: str, message: str) -> None:
+    config = load_config(
+        {"JOINTOPS_LDAP_AGENCY_MAPPING": mapping, "JOINTOPS_LDAP_GROUP_BASE_DN": "dc=test"}
+    )
+    with pytest.raises(ConfigError, match=f"^JOINTOPS_LDAP_AGENCY_MAPPING: {message}"):
+        validate_config(config)
+
+
+def test_the_agency_mapping_is_read_and_needs_a_group_base_to_search() -> None:
+    env = {"JOINTOPS_LDAP_AGENCY_MAPPING": json.dumps({GROUP: "PBSO"})}
+    with pytest.raises(ConfigError, match="needs JOINTOPS_LDAP_GROUP_BASE_DN"):
+        validate_config(load_config(env))
+    config = load_config(env | {"JOINTOPS_LDAP_GROUP_BASE_DN": "ou=groups,dc=county,dc=test"})
+    validate_config(config)
+    assert config["LDAP_AGENCY_MAPPING"] == {GROUP: "PBSO"}

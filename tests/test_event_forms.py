@@ -343,6 +343,30 @@ BAD = {
         ("room_id",),
         "could not coerce",
     ),
+    "room_id_past_64_bits": Bad(
+        "investigator.pbso",
+        lambda i: interview(D, room_id=str(2**64)),
+        ("room_id",),
+        "could not coerce",
+    ),
+    "room_id_not_whole": Bad(
+        "investigator.pbso",
+        lambda i: interview(D, room_id="1.5"),
+        ("room_id",),
+        "could not coerce",
+    ),
+    "year_9999": Bad(
+        "investigator.pbso",
+        lambda i: interview(D, starts_at="9999-12-31T22:00", ends_at="9999-12-31T23:59"),
+        ("starts_at", "ends_at"),
+        "must be between 1900-01-01 and 2999-12-31",
+    ),
+    "year_0001": Bad(
+        "investigator.pbso",
+        lambda i: interview(D, starts_at="0001-01-01T00:00", ends_at="0001-01-01T01:00"),
+        ("starts_at", "ends_at"),
+        "must be between 1900-01-01 and 2999-12-31",
+    ),
 }
 
 

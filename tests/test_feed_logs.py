@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import string
 import threading
 import urllib.error
 import urllib.request
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -19,6 +22,7 @@ from jointops import create_app
 from jointops.extensions import db
 from jointops.feeds import tokens as feed_tokens
 from jointops.feeds.logredact import FeedSecretFilter, scrub
+from jointops.feeds.logredact import _decoded as fully_decoded
 from jointops.models import User
 from tests.conftest import base_config
 from tests.live_server import LiveServer
@@ -41,6 +45,73 @@ def test_scrub_replaces_the_token_with_a_hash_prefix(line: str) -> None:
     assert f"/feeds/{feed_tokens.log_id(SECRET)}.ics" in cleaned
     assert scrub(cleaned) == cleaned  # idempotent
     assert scrub("GET /calendar HTTP/1.1") == "GET /calendar HTTP/1.1"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/feeds/{SECRET}%2Eics",
+        f"/feeds/{SECRET}.ic%73",
+        f"/feeds/{SECRET}%252eics",
+        f"/FEEDS/{SECRET}.ICS",
+        f"/f%65eds%2F{SECRET}.ics",
+        f"/feeds//{SECRET}.ics/",
+        f"/feeds/{SECRET}.ics;jsessionid=1",
+        f"/feeds/{SECRET}.ics?refresh=1",
+        f"/feeds/{SECRET}",
+        f"/feeds/{SECRET}.json",
+    ],
+)
+def test_scrub_catches_every_spelling_of_a_feed_path(path: str) -> None:
+    cleaned = scrub(f"GET {path} HTTP/1.1")
+    assert SECRET not in fully_decoded(cleaned)
+    assert feed_tokens.log_id(SECRET) in cleaned
+    assert scrub(cleaned) == cleaned
+
+
+def test_scrub_keeps_what_is_no_secret() -> None:
+    for line in ("POST /feeds/12/revoke HTTP/1.1", "GET /feeds HTTP/1.1", "/feedback/x"):
+        assert scrub(line) == line
+
+
+def _spelt(draw: st.DrawFn, text: str, *, any_case: bool = True) -> str:
+    """``text`` with each character as it is (or in the other case), or percent-encoded once or
+    twice with capital or small hex digits."""
+    out = []
+    for char in text:
+        code = f"%{ord(char):02X}"
+        cased = [char.swapcase()] if any_case else []
+        out.append(draw(st.sampled_from([char, *cased, code, code.lower(), "%25" + code[1:]])))
+    return "".join(out)
+
+
+@st.composite
+def feed_lines(draw: st.DrawFn) -> tuple[str, str]:
+    """A log line with a feed path spelt any way a client could, and the secret in it."""
+    secret = draw(st.text(string.ascii_letters + string.digits + "-_", min_size=20, max_size=43))
+    slash = draw(st.sampled_from(["/", "//", "%2F", "%2f", "%252F"]))
+    suffix = draw(st.sampled_from(["", ".ics", ".ICS", ".json", "/", ";x", ".ics;v=2", ".ics/"]))
+    tail = draw(st.sampled_from(["", "?refresh=1", "#top", " HTTP/1.1", '" 200 -']))
+    prefix = draw(st.sampled_from(["GET ", '"GET ', "webcal://ops.example", "Exception on "]))
+    path = (
+        "/"
+        + _spelt(draw, "feeds")
+        + slash
+        + _spelt(draw, secret, any_case=False)
+        + _spelt(draw, suffix)
+    )
+    return prefix + path + tail, secret
+
+
+@settings(max_examples=400, deadline=None)
+@given(feed_lines())
+def test_no_spelling_of_a_feed_path_leaks_its_secret(case: tuple[str, str]) -> None:
+    line, secret = case
+    cleaned = scrub(line)
+    assert secret not in fully_decoded(cleaned)
+    assert secret.lower() not in fully_decoded(cleaned).lower()
+    assert feed_tokens.log_id(secret) in cleaned
+    assert scrub(cleaned) == cleaned
 
 
 def test_the_filter_rewrites_messages_and_arguments() -> None:
@@ -102,7 +173,13 @@ def test_gunicorn_logs_show_no_token(sqlite_app: tuple[Flask, str], tmp_path: Pa
     secret = _secret()
     db.session.remove()
     with LiveServer(url, tmp_path / "gunicorn.log", workers=1) as server:
-        for path in (f"/feeds/{secret}.ics", f"/feeds/{secret[:-1]}0.ics"):
+        for path in (
+            f"/feeds/{secret}.ics",
+            f"/feeds/{secret}%2Eics",
+            f"/feeds/{secret}.ic%73",
+            f"/feeds/{secret}.ics;x?y=1",
+            f"/feeds/{secret[:-1]}0.ics",
+        ):
             try:
                 with urllib.request.urlopen(server.url + path, timeout=10) as response:  # noqa: S310
                     assert response.status == 200

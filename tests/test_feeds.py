@@ -20,7 +20,7 @@ from ical.calendar_stream import IcsCalendarStream
 from icalendar import Calendar
 from sqlalchemy import select
 
-from auth.directory import DirectoryAgency, DirectoryUser
+from auth.directory import DirectoryAgency, DirectoryUser, any_account
 from auth.policy import Visibility
 from calendars import BUSY, RESTRICTED, uid
 from jointops.config import ConfigError, load_config, validate_config
@@ -447,8 +447,10 @@ class ShrunkDirectory:
     def __init__(self, gone: str) -> None:
         self.inner, self.gone = get_directory(), gone
 
-    def authenticate(self, username: str, password: str) -> DirectoryUser:
-        return self.inner.authenticate(username, password)
+    def authenticate(
+        self, username: str, password: str, *, before_bind: Callable[[str], None] = any_account
+    ) -> DirectoryUser:
+        return self.inner.authenticate(username, password, before_bind=before_bind)
 
     def users(self) -> Iterator[DirectoryUser]:
         return (u for u in self.inner.users() if u.username != self.gone)
@@ -650,7 +652,7 @@ def test_feed_settings_are_checked(env: dict[str, str], complaint: str) -> None:
 def test_production_feed_urls_need_https() -> None:
     production = {
         "JOINTOPS_ENV": "production",
-        "JOINTOPS_SECRET_KEY": "k" * 40,
+        "JOINTOPS_SECRET_KEY": "5nWtGw2tmX8mylC7p_yBKhGf7wjexvuCFOwHI8t0eow",
         "JOINTOPS_LDAP_URL": "ldaps://dc1.example.test",
     }
     with pytest.raises(ConfigError, match="https"):

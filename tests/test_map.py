@@ -86,7 +86,11 @@ def test_a_bad_tile_template_is_refused_by_name(url: str, says: str) -> None:
 
 
 def test_production_wants_https_tiles_except_on_loopback() -> None:
-    production = {"PRODUCTION": True, "SECRET_KEY": "k" * 40, "LDAP_URL": "ldaps://dc.example"}
+    production = {
+        "PRODUCTION": True,
+        "SECRET_KEY": "5nWtGw2tmX8mylC7p_yBKhGf7wjexvuCFOwHI8t0eow",
+        "LDAP_URL": "ldaps://dc.example",
+    }
     lan = load_config({"JOINTOPS_MAP_TILES_URL": "http://tiles.office.lan/{z}/{x}/{y}.png"})
     validate_config(lan)
     with pytest.raises(ConfigError, match=r"^JOINTOPS_MAP_TILES_URL: production pages are https"):

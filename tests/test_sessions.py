@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from auth.directory import DirectoryAgency, DirectoryUser
+from auth.directory import DirectoryAgency, DirectoryUser, any_account
 from jointops.extensions import db
 from jointops.identity.directory import get_directory, sync_directory
 from jointops.models import AuditEntry, User, UserSession
@@ -133,8 +133,10 @@ class ShrunkDirectory:
     def __init__(self, gone: str) -> None:
         self.inner, self.gone = get_directory(), gone
 
-    def authenticate(self, username: str, password: str) -> DirectoryUser:
-        return self.inner.authenticate(username, password)
+    def authenticate(
+        self, username: str, password: str, *, before_bind: Callable[[str], None] = any_account
+    ) -> DirectoryUser:
+        return self.inner.authenticate(username, password, before_bind=before_bind)
 
     def users(self) -> Iterator[DirectoryUser]:
         return (u for u in self.inner.users() if u.username != self.gone)

@@ -1,4 +1,5 @@
-"""Administration: users as the directory gave them, their locks and live sessions; jobs."""
+"""Administration: users as the directory gave them, their locks and live sessions; agencies;
+jobs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from jointops.admin import service as admin
+from jointops.admin.forms import AGENCY_KIND_LABELS, AgencyForm
+from jointops.identity.agencies import AgencyErrors, add_agency, all_agencies
 from jointops.identity.permissions import allow
 from jointops.models import User
 
@@ -25,6 +28,7 @@ def users() -> str:
         live=overview.live,
         show_inactive=show_inactive,
         counts=overview.counts,
+        factors=admin.factor_counts(overview.users),
     )
 
 
@@ -53,6 +57,19 @@ def end_sessions(user_id: int) -> Response:
     return redirect(url_for("admin.users"))
 
 
+@bp.post("/users/<int:user_id>/reset-factors")
+@allow("admin")
+def reset_factors(user_id: int) -> Response:
+    user = _target(user_id)
+    removed = admin.reset_factors(user, current_user)
+    flash(
+        f"Reset the second factors of {user.username} ({removed} removed, recovery codes too); "
+        "they were told by notice and e-mail.",
+        "success",
+    )
+    return redirect(url_for("admin.users"))
+
+
 @bp.get("/jobs")
 @allow("admin")
 def jobs() -> str:
@@ -66,3 +83,25 @@ def jobs() -> str:
         upcoming=overview.upcoming,
         runs=overview.runs,
     )
+
+
+@bp.route("/agencies", methods=["GET", "POST"])
+@allow("admin")
+def agencies() -> str | Response | tuple[str, int]:
+    """Every agency; adding one kept in JointOps (for a directory without agency entries)."""
+    form = AgencyForm()
+    if form.validate_on_submit():
+        try:
+            agency = add_agency(
+                form.code.data or "", form.name.data or "", form.kind.data or "", current_user
+            )
+        except AgencyErrors as refused:
+            for name, messages in refused.errors.items():
+                form[name].errors = [*form[name].errors, *messages]
+        else:
+            flash(f"Added agency {agency.code}.", "success")
+            return redirect(url_for("admin.agencies"))
+    page = render_template(
+        "admin_agencies.html", agencies=all_agencies(), form=form, kind_labels=AGENCY_KIND_LABELS
+    )
+    return (page, 400) if form.errors else page

@@ -9,7 +9,7 @@ table:
   longer than the form allows, which bounds the range), and those few with a
   radius wider than any kind's default, wherever they are;
 * a target: other targets that share one of its blocking keys
-  (``ix_target_keys_key``), not expired.
+  (``ix_target_keys_key_target``), not expired.
 
 Items of one agency's one case never conflict. A hit is upserted as one alert
 per pair (saving an item again updates that alert, never adds one); an alert

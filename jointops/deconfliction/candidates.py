@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import CompoundSelect, Select, bindparam, case, func, or_, select, union_all
+from sqlalchemy import CompoundSelect, Select, bindparam, func, or_, select, union_all
 
 from deconflict.events import (
     EventRules,
@@ -215,24 +216,6 @@ def event_hits(item: PlannedOperation, *, event_id: int | None, agency_id: int) 
     return hits
 
 
-def target_candidate_query(
-    keys: frozenset[str], *, exclude_id: int | None, agency_id: int, case_id: int
-) -> tuple[Select[*tuple[Any, ...]], dict[str, Any]]:
-    """Live targets sharing a blocking key, except those of the same agency's same case: the
-    statement and its parameters. Plain rows of the columns the rules read (a check may read
-    hundreds for a common name; objects are loaded only for alerts and pointers)."""
-    params = {
-        "keys": sorted(keys),
-        "now": utcnow(),
-        "agency_id": agency_id,
-        "case_id": case_id,
-        "exclude_id": exclude_id,
-    }
-    return _target_statement(exclude_id is not None), {
-        k: v for k, v in params.items() if v is not None
-    }
-
-
 RECORD_COLUMNS = (
     Target.id,
     Target.agency_id,
@@ -244,37 +227,49 @@ RECORD_COLUMNS = (
     Target.dob,
 )
 
-
 #: A key under which a target's name is stored (``deconflict.names.name_keys``).
 NAME_KEY_PREFIX = "name:"
 
+_SHARING = select(TargetKey.target_id, TargetKey.key).where(
+    TargetKey.key.in_(bindparam("keys", expanding=True))
+)
 
-def shared_keys(keys: Any, key: Any = TargetKey.key, target_id: Any = TargetKey.target_id) -> Any:
-    """The targets stored under any of ``keys``, each once, with ``by_name`` set when one of
-    them is a name key: a subquery of ``target_id`` and ``by_name``."""
-    by_name = func.max(case((key.like(f"{NAME_KEY_PREFIX}%"), 1), else_=0))
-    return (
-        select(target_id.label("target_id"), by_name.label("by_name"))
-        .where(key.in_(keys))
-        .group_by(target_id)
-        .subquery()
-    )
+
+def sharing(keys: frozenset[str]) -> dict[int, bool]:
+    """The targets stored under any of ``keys`` (``ix_target_keys_key_target``), each with whether
+    one of those is a name key (``NAME_KEY_PREFIX``)."""
+    found: dict[int, bool] = {}
+    for target_id, key in db.session.execute(_SHARING, {"keys": sorted(keys)}):
+        found[target_id] = found.get(target_id, False) or key.startswith(NAME_KEY_PREFIX)
+    return found
+
+
+def target_candidate_query(
+    ids: Collection[int], *, exclude_id: int | None, agency_id: int, case_id: int
+) -> tuple[Select[*tuple[Any, ...]], dict[str, Any]]:
+    """Of the targets ``ids``, the live ones except those of the same agency's same case: the
+    statement (by primary key, whatever the planner thinks of the key index's statistics)
+    and its parameters. Plain rows of the columns the rules read (a check may read
+    hundreds for a common name; objects are loaded only for alerts and pointers)."""
+    params = {
+        "ids": sorted(ids),
+        "now": utcnow(),
+        "agency_id": agency_id,
+        "case_id": case_id,
+        "exclude_id": exclude_id,
+    }
+    return _target_statement(exclude_id is not None), {
+        k: v for k, v in params.items() if v is not None
+    }
 
 
 @lru_cache(maxsize=2)
 def _target_statement(excluding: bool) -> Select[*tuple[Any, ...]]:
     """The candidate statement, built once (see ``_operation_statement``)."""
-    sharing = shared_keys(bindparam("keys", expanding=True))
-    query = (
-        select(*RECORD_COLUMNS, sharing.c.by_name)
-        .join_from(Target, sharing, Target.id == sharing.c.target_id)
-        .where(
-            Target.expires_at > bindparam("now"),
-            or_(
-                Target.agency_id != bindparam("agency_id"),
-                Target.case_id != bindparam("case_id"),
-            ),
-        )
+    query = select(*RECORD_COLUMNS).where(
+        Target.id.in_(bindparam("ids", expanding=True)),
+        Target.expires_at > bindparam("now"),
+        or_(Target.agency_id != bindparam("agency_id"), Target.case_id != bindparam("case_id")),
     )
     if excluding:
         query = query.where(Target.id != bindparam("exclude_id"))
@@ -289,10 +284,13 @@ _IDENTIFIERS = (
 
 
 def candidate_records(
-    query: Select[*tuple[Any, ...]], params: dict[str, Any] | None = None
+    query: Select[*tuple[Any, ...]],
+    params: dict[str, Any] | None = None,
+    *,
+    by_name: Mapping[int, bool] | None = None,
 ) -> list[Candidate[TargetRecord]]:
-    """The rules' records of the targets ``query`` selects (``RECORD_COLUMNS`` and
-    ``by_name``)."""
+    """The rules' records of the targets ``query`` selects (``RECORD_COLUMNS``); ``by_name``:
+    which of them were found under a name key."""
     rows = db.session.execute(query, params or {}).all()
     if not rows:
         return []
@@ -310,7 +308,7 @@ def candidate_records(
                 person=person_name(r.first_name, r.last_name, r.aliases, r.dob),
                 identifiers=tuple(found[r.id]),
             ),
-            bool(r.by_name),
+            (by_name or {}).get(r.id, False),
         )
         for r in rows
     ]
@@ -319,10 +317,14 @@ def candidate_records(
 def target_candidates(
     keys: frozenset[str], *, exclude_id: int | None, agency_id: int, case_id: int
 ) -> list[Candidate[TargetRecord]]:
-    if not keys:
+    found = sharing(keys) if keys else {}
+    if not found:
         return []
     return candidate_records(
-        *target_candidate_query(keys, exclude_id=exclude_id, agency_id=agency_id, case_id=case_id)
+        *target_candidate_query(
+            found.keys(), exclude_id=exclude_id, agency_id=agency_id, case_id=case_id
+        ),
+        by_name=found,
     )
 
 
@@ -332,7 +334,7 @@ NAMESAKE_COUNT_CAP = 100
 
 
 _NAMESAKES = select(func.count()).select_from(
-    select(TargetKey.target_id)
+    select(TargetKey.key)
     .where(TargetKey.key == bindparam("key"))
     .limit(NAMESAKE_COUNT_CAP + 1)
     .subquery()
@@ -345,7 +347,7 @@ def namesake_counts(
     """How many stored targets (other than ``exclude_id``, whose ``own`` keys are stored too)
     share each name-frequency key (``deconflict.targets.namesake_keys``), up to
     ``NAMESAKE_COUNT_CAP``: each count reads at most that many entries of
-    ``ix_target_keys_key``, however common the name, with one statement of one shape
+    ``ix_target_keys_key_target``, however common the name, with one statement of one shape
     (compiled once)."""
     counts = {key: int(db.session.scalar(_NAMESAKES, {"key": key}) or 0) for key in sorted(keys)}
     if exclude_id is not None and own & keys:

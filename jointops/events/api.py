@@ -13,8 +13,10 @@ from jointops import audit
 from jointops.events.forms import EventForm
 from jointops.events.rules import EventErrors
 from jointops.events.service import BookingConflict, NeedsConfirmation, find_event, save_event
+from jointops.forms import form_data, json_body
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Event
+from jointops.officetime import TimeRefused, parse_instant
 from jointops.visibility import Seen, events_between, shared_resources, viewer_of, visibility
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -62,12 +64,9 @@ def _instant(name: str, default: datetime) -> datetime:
     if not raw:
         return default
     try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"{name}: expected an ISO 8601 date-time, got {raw[:40]!r}.")
-    if moment.tzinfo is None:
-        abort(400, f"{name}: give a UTC offset, for example 2026-12-01T09:00:00-05:00.")
-    return moment
+        return parse_instant(raw)
+    except TimeRefused as refused:
+        abort(400, f"{name}: {refused}")
 
 
 @bp.get("/events")
@@ -112,7 +111,8 @@ def create_event() -> Reply:
     if not creatable_kinds(viewer_of(current_user)):
         audit.record_now("event.create", outcome="denied", path=request.path)
         abort(403)
-    form = EventForm(current_user, meta={"csrf": False})  # CSRFProtect checked the header
+    # CSRFProtect checked the header
+    form = EventForm(current_user, formdata=form_data(json_body()), meta={"csrf": False})
     if not form.validate():
         return _refused(form), 400
     try:

@@ -12,11 +12,12 @@ from werkzeug.wrappers import Response
 from auth.policy import creatable_kinds
 from jointops.catalog import KIND_LABELS
 from jointops.events.grid import ROWS, build_days, month_start, week_start
-from jointops.events.service import active_resources
+from jointops.forms import row_id
 from jointops.identity.directory import active_people, agencies
 from jointops.identity.permissions import SIGNED_IN, allow
-from jointops.officetime import local_day_bounds, today_local
-from jointops.visibility import Seen, events_between, viewer_of
+from jointops.models import Resource
+from jointops.officetime import TimeRefused, local_day_bounds, parse_day, today_local
+from jointops.visibility import Seen, events_between, known_resources, viewer_of
 
 bp = Blueprint("schedule", __name__)
 
@@ -53,21 +54,21 @@ class Filters:
         return {k: v for k, v in vars(self).items() if v}
 
 
-def _int_arg(name: str) -> int | None:
+def _id_arg(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit():
-        abort(400, f"{name}: expected a number, got {raw[:40]!r}.")
-    return int(raw)
+    return row_id(raw, name) if raw else None
 
 
-def _parse_filters() -> Filters:
+def _parse_filters(rooms: list[Resource]) -> Filters:
+    """The filters asked for; a room (or vehicle, or equipment) only among ``rooms``."""
+    room = _id_arg("room")
+    if room is not None and room not in {r.id for r in rooms}:
+        abort(400, "room: not a room, vehicle or piece of equipment you may filter by.")
     kind = request.args.get("kind") or None
     if kind is not None and kind not in KIND_LABELS:
         abort(400, f"kind: expected one of {', '.join(KIND_LABELS)}.")
     agency = (request.args.get("agency") or "").strip().upper() or None
-    return Filters(agency=agency, room=_int_arg("room"), person=_int_arg("person"), kind=kind)
+    return Filters(agency=agency, room=room, person=_id_arg("person"), kind=kind)
 
 
 def _parse_date() -> date:
@@ -75,9 +76,9 @@ def _parse_date() -> date:
     if not raw:
         return today_local()
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"date: expected a date as YYYY-MM-DD, got {raw[:40]!r}.")
+        return parse_day(raw)
+    except TimeRefused as refused:
+        abort(400, f"date: {refused}")
 
 
 @bp.route("/")
@@ -93,7 +94,8 @@ def calendar() -> str:
     if view not in VIEWS:
         abort(400, f"view: expected one of {', '.join(VIEWS)}.")
     anchor = _parse_date()
-    filters = _parse_filters()
+    rooms = known_resources(current_user)
+    filters = _parse_filters(rooms)
     count = VIEWS[view]
     first = {"day": anchor, "week": week_start(anchor), "month": month_start(anchor)}[view]
     start, end = local_day_bounds(first, count)
@@ -116,7 +118,7 @@ def calendar() -> str:
         prev_date=prev_date,
         next_date=next_date,
         agencies=agencies(),
-        rooms=active_resources(),
+        rooms=rooms,
         people=active_people(),
         count_full=sum(1 for s in seen if s.full),
         count_busy=sum(1 for s in seen if not s.full),

@@ -35,10 +35,10 @@ from jointops.events.rules import (
 )
 from jointops.extensions import db
 from jointops.forms import optional_int
-from jointops.models import Case, Event, Resource, User
-from jointops.officetime import NonexistentLocalTime, local_to_utc, to_local
+from jointops.models import Case, Event, User
+from jointops.officetime import TimeRefused, local_to_utc, to_local
 from jointops.places.known import choice_label, may_see_place, places_to_choose
-from jointops.visibility import viewer_of
+from jointops.visibility import known_resources, viewer_of
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -98,6 +98,7 @@ class EventForm(FlaskForm):
     def __init__(self, actor: User, *args: Any, event: Event | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
+        self._stored_case_id = event.case_id if event is not None else None
         self._utc: dict[str, datetime] = {}
         #: whether the appointment's place is shown (and so may be changed) in this form: to
         #: those who schedule appointments, and for a stored appointment to its participants
@@ -122,13 +123,8 @@ class EventForm(FlaskForm):
         cases = db.session.scalars(
             select(Case).where(Case.agency_id == agency_id).order_by(Case.number)
         )
-        self.case_id.choices = {None: "— none —"} | {c.id: f"{c.number} {c.title}" for c in cases}
-        resources = db.session.scalars(
-            select(Resource)
-            .where(Resource.active.is_(True))
-            .where((Resource.agency_id.is_(None)) | (Resource.agency_id == agency_id))
-            .order_by(Resource.name)
-        ).all()
+        self.case_id.choices = {None: "— none —"} | {c.id: c.label() for c in cases}
+        resources = known_resources(self.actor)
         self.room_id.choices = {None: "— no room —"} | {
             r.id: r.name for r in resources if r.is_room
         }
@@ -198,7 +194,7 @@ class EventForm(FlaskForm):
                 continue
             try:
                 self._utc[field.name] = local_to_utc(field.data)
-            except NonexistentLocalTime as exc:
+            except TimeRefused as exc:
                 self._fail(field, str(exc))
         if not self.shows_place and self.place_text.data:
             self._fail(self.place_text, "You may not set an appointment’s place here.")
@@ -268,4 +264,5 @@ class EventForm(FlaskForm):
             place_text=(self.place_text.data or None) if self.shows_place else None,
             keep_place=not self.shows_place,
             outside_area_confirmed=bool(self.confirm_outside_area.data),
+            stored_case_id=self._stored_case_id,
         )

@@ -75,6 +75,8 @@ class EventDraft:
     keep_place: bool = False
     #: the place lies outside the service area, and the scheduler says that is right
     outside_area_confirmed: bool = False
+    #: the case the stored event is on: it may stay there once the case is closed
+    stored_case_id: int | None = None
 
 
 class EventErrors(Exception):
@@ -303,6 +305,8 @@ def _check_case(draft: EventDraft, fail: _Fail) -> None:
     case = db.session.get(Case, draft.case_id)
     if case is None or case.agency_id != draft.owner_agency_id:
         fail("case_id", "Choose a case of the event's agency.")
+    elif closed := case.refusal_of_new(draft.stored_case_id):
+        fail("case_id", closed)
 
 
 def _completed(draft: EventDraft) -> EventDraft:

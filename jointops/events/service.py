@@ -9,7 +9,7 @@ loser of a race is turned into the same ``BookingConflict`` as the check.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from flask import current_app
@@ -82,7 +82,9 @@ def save_event(
     when there are warnings the actor has not confirmed; in both cases
     nothing is stored.
     """
-    draft = validate_draft(draft, actor)
+    draft = validate_draft(
+        replace(draft, stored_case_id=event.case_id if event is not None else None), actor
+    )
     _check_resources_free(draft, actor, event.id if event is not None else None)
     if not confirmed:
         warnings = booking_warnings(draft, actor, event)
@@ -305,12 +307,3 @@ def _is_exclusion_violation(exc: IntegrityError) -> bool:
 
 def find_event(event_id: int) -> Event | None:
     return db.session.get(Event, event_id)
-
-
-def active_resources() -> list[Resource]:
-    """Rooms, vehicles and equipment in use, by name: for filters and pickers."""
-    return list(
-        db.session.scalars(
-            select(Resource).where(Resource.active.is_(True)).order_by(Resource.name)
-        )
-    )

@@ -24,6 +24,7 @@ from jointops.events.service import (
 )
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Event
+from jointops.officetime import check_day
 from jointops.places.known import place_shown_to
 from jointops.visibility import editable, viewer_of, visibility
 
@@ -139,6 +140,7 @@ def _prefill(form: EventForm, kinds: list[str]) -> None:
     start = request.args.get("start", "")
     try:
         begins = datetime.strptime(start, LOCAL_FORMAT)
+        check_day(begins.date())
     except ValueError:
         return
     form.starts_at.data = begins

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, request
 from flask_wtf.csrf import generate_csrf
 
+from jointops.identity import pending
 from jointops.identity.permissions import PUBLIC, SIGNED_IN, allow
 from jointops.identity.signin import SignInRefused, sign_in, sign_out
 
@@ -18,7 +19,9 @@ Reply = tuple[dict[str, Any], int]
 @bp.post("/login")
 @allow(PUBLIC)
 def login() -> Reply:
-    """Sign in from a script; a cross-site page cannot send JSON without CORS, which is off.
+    """Sign in from the browser's own scripts (a cookie session); other scripts send a
+    personal API token instead (``jointops.identity.bearer``). A cross-site page cannot send
+    JSON without CORS, which is off.
 
     Exempt from CSRF (``jointops.web``): there is no session yet whose token it could carry.
     """
@@ -35,7 +38,11 @@ def login() -> Reply:
     try:
         user = sign_in(body["username"], body["password"])
     except SignInRefused as refused:
+        if refused.field is not None:
+            return {"errors": {refused.field: [refused.message]}}, refused.status
         return {"error": refused.message, "status": refused.status}, refused.status
+    if pending.waiting():
+        return _second_factor_needed(), 202
     return {
         "user": {
             "username": user.username,
@@ -44,6 +51,26 @@ def login() -> Reply:
         },
         "csrf_token": generate_csrf(),  # for X-CSRFToken on the session's later POSTs
     }, 200
+
+
+def _second_factor_needed() -> dict[str, Any]:
+    """Not signed in yet (202): the password was right; the browser completes the sign-in with
+    ``POST /api/login/second-factor`` (a code) or the passkey endpoints, or, where a first
+    factor must be enrolled, on the enrolment page."""
+    row = pending.current()
+    enrol = row is not None and row.enrol
+    return {
+        "second_factor": {
+            "enrol": enrol,
+            "methods": ["webauthn"] if enrol else ["totp", "recovery_code", "webauthn"],
+            "complete": "/login/enrol" if enrol else "/api/login/second-factor",
+            "passkey_options": (
+                "/api/login/enrol/passkey/options" if enrol else "/api/login/passkey/options"
+            ),
+            "expires_at": row.expires_at.isoformat() if row is not None else None,
+        },
+        "csrf_token": generate_csrf(),
+    }
 
 
 @bp.post("/logout")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from blinker import Namespace
 from flask import Flask, current_app
@@ -19,10 +21,13 @@ from auth.directory import (
 from jointops.config import DEMO_DIRECTORY
 from jointops.extensions import db
 from jointops.identity import sessions
-from jointops.models import Agency, User, UserRole, utcnow
+from jointops.models import Agency, AgencySource, User, UserRole, utcnow
 from jointops.transactions import unit_of_work
 
+log = logging.getLogger(__name__)
+
 EXTENSION_KEY = "jointops.identity.directory"
+NO_ACCESS = "Your account has no JointOps role or agency. Ask your administrator."
 
 
 def init_app(app: Flask) -> None:
@@ -61,6 +66,7 @@ def _build(config: dict) -> Directory:  # type: ignore[type-arg]
         nested_groups=config["LDAP_NESTED_GROUPS"],
         roles_mapping=config["LDAP_ROLES_MAPPING"],
         agency_attr=config["LDAP_AGENCY_ATTR"],
+        agency_mapping=config["LDAP_AGENCY_MAPPING"],
         agency_base_dn=config["LDAP_AGENCY_BASE_DN"],
         start_tls=config["LDAP_START_TLS"],
         ca_file=config["LDAP_CA_FILE"],
@@ -75,6 +81,7 @@ def upsert_agency(found: DirectoryAgency) -> Agency:
         agency = Agency(code=found.code)
         db.session.add(agency)
     agency.name, agency.kind = found.name, found.kind
+    agency.source = AgencySource.DIRECTORY.value
     return agency
 
 
@@ -94,8 +101,38 @@ def mirror_user(found: DirectoryUser) -> User:
         if found.agency_code
         else None
     )
+    if found.agency_code and user.agency is None:
+        log.warning(
+            "directory user %s carries agency code %r, which names no JointOps agency: "
+            "add it (jointops agency add) or correct the directory",
+            found.username,
+            found.agency_code,
+        )
     user.set_roles(set(found.roles))
     return user
+
+
+@dataclass(frozen=True)
+class NoAccess:
+    """Why a mirrored account may not sign in: the words for the user, the audit's details."""
+
+    message: str
+    details: dict[str, Any]
+
+
+def no_access(found: DirectoryUser, user: User) -> NoAccess | None:
+    """None if the account has an agency JointOps knows and at least one role."""
+    if found.agency_code and user.agency is None:
+        return NoAccess(
+            f"Your directory account names the agency “{found.agency_code}”, which JointOps "
+            "does not know. Ask your administrator to add it.",
+            {"reason": "unknown_agency", "agency_code": found.agency_code[:64]},
+        )
+    if user.agency is None:
+        return NoAccess(NO_ACCESS, {"reason": "no_agency"})
+    if not user.roles:
+        return NoAccess(NO_ACCESS, {"reason": "no_role"})
+    return None
 
 
 #: Sent by ``sync_directory`` before it commits, with its ``SyncReport``: features that must

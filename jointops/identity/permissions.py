@@ -1,7 +1,9 @@
 """Every route declares who may use it.
 
 ``@allow(PUBLIC)`` for the login page and static assets, ``@allow(SIGNED_IN)``
-for any active user, or ``@allow("supervisor", "admin")`` for roles. Finer
+for any active user, ``@allow("supervisor", "admin")`` for roles, or
+``@allow(SECOND_FACTOR)`` for the pages of a sign-in past its password that waits for its
+second factor (``jointops.identity.pending``), and for nobody else. Finer
 rules (whose event, which agency) are then asked of ``auth.policy`` by the
 view's service. A test walks the URL map and fails on a view without one.
 """
@@ -11,15 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from jointops import audit
+from jointops.identity import pending
 from jointops.identity.sessions import end_message
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
+SECOND_FACTOR = "second-factor"
+PENDING_EXPIRED = "Your sign-in waited too long for its second factor. Sign in again."
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,6 +38,8 @@ def allow(*who: str) -> Callable[[F], F]:
         if who == (PUBLIC,):
             view.access = who  # type: ignore[attr-defined]
             return view
+        if who == (SECOND_FACTOR,):
+            return _pending_only(view)
         roles = frozenset(who) - {SIGNED_IN}
 
         @wraps(view)
@@ -54,3 +62,27 @@ def allow(*who: str) -> Callable[[F], F]:
         return guarded  # type: ignore[return-value]
 
     return decorate
+
+
+def _pending_only(view: F) -> F:
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if pending.current() is None:
+            if request.path.startswith("/api/"):
+                abort(401, PENDING_EXPIRED)
+            if pending.waiting():
+                flash(PENDING_EXPIRED, "info")
+            return redirect(url_for("auth.login"))
+        return view(*args, **kwargs)
+
+    guarded.access = (SECOND_FACTOR,)  # type: ignore[attr-defined]
+    return guarded  # type: ignore[return-value]
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: only same-site paths, never an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("schedule.calendar")

@@ -6,9 +6,10 @@ same things with the same words and the same audit trail.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
-from flask import session
+from flask import request, session
 from flask_login import login_user, logout_user
 
 from auth.directory import (
@@ -19,22 +20,52 @@ from auth.directory import (
 )
 from jointops import audit
 from jointops.extensions import db
-from jointops.identity import lockout, sessions
-from jointops.identity.directory import get_directory, mirror_user, record_login, upsert_agency
+from jointops.identity import lockout, pending, sessions
+from jointops.identity.directory import (
+    NO_ACCESS as NO_ACCESS,
+)
+from jointops.identity.directory import (
+    get_directory,
+    mirror_user,
+    no_access,
+    record_login,
+    upsert_agency,
+)
+from jointops.identity.mfa.policy import step_after_password
 from jointops.models import User
 from jointops.officetime import fmt_time
 from jointops.transactions import end_read, unit_of_work
 
 BAD_LOGIN = "Unknown username or wrong password."
-NO_ACCESS = "Your account has no JointOps role or agency. Ask your administrator."
+#: longer input is refused before the directory or the lockout sees it (every sign-in path)
+USERNAME_MAX = 128
+PASSWORD_MAX = 256
 
 
 class SignInRefused(Exception):
     """A refused sign-in: the message is safe to show, the status fits HTTP."""
 
-    def __init__(self, message: str, status: int, outcome: str) -> None:
+    def __init__(self, message: str, status: int, outcome: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message, self.status, self.outcome = message, status, outcome
+        #: the input field at fault, when the input itself was refused (400)
+        self.field = field
+
+
+def _too_long(username: str, password: str) -> SignInRefused | None:
+    for name, value, limit in (
+        ("username", username, USERNAME_MAX),
+        ("password", password, PASSWORD_MAX),
+    ):
+        if len(value) > limit:
+            return SignInRefused(f"At most {limit} characters.", 400, "malformed", name)
+    return None
+
+
+def _unreadable(text: str) -> bool:
+    """Control characters (NUL included) and lone surrogates: no directory takes them as typed,
+    and each answers them differently, so they are refused before it."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
 
 
 def sign_in(username: str, password: str) -> User:
@@ -48,7 +79,8 @@ def sign_in(username: str, password: str) -> User:
     try:
         found = _ask_directory(username, password)
     except SignInRefused as exc:
-        audit.record_now("login", outcome=exc.outcome, username=username[:128])
+        shown = "".join(c if c.isprintable() else "\ufffd" for c in username[:USERNAME_MAX])
+        audit.record_now("login", outcome=exc.outcome, username=shown)
         raise
     refused: SignInRefused | None = None
     with unit_of_work():
@@ -56,19 +88,28 @@ def sign_in(username: str, password: str) -> User:
             upsert_agency(agency)
         db.session.flush()
         user = mirror_user(found.user)
-        if user.agency is None or not user.roles:
+        denied = no_access(found.user, user)
+        if denied is not None:
             # The directory has the last word: the mirror keeps no stale role, and
             # sessions opened under the old roles end now, not at the next sync.
             sessions.end_all(user, "no_access")
-            refused = SignInRefused(NO_ACCESS, 403, "no_access")
-            audit.record("login", outcome=refused.outcome, username=username[:128])
+            refused = SignInRefused(denied.message, 403, "no_access")
+            audit.record(
+                "login", outcome=refused.outcome, username=username[:128], **denied.details
+            )
         else:
-            lockout.clear(username)
             record_login(user)
             session.clear()
-            session["sid"] = sessions.start(user)
-            login_user(user)
-            audit.record("login", actor=user)
+            step = step_after_password(user)
+            if step == "none":
+                lockout.clear(username, found.user.dn)
+                session["sid"] = sessions.start(user)
+                login_user(user)
+                audit.record("login", actor=user)
+            else:
+                # not signed in yet: the failures in a row keep counting until the second factor
+                pending.begin(user, enrol=step == "enrol")
+                audit.record("login.password", actor=user, then=step)
     if refused is not None:
         raise refused
     return user
@@ -81,23 +122,42 @@ class _Found:
 
 
 def _ask_directory(username: str, password: str) -> _Found:
-    until = lockout.locked_until(username)
-    if until is not None:
-        raise SignInRefused(
-            f"Too many failed sign-ins. Try again after {fmt_time(until)}.", 429, "locked"
-        )
+    """The lockout's count, then the directory; the attempt counts as a failure unless the
+    directory accepted the password or did not answer."""
+    too_long = _too_long(username, password)
+    if too_long is not None:
+        raise too_long
     end_read()
+    try:
+        attempt = lockout.begin(username, request.remote_addr)
+    except lockout.Locked as locked:
+        raise _locked(locked) from None
+    if _unreadable(username) or _unreadable(password):
+        raise SignInRefused(BAD_LOGIN, 401, "failure")
     directory = get_directory()
     try:
-        found = directory.authenticate(username, password)
+        found = directory.authenticate(
+            username, password, before_bind=lambda dn: lockout.account(attempt, dn)
+        )
         agencies = [a for a in directory.agencies() if a.code == found.agency_code]
+    except lockout.Locked as locked:
+        raise _locked(locked) from None
     except InvalidCredentials:
-        with unit_of_work():
-            lockout.record_failure(username)
         raise SignInRefused(BAD_LOGIN, 401, "failure") from None
     except DirectoryUnavailable as exc:
+        lockout.take_back(attempt)
         raise SignInRefused(str(exc), 503, "unavailable") from None
+    lockout.take_back(attempt)
     return _Found(found, agencies)
+
+
+def _locked(locked: lockout.Locked) -> SignInRefused:
+    source = " from your network address" if locked.address else ""
+    return SignInRefused(
+        f"Too many failed sign-ins{source}. Try again after {fmt_time(locked.until)}.",
+        429,
+        "locked",
+    )
 
 
 def sign_out() -> None:

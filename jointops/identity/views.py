@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from jointops.identity import pending
 from jointops.identity.forms import LoginForm
-from jointops.identity.permissions import PUBLIC, SIGNED_IN, allow
+from jointops.identity.permissions import PUBLIC, SIGNED_IN, allow, safe_next
 from jointops.identity.signin import SignInRefused, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
 
 Page = str | Response | tuple[str, int]
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("schedule.calendar")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -37,9 +27,11 @@ def login() -> Page:
     try:
         sign_in(form.username.data, form.password.data)
     except SignInRefused as refused:
-        form.password.errors = [refused.message]
+        getattr(form, refused.field or "password").errors = [refused.message]
         return render_template("login.html", form=form), refused.status
-    return redirect(_safe_next(request.args.get("next")))
+    if pending.waiting():
+        return redirect(url_for("mfa.second_factor", next=request.args.get("next")))
+    return redirect(safe_next(request.args.get("next")))
 
 
 @bp.route("/logout", methods=["POST"])

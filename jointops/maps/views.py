@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.maps import service
 from jointops.maps.basemap import PMTILES_PATH, basemap_of, service_area_text
-from jointops.officetime import today_local
+from jointops.officetime import TimeRefused, parse_day, today_local
 
 bp = Blueprint("maps", __name__)
 
@@ -36,9 +36,9 @@ def _parse_date() -> date:
     if not raw:
         return today_local()
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"date: expected a date as YYYY-MM-DD, got {raw[:40]!r}.")
+        return parse_day(raw)
+    except TimeRefused as refused:
+        abort(400, f"date: {refused}")
 
 
 @bp.get("/map")

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -8,7 +10,7 @@ from alembic.operations.ops import MigrationScript
 from alembic.runtime.migration import MigrationContext
 from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Connection, Engine, MetaData
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -94,11 +96,36 @@ def run_migrations_online() -> None:
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    with connectable.connect() as connection, sqlite_foreign_keys_off(connection):
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """On SQLite, foreign keys unenforced while migrating, then checked.
+
+    A batch migration recreates a table (copy, drop, rename); with foreign
+    keys enforced, dropping a table that other rows reference fails on any
+    database with data. SQLite accepts the pragma only outside a transaction,
+    so it is set on the driver's connection before the migration begins.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the migration's connection has no driver connection")
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows without their parents: {broken[:5]}")
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():

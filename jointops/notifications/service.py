@@ -177,3 +177,38 @@ def notify(
             )
         )
     return line
+
+
+#: notices about the account's own security: not a preference, always in the inbox and by e-mail
+SECURITY = "security"
+
+
+def notify_security(user: User, text: str, link: str, *, now: datetime | None = None) -> None:
+    """Tell ``user`` that something changed about how they sign in: an inbox line, and an
+    e-mail whenever e-mail is on and the directory has their address, whatever their settings
+    (someone else may have made the change). The caller's commit makes the rows durable."""
+    now = now or utcnow()
+    db.session.add(
+        Notification(user_id=user.id, category=SECURITY, link=link, text=text[:300], created_at=now)
+    )
+    if not (email_enabled() and user.email and user.active):
+        return
+    config = current_app.config
+    body = (
+        f"{text}\n\nIf you did not expect this, tell your administrator at once.\n\n"
+        f"Your sign-in settings (sign-in required): {config['BASE_URL']}{link}\n\n"
+        f"-- \n{config['OFFICE_NAME']}\n"
+    )
+    db.session.add(
+        OutboxEmail(
+            user_id=user.id,
+            recipient=user.email,
+            category=SECURITY,
+            subject="JointOps: your sign-in settings changed",
+            body=body,
+            created_at=now,
+            next_attempt_at=now,
+            attempts=0,
+            last_error="",
+        )
+    )

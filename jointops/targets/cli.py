@@ -16,9 +16,16 @@ from jointops.targets.importer import ImportRefused, import_targets, resolve_imp
     "--user", "username", required=True, help="The submitter: an investigator or supervisor."
 )
 @click.option("--skip-bad", is_flag=True, help="Store the good rows even if some are bad.")
+@click.option(
+    "--create-cases",
+    is_flag=True,
+    help="Create the agency's cases the file names and it lacks (titled with their number).",
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
-def import_targets_command(agency_code: str, username: str, skip_bad: bool, file: Path) -> None:
+def import_targets_command(
+    agency_code: str, username: str, skip_bad: bool, create_cases: bool, file: Path
+) -> None:
     """Import targets from a CSV file; nothing is stored if any row is bad (unless --skip-bad).
 
     Columns: case_number, target_ref, first_name, last_name, aliases, dob
@@ -34,7 +41,7 @@ def import_targets_command(agency_code: str, username: str, skip_bad: bool, file
         ) from None
     try:
         agency, user = resolve_importer(agency_code, username)
-        report = import_targets(text, agency, user, skip_bad=skip_bad)
+        report = import_targets(text, agency, user, skip_bad=skip_bad, create_cases=create_cases)
     except ImportRefused as refused:
         raise click.ClickException(str(refused)) from None
     for error in report.errors:
@@ -50,8 +57,14 @@ def import_targets_command(agency_code: str, username: str, skip_bad: bool, file
     skipped = f", {bad} bad row{'s' if bad != 1 else ''} skipped" if bad else ""
     warned = len(report.warnings)
     warnings = f"; {warned} warning{'s' if warned != 1 else ''} (listed above)" if warned else ""
+    new = len(report.new_cases)
+    cases = (
+        f"; created {new} case{'s' if new != 1 else ''}: {', '.join(report.new_cases)}"
+        if new
+        else ""
+    )
     click.echo(
         f"Stored {len(report.stored)} target{'s' if len(report.stored) != 1 else ''} for "
-        f"{agency.code}{skipped}; {report.alerts} new alert{'s' if report.alerts != 1 else ''}"
-        f"{warnings}."
+        f"{agency.code}{skipped}{cases}; {report.alerts} new "
+        f"alert{'s' if report.alerts != 1 else ''}{warnings}."
     )

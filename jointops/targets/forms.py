@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from jointops.forms import optional_int
-from jointops.models import Target, User
+from jointops.models import Case, Target, User
 from jointops.targets.service import (
     IDENTIFIER_FIELDS,
     TargetDraft,
@@ -66,7 +66,7 @@ class TargetForm(FlaskForm):
     def __init__(self, actor: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.case_id.choices = [(None, "— choose a case —")] + [
-            (c.id, f"{c.number} {c.title}") for c in agency_cases(actor.agency_id)
+            (c.id, c.label()) for c in agency_cases(actor.agency_id)
         ]
         self._draft: TargetDraft | None = None
         self._warnings: dict[str, list[str]] = {}
@@ -130,16 +130,19 @@ class TargetForm(FlaskForm):
 
 
 class CaseForm(FlaskForm):
-    number = StringField(
-        "Case number",
-        validators=[DataRequired("A case number is required."), Length(max=64)],
-        filters=[lambda v: v and v.strip()],
-    )
-    title = StringField(
-        "Title",
-        validators=[DataRequired("A title is required."), Length(max=200)],
-        filters=[lambda v: v and v.strip()],
-    )
+    """A case's number and title; ``targets.service.check_case_values`` says what is refused."""
+
+    number = StringField("Case number", filters=[lambda v: v and v.strip()])
+    title = StringField("Title", filters=[lambda v: v and v.strip()])
+
+    @classmethod
+    def for_case(cls, case: Case) -> CaseForm:
+        return cls(data={"number": case.number, "title": case.title})
+
+    def show_errors(self, refused: TargetErrors) -> None:
+        for name, messages in refused.errors.items():
+            field = self[name] if name in self else self.number
+            field.errors = [*field.errors, *messages]
 
 
 class RevalidateForm(FlaskForm):

@@ -6,12 +6,16 @@ businesses, justification``. Dates as ``YYYY-MM-DD``; several values in one
 cell separated by ``;``; plates as ``STATE:PLATE``, handles as
 ``platform:handle``. A bad row is reported with its line number in the file
 and the reason; unless ``skip_bad``, no row of a file with errors is stored.
+A case number the agency does not have is a bad row, unless ``create_cases``:
+then the case is created (titled with its number), with the targets, in the same
+transaction.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 
@@ -22,11 +26,14 @@ from jointops.targets.service import (
     IDENTIFIER_FIELDS,
     TargetDraft,
     TargetErrors,
+    add_case,
+    check_case_values,
     deconflict_targets,
     draft_from_values,
     parse_dob,
     store_targets,
 )
+from jointops.transactions import unit_of_work
 from jointops.visibility import viewer_of
 
 COLUMNS = (
@@ -72,6 +79,8 @@ class ImportReport:
     #: rows read (the header excluded)
     rows: int = 0
     alerts: int = 0
+    #: case numbers the file names that the agency lacks (created with ``create_cases``)
+    new_cases: list[str] = field(default_factory=list)
 
 
 def resolve_importer(agency_code: str, username: str) -> tuple[Agency, User]:
@@ -91,8 +100,20 @@ def resolve_importer(agency_code: str, username: str) -> tuple[Agency, User]:
     return agency, user
 
 
-def read_rows(text: str, agency: Agency) -> tuple[list[tuple[int, TargetDraft]], ImportReport]:
-    """Parse and check every row; the drafts with their line numbers, and the errors."""
+class GoodRow(NamedTuple):
+    line: int
+    case_number: str
+    draft: TargetDraft
+
+
+def read_rows(
+    text: str, agency: Agency, *, create_cases: bool = False
+) -> tuple[list[GoodRow], ImportReport]:
+    """Parse and check every row; the good rows' drafts, and the errors.
+
+    With ``create_cases``, a row may name a case the agency lacks: its draft's ``case_id`` is
+    0 and the number is in ``report.new_cases`` (see ``import_targets``).
+    """
     report = ImportReport()
     reader = csv.DictReader(text.splitlines(keepends=True), restval="", strict=True)
     try:
@@ -115,12 +136,12 @@ def read_rows(text: str, agency: Agency) -> tuple[list[tuple[int, TargetDraft]],
     if len(set(names)) != len(names):
         raise ImportRefused("line 1: a column is named twice")
 
-    cases = {
-        c.number: c.id for c in db.session.scalars(select(Case).where(Case.agency_id == agency.id))
-    }
+    stored_cases = list(db.session.scalars(select(Case).where(Case.agency_id == agency.id)))
+    cases = {c.number: c.id for c in stored_cases}
+    closed = {c.number: refusal for c in stored_cases if (refusal := c.refusal_of_new(None))}
     existing = set(db.session.scalars(select(Target.ref).where(Target.agency_id == agency.id)))
     seen: dict[str, int] = {}
-    drafts: list[tuple[int, TargetDraft]] = []
+    drafts: list[GoodRow] = []
     while True:
         try:
             row = next(reader)
@@ -140,7 +161,7 @@ def read_rows(text: str, agency: Agency) -> tuple[list[tuple[int, TargetDraft]],
         if extra:
             report.errors.append(RowError(line, f"{len(extra)} more cell(s) than columns"))
             continue
-        problems = _row_problems(row, cases, existing, seen, agency)
+        problems = _row_problems(row, cases, existing, seen, agency, create_cases, closed)
         draft, errors, warnings = _draft(row, cases)
         problems += errors
         report.warnings += [RowError(line, warning) for warning in warnings]
@@ -149,7 +170,10 @@ def read_rows(text: str, agency: Agency) -> tuple[list[tuple[int, TargetDraft]],
         if problems or draft is None:
             report.errors.append(RowError(line, "; ".join(problems)))
             continue
-        drafts.append((line, draft))
+        number = (row.get("case_number") or "").strip()
+        if number not in cases and number not in report.new_cases:
+            report.new_cases.append(number)
+        drafts.append(GoodRow(line, number, draft))
     return drafts, report
 
 
@@ -159,13 +183,25 @@ def _row_problems(
     existing: set[str],
     seen: dict[str, int],
     agency: Agency,
+    create_cases: bool,
+    closed: dict[str, str],
 ) -> list[str]:
     problems = []
     number = (row.get("case_number") or "").strip()
     if not number:
         problems.append("case_number: required")
+    elif number in closed:
+        problems.append(f"case_number: {closed[number]}")
+    elif number not in cases and not create_cases:
+        problems.append(
+            f"case_number: {number} is not a case of {agency.code} "
+            "(--create-cases creates the missing ones)"
+        )
     elif number not in cases:
-        problems.append(f"case_number: {number} is not a case of {agency.code}")
+        try:
+            check_case_values(number, number)
+        except TargetErrors as refused:
+            problems.append(f"case_number: {' '.join(refused.errors.get('number', []))}")
     ref = (row.get("target_ref") or "").strip()
     if ref in existing:
         problems.append(f"target_ref: {ref} is already a target of {agency.code}")
@@ -206,18 +242,32 @@ def _warnings(by_field: dict[str, list[str]]) -> list[str]:
 
 
 def import_targets(
-    text: str, agency: Agency, user: User, *, skip_bad: bool = False
+    text: str, agency: Agency, user: User, *, skip_bad: bool = False, create_cases: bool = False
 ) -> ImportReport:
     """Check every row; store them all (or, with ``skip_bad``, the good ones); deconflict.
 
     Nothing is stored when any row is bad and ``skip_bad`` is false. A row with a warning
-    (``report.warnings``) is not a bad row: it is stored, and the warning listed.
+    (``report.warnings``) is not a bad row: it is stored, and the warning listed. With
+    ``create_cases``, the cases the good rows name and the agency lacks are created first,
+    in the targets' transaction (``report.new_cases``).
     """
-    drafts, report = read_rows(text, agency)
+    drafts, report = read_rows(text, agency, create_cases=create_cases)
     if report.errors and not skip_bad:
+        report.new_cases = []
         return report
     if drafts:
-        stored = store_targets([d for _line, d in drafts], user, via="import")
+        with unit_of_work():
+            created = {
+                number: add_case(agency.id, number, number, user, via="import").id
+                for number in report.new_cases
+            }
+            ready = [
+                replace(row.draft, case_id=created[row.case_number])
+                if row.case_number in created
+                else row.draft
+                for row in drafts
+            ]
+            stored = store_targets(ready, user, via="import")
         report.stored = [t.ref for t in stored]
         before = _alert_count()
         deconflict_targets(stored, user)

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from deconflict.identifiers import InvalidIdentifier, identifier_warning, normalize
@@ -47,6 +47,8 @@ MIN_JUSTIFICATION = 20
 MAX_VALUES = 50
 MAX_VALUE_LENGTH = 300
 MAX_NAME = 100
+MAX_CASE_NUMBER = 64
+MAX_CASE_TITLE = 200
 
 
 class TargetErrors(Exception):
@@ -221,10 +223,14 @@ def ref_taken(agency_id: int, ref: str, exclude_id: int | None = None) -> bool:
     return db.session.scalar(query) is not None
 
 
-def _check_case(draft: TargetDraft, agency_id: int) -> None:
+def _check_case(draft: TargetDraft, agency_id: int, stored_case_id: int | None) -> None:
+    """The case is the agency's, and open unless the target is already on it."""
     case = db.session.get(Case, draft.case_id)
     if case is None or case.agency_id != agency_id:
         raise TargetErrors({"case_id": ["Choose a case of your agency."]})
+    closed = case.refusal_of_new(stored_case_id)
+    if closed:
+        raise TargetErrors({"case_id": [closed]})
 
 
 def apply_draft(draft: TargetDraft, target: Target) -> set[str]:
@@ -284,7 +290,7 @@ def store_targets(
                     if target is not None
                     else None
                 )
-                _check_case(draft, agency_id)
+                _check_case(draft, agency_id, current.case_id if current else None)
                 if ref_taken(agency_id, draft.ref, current.id if current else None):
                     raise TargetErrors(
                         {"target_ref": [f"{draft.ref} is already a target of yours."]}
@@ -357,19 +363,112 @@ def revalidate(target: Target, actor: User, reason: str) -> Target:
     return row
 
 
-def create_case(agency_id: int, number: str, title: str, lead: User) -> Case:
-    with unit_of_work():
-        if db.session.scalar(
-            select(Case.id).where(Case.agency_id == agency_id, Case.number == number)
-        ):
-            raise TargetErrors({"number": [f"{number} is already a case of your agency."]})
-        case = Case(agency_id=agency_id, number=number, title=title, lead_id=lead.id)
-        db.session.add(case)
-        db.session.flush()
-        audit.record(
-            "case.create", object_type="case", object_id=case.id, actor=lead, number=number
-        )
+def check_case_values(number: str, title: str) -> tuple[str, str]:
+    """A case's number and title, stripped; ``TargetErrors`` naming each field refused."""
+    number, title = number.strip(), title.strip()
+    errors: dict[str, list[str]] = {}
+    if not number:
+        errors["number"] = ["A case number is required."]
+    elif len(number) > MAX_CASE_NUMBER or not number.isprintable():
+        errors["number"] = [f"At most {MAX_CASE_NUMBER} printable characters."]
+    if not title:
+        errors["title"] = ["A title is required."]
+    elif len(title) > MAX_CASE_TITLE or not title.isprintable():
+        errors["title"] = [f"At most {MAX_CASE_TITLE} printable characters."]
+    if errors:
+        raise TargetErrors(errors)
+    return number, title
+
+
+def _number_taken(
+    agency_id: int, number: str, exclude_id: int | None = None
+) -> TargetErrors | None:
+    query = select(Case.id).where(Case.agency_id == agency_id, Case.number == number)
+    if exclude_id is not None:
+        query = query.where(Case.id != exclude_id)
+    if db.session.scalar(query) is None:
+        return None
+    return TargetErrors({"number": [f"{number} is already a case of your agency."]})
+
+
+def add_case(agency_id: int, number: str, title: str, lead: User, *, via: str = "form") -> Case:
+    """Add a case to the session (the caller's unit of work commits it)."""
+    number, title = check_case_values(number, title)
+    taken = _number_taken(agency_id, number)
+    if taken is not None:
+        raise taken
+    case = Case(agency_id=agency_id, number=number, title=title, lead_id=lead.id)
+    db.session.add(case)
+    db.session.flush()
+    audit.record(
+        "case.create", object_type="case", object_id=case.id, actor=lead, number=number, via=via
+    )
     return case
+
+
+def create_case(agency_id: int, number: str, title: str, lead: User) -> Case:
+    """Open a case of the agency, led by ``lead``; ``TargetErrors`` if refused."""
+    try:
+        with unit_of_work():
+            case = add_case(agency_id, number, title, lead)
+    except IntegrityError:
+        raise TargetErrors({"number": ["That case number was taken a moment ago."]}) from None
+    return case
+
+
+def update_case(case: Case, number: str, title: str, actor: User) -> Case:
+    """Change a case's number and title; ``TargetErrors`` if refused (nothing changed)."""
+    number, title = check_case_values(number, title)
+    try:
+        with unit_of_work():
+            row = db.session.get_one(Case, case.id, populate_existing=True)
+            taken = _number_taken(row.agency_id, number, row.id)
+            if taken is not None:
+                raise taken
+            changed = sorted(
+                name
+                for name, value in (("number", number), ("title", title))
+                if getattr(row, name) != value
+            )
+            row.number, row.title = number, title
+            audit.record(
+                "case.update", object_type="case", object_id=row.id, actor=actor, changed=changed
+            )
+    except IntegrityError:
+        raise TargetErrors({"number": ["That case number was taken a moment ago."]}) from None
+    return row
+
+
+def set_case_closed(case: Case, closed: bool, actor: User) -> Case:
+    """Close a case (it takes no new targets or events; what it holds stays) or reopen it."""
+    with unit_of_work():
+        row = db.session.get_one(Case, case.id, populate_existing=True)
+        if row.is_closed != closed:
+            row.closed_at = utcnow() if closed else None
+            audit.record(
+                "case.close" if closed else "case.reopen",
+                object_type="case",
+                object_id=row.id,
+                actor=actor,
+                number=row.number,
+            )
+    return row
+
+
+def find_case(case_id: int) -> Case | None:
+    return db.session.get(Case, case_id)
+
+
+def case_counts(case_ids: list[int]) -> dict[int, int]:
+    """How many targets each case holds."""
+    if not case_ids:
+        return {}
+    rows = db.session.execute(
+        select(Target.case_id, func.count())
+        .where(Target.case_id.in_(case_ids))
+        .group_by(Target.case_id)
+    )
+    return {case_id: count for case_id, count in rows}
 
 
 def find_target(target_id: int) -> Target | None:

@@ -11,21 +11,25 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from auth.policy import may_edit_targets, may_see_targets
+from auth.policy import may_edit_targets, may_manage_cases, may_see_targets
 from jointops import audit
 from jointops.alerts.listing import active_counts, alerts_for_item
 from jointops.deconfliction.precheck import Pointer, PrecheckRefused, precheck_target
 from jointops.identity.permissions import SIGNED_IN, allow
-from jointops.models import Target, utcnow
+from jointops.models import Case, Target, utcnow
 from jointops.targets.forms import CaseForm, RevalidateForm, TargetForm
 from jointops.targets.service import (
     TargetErrors,
     agency_cases,
     agency_targets,
+    case_counts,
     create_case,
+    find_case,
     find_target,
     revalidate,
     save_target,
+    set_case_closed,
+    update_case,
 )
 from jointops.visibility import viewer_of
 
@@ -216,6 +220,33 @@ def revalidate_target(target_id: int) -> Page:
     ), 400
 
 
+def _load_case(case_id: int, *, manage: bool = False) -> Case:
+    """The case if it is the user's agency's and they may see (or manage) it; else 404 / 403."""
+    case = find_case(case_id)
+    viewer = viewer_of(current_user)
+    code = case.agency.code if case is not None else None
+    if case is None or not may_see_targets(viewer, code):
+        audit.record_now("case.view", outcome="denied", object_type="case", object_id=case_id)
+        abort(404)
+    if manage and not may_manage_cases(viewer, code):
+        audit.record_now("case.update", outcome="denied", object_type="case", object_id=case_id)
+        abort(403)
+    return case
+
+
+@bp.get("/cases")
+@allow(SIGNED_IN)
+def cases() -> str:
+    _require()
+    listed = agency_cases(current_user.agency_id)
+    return render_template(
+        "cases.html",
+        cases=listed,
+        counts=case_counts([c.id for c in listed]),
+        can_manage=may_manage_cases(viewer_of(current_user), _agency_code()),
+    )
+
+
 @bp.route("/cases/new", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def new_case() -> Page:
@@ -224,12 +255,47 @@ def new_case() -> Page:
     if form.validate_on_submit():
         try:
             case = create_case(
-                current_user.agency_id, form.number.data, form.title.data, current_user
+                current_user.agency_id, form.number.data or "", form.title.data or "", current_user
             )
         except TargetErrors as refused:
-            form.number.errors = [*form.number.errors, *refused.errors.get("number", [])]
+            form.show_errors(refused)
         else:
             flash(f"Created case {case.number}.", "success")
             return redirect(url_for("targets.create", case=case.id))
     status = 400 if form.errors else 200
-    return render_template("case_form.html", form=form), status
+    return render_template("case_form.html", form=form, case=None), status
+
+
+@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def edit_case(case_id: int) -> Page:
+    case = _load_case(case_id, manage=True)
+    form = CaseForm.for_case(case) if request.method == "GET" else CaseForm()
+    if form.validate_on_submit():
+        try:
+            update_case(case, form.number.data or "", form.title.data or "", current_user)
+        except TargetErrors as refused:
+            form.show_errors(refused)
+        else:
+            flash(f"Saved case {case.number}.", "success")
+            return redirect(url_for("targets.cases"))
+    status = 400 if form.errors else 200
+    return render_template("case_form.html", form=form, case=case), status
+
+
+@bp.post("/cases/<int:case_id>/close")
+@allow(SIGNED_IN)
+def close_case(case_id: int) -> Response:
+    case = _load_case(case_id, manage=True)
+    set_case_closed(case, True, current_user)
+    flash(f"Closed case {case.number}: it takes no new targets or events.", "success")
+    return redirect(url_for("targets.cases"))
+
+
+@bp.post("/cases/<int:case_id>/reopen")
+@allow(SIGNED_IN)
+def reopen_case(case_id: int) -> Response:
+    case = _load_case(case_id, manage=True)
+    set_case_closed(case, False, current_user)
+    flash(f"Reopened case {case.number}.", "success")
+    return redirect(url_for("targets.cases"))
