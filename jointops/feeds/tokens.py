@@ -27,9 +27,9 @@ from sqlalchemy import func, select
 
 from auth.policy import EventFacts, Visibility, event_visibility
 from calendars import FeedKind
-from jointops import audit
+from jointops import audit, revocation
 from jointops.extensions import db
-from jointops.models import FeedToken, Resource, User, utcnow
+from jointops.models import FeedToken, Resource, User
 from jointops.transactions import unit_of_work
 from jointops.visibility import viewer_of
 
@@ -216,45 +216,12 @@ def create(
 
 def revoke(token: FeedToken, reason: str, *, actor: User | None = None, via: str = "web") -> bool:
     """Revoke ``token`` at once; False when it already was."""
-    if token.revoked:
-        return False
-    with unit_of_work():
-        token.revoked_at = utcnow()
-        token.revoke_reason = reason[:32]
-        audit.record(
-            "feed_token.revoke",
-            object_type="feed_token",
-            object_id=token.id,
-            actor=actor,
-            username=None if actor else via,
-            owner=token.user.username,
-            reason=reason,
-        )
-    return True
+    return revocation.revoke(token, reason, actor=actor, via=via)
 
 
 def revoke_of_inactive_users(_sender: object = None) -> int:
-    """Revoke every live token whose owner is no longer active; the caller commits.
-
-    Connected to ``directory_synced``, so that leaving the directory ends every feed at once.
-    """
-    rows = db.session.scalars(
-        select(FeedToken)
-        .join(User, FeedToken.user_id == User.id)
-        .where(FeedToken.revoked_at.is_(None), User.active.is_(False))
-    ).all()
-    now = utcnow()
-    for token in rows:
-        token.revoked_at, token.revoke_reason = now, "deactivated"
-        audit.record(
-            "feed_token.revoke",
-            object_type="feed_token",
-            object_id=token.id,
-            username="directory",
-            owner=token.user.username,
-            reason="deactivated",
-        )
-    return len(rows)
+    """Revoke every live token whose owner is no longer active; the caller commits."""
+    return revocation.revoke_of_inactive_users(FeedToken)
 
 
 def find_token(token_id: int) -> FeedToken | None:

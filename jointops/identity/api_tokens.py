@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from jointops import audit
+from jointops import audit, revocation
 from jointops.extensions import db
 from jointops.models import ApiToken, User, utcnow
 from jointops.transactions import unit_of_work
@@ -129,45 +129,12 @@ def create(
 
 def revoke(token: ApiToken, reason: str, *, actor: User | None = None, via: str = "web") -> bool:
     """Revoke ``token`` at once; False when it already was."""
-    if token.revoked:
-        return False
-    with unit_of_work():
-        token.revoked_at = utcnow()
-        token.revoke_reason = reason[:32]
-        audit.record(
-            "api_token.revoke",
-            object_type="api_token",
-            object_id=token.id,
-            actor=actor,
-            username=None if actor else via,
-            owner=token.user.username,
-            reason=reason,
-        )
-    return True
+    return revocation.revoke(token, reason, actor=actor, via=via)
 
 
 def revoke_of_inactive_users(_sender: object = None) -> int:
-    """Revoke every live token whose owner is no longer active; the caller commits.
-
-    Connected to ``directory_synced``, so that leaving the directory ends every token at once.
-    """
-    rows = db.session.scalars(
-        select(ApiToken)
-        .join(User, ApiToken.user_id == User.id)
-        .where(ApiToken.revoked_at.is_(None), User.active.is_(False))
-    ).all()
-    now = utcnow()
-    for token in rows:
-        token.revoked_at, token.revoke_reason = now, "deactivated"
-        audit.record(
-            "api_token.revoke",
-            object_type="api_token",
-            object_id=token.id,
-            username="directory",
-            owner=token.user.username,
-            reason="deactivated",
-        )
-    return len(rows)
+    """Revoke every live token whose owner is no longer active; the caller commits."""
+    return revocation.revoke_of_inactive_users(ApiToken)
 
 
 def status(token: ApiToken, now: datetime) -> str:
