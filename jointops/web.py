@@ -74,7 +74,7 @@ def init_app(app: Flask, exempt_from_csrf: Callable[[Any], Any]) -> None:
     app.context_processor(maps.map_context)
     allow(PUBLIC)(app.view_functions["static"])
     app.context_processor(_page_context)
-    for code in (400, 403, 404, 405, 409, 503):
+    for code in (400, 401, 403, 404, 405, 409, 503):
         app.register_error_handler(code, _error_page)
     app.register_error_handler(413, _too_large)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -140,6 +140,7 @@ def _not_yet_deconflicted(item_type: str, item_id: int) -> bool:
 
 MESSAGES = {
     400: "The request could not be understood.",
+    401: "Sign in first, or send a valid API token (Authorization: Bearer).",
     403: "You do not have access to this page.",
     404: "There is nothing here, or nothing you may see.",
     405: "That action is not allowed here.",

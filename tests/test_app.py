@@ -107,8 +107,11 @@ def test_pages_need_a_signed_in_user(client: FlaskClient) -> None:
     page = client.get("/calendar")
     assert page.status_code == 302
     assert "/login" in page.headers["Location"]
-    assert client.get("/api/events").status_code == 401
     assert client.get("/events/1").status_code == 302
+    for path in ("/api/events", "/api/alerts", "/api/geocode?q=Clematis"):
+        answer = client.get(path)
+        assert answer.status_code == 401 and answer.is_json, path
+        assert "Sign in" in answer.get_json()["error"]
 
 
 def test_security_headers_on_every_response(client: FlaskClient) -> None:
