@@ -85,9 +85,12 @@ def test_concurrent_bookings_of_one_room_let_exactly_one_win(
     # Every window overlaps every other: starts 10:00..10:19, ends 11:00..11:19.
     windows = [(at(day, 10, i), at(day, 11, i)) for i in range(ATTEMPTS)]
     barrier = threading.Barrier(ATTEMPTS, timeout=60)
+    # Each thread its own session, through the login form, one after another: sign-in lets
+    # only a few attempts of one account reach the directory at once (the lockout's count).
+    clients = [signed_in(live_server) for _ in range(ATTEMPTS)]
 
     def attempt(i: int) -> Reply:
-        client = signed_in(live_server)  # each thread its own session, through the login form
+        client = clients[i]
         start, end = windows[i]
         # The same lead in all 20: confirm the "person double-booked" warning so
         # that only the room decides.
