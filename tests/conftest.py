@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -247,6 +248,15 @@ def login(app: Flask) -> Callable[[str], FlaskClient]:
         return client
 
     return sign_in
+
+
+#: a CSRF token's value: signed with the second it was made, so two pages a second apart differ
+CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=)"[^"]*"')
+
+
+def without_csrf(page: str) -> str:
+    """A page with its CSRF tokens blanked, to compare two answers as the user reads them."""
+    return CSRF_VALUE.sub(r'\1""', page)
 
 
 def user(username: str) -> User:
