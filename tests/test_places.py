@@ -34,7 +34,7 @@ MIAMI = ("25.7743", "-80.1963")
 def nominatim(app: Flask) -> Iterator[FakeGeocoder]:
     """The app's geocoder: Nominatim on a local server answering NOMINATIM."""
     with serve(lambda _: Answer.json(NOMINATIM)) as fake:
-        app.config.update(GEOCODER="nominatim", GEOCODER_URL=fake.url, GEOCODER_TIMEOUT_S=0.5)
+        app.config.update(GEOCODER="nominatim", GEOCODER_URL=fake.url, GEOCODER_TIMEOUT_S=10)
         yield fake
 
 
@@ -202,6 +202,7 @@ def test_a_stale_cache_entry_is_asked_again(
 def test_a_geocoder_that_hangs_or_fails_is_503_with_retry_after(
     app: Flask, login: Login, nominatim: FakeGeocoder
 ) -> None:
+    app.config["GEOCODER_TIMEOUT_S"] = 0.5
     browser = login("investigator.pbso")
     for answer in (
         Answer(200, b"[]", delay=3),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from jointops.config import Area
 from jointops.places.geocoder import (
     MAX_CANDIDATES,
     Candidate,
@@ -13,7 +12,7 @@ from jointops.places.geocoder import (
     Quality,
     in_range,
 )
-from jointops.places.remote import garbage, get_json
+from jointops.places.remote import RemoteGeocoder, garbage
 
 #: ``Addr_type`` of a point on the building or parcel itself
 ROOFTOP_TYPES = frozenset(
@@ -37,19 +36,13 @@ def quality(attributes: dict[str, Any]) -> Quality:
     return "centroid"
 
 
-class ArcGISGeocoder:
+class ArcGISGeocoder(RemoteGeocoder):
     name = "arcgis"
-    remote = True
-
-    def __init__(self, url: str, timeout: float, area: Area) -> None:
-        self.url = url if url.endswith("/findAddressCandidates") else f"{url}/findAddressCandidates"
-        self.timeout = timeout
-        self.area = area
+    endpoint = "/findAddressCandidates"
 
     def search(self, text: str) -> list[Candidate]:
         area = self.area
-        answer = get_json(
-            self.url,
+        answer = self.ask(
             {
                 "SingleLine": text,
                 # locators published before ArcGIS 10.x name the one-line field so
@@ -60,9 +53,7 @@ class ArcGISGeocoder:
                 "maxLocations": str(MAX_CANDIDATES),
                 "location": f"{(area.west + area.east) / 2:.5f},"
                 f"{(area.south + area.north) / 2:.5f}",
-            },
-            timeout=self.timeout,
-            service=self.name,
+            }
         )
         if not isinstance(answer, dict):
             raise garbage(self.name)

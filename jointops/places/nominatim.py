@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from jointops.config import Area
 from jointops.places.geocoder import MAX_CANDIDATES, Candidate, Quality, in_range
-from jointops.places.remote import garbage, get_json
+from jointops.places.remote import RemoteGeocoder, garbage
 
 #: OSM keys and address types of streets and areas: their position is a middle, not a door
 AREA_CATEGORIES = frozenset(
@@ -48,19 +47,13 @@ def quality(item: dict[str, Any]) -> Quality:
     return "rooftop"
 
 
-class NominatimGeocoder:
+class NominatimGeocoder(RemoteGeocoder):
     name = "nominatim"
-    remote = True
-
-    def __init__(self, url: str, timeout: float, area: Area) -> None:
-        self.url = url if url.endswith("/search") else f"{url}/search"
-        self.timeout = timeout
-        self.area = area
+    endpoint = "/search"
 
     def search(self, text: str) -> list[Candidate]:
         area = self.area
-        answer = get_json(
-            self.url,
+        answer = self.ask(
             {
                 "q": text,
                 "format": "jsonv2",
@@ -68,9 +61,7 @@ class NominatimGeocoder:
                 # prefer, not restrict to, the service area (outside ones are shown and flagged)
                 "viewbox": f"{area.west},{area.north},{area.east},{area.south}",
                 "bounded": "0",
-            },
-            timeout=self.timeout,
-            service=self.name,
+            }
         )
         if not isinstance(answer, list):
             raise garbage(self.name)

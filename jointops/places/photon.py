@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from jointops.config import Area
 from jointops.places.geocoder import MAX_CANDIDATES, Candidate, Quality, in_range
-from jointops.places.remote import garbage, get_json
+from jointops.places.remote import RemoteGeocoder, garbage
 
 
 def quality(properties: dict[str, Any]) -> Quality:
@@ -23,19 +22,13 @@ def label(properties: dict[str, Any]) -> str:
     return f"{text} {postcode}" if postcode and text else text
 
 
-class PhotonGeocoder:
+class PhotonGeocoder(RemoteGeocoder):
     name = "photon"
-    remote = True
-
-    def __init__(self, url: str, timeout: float, area: Area) -> None:
-        self.url = url if url.endswith("/api") else f"{url}/api"
-        self.timeout = timeout
-        self.area = area
+    endpoint = "/api"
 
     def search(self, text: str) -> list[Candidate]:
         area = self.area
-        answer = get_json(
-            self.url,
+        answer = self.ask(
             {
                 "q": text,
                 "limit": str(MAX_CANDIDATES),
@@ -43,9 +36,7 @@ class PhotonGeocoder:
                 # a bias towards the middle of the service area, not a filter
                 "lat": f"{(area.south + area.north) / 2:.5f}",
                 "lon": f"{(area.west + area.east) / 2:.5f}",
-            },
-            timeout=self.timeout,
-            service=self.name,
+            }
         )
         if not isinstance(answer, dict) or not isinstance(answer.get("features"), list):
             raise garbage(self.name)

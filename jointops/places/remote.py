@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from jointops.config import Area
 from jointops.places.geocoder import GeocoderUnavailable
 
 #: the largest answer read (a page of candidates is a few kilobytes)
@@ -52,3 +53,20 @@ def get_json(url: str, params: dict[str, str], *, timeout: float, service: str) 
 
 def garbage(service: str) -> GeocoderUnavailable:
     return GeocoderUnavailable(f"The {service} geocoder answered something it should not.")
+
+
+class RemoteGeocoder:
+    """A geocoder reached over HTTP at ``url`` + ``endpoint``, biased towards ``area``."""
+
+    name = "remote"
+    remote = True
+    #: the last path segment of the search, added to the configured URL when it lacks it
+    endpoint = ""
+
+    def __init__(self, url: str, timeout: float, area: Area) -> None:
+        self.url = url if url.endswith(self.endpoint) else f"{url}{self.endpoint}"
+        self.timeout = timeout
+        self.area = area
+
+    def ask(self, params: dict[str, str]) -> Any:
+        return get_json(self.url, params, timeout=self.timeout, service=self.name)
