@@ -285,6 +285,7 @@ class Settings(BaseModel):
     GEOCODER_URL: Annotated[str, AfterValidator(_base_url)] = ""
     GEOCODER_TIMEOUT_S: Float = 3.0
     GEOCODER_CACHE_DAYS: Int = 30
+    GEOCODE_LIMIT_PER_MINUTE: Int = 30
     SERVICE_AREA: AreaBox = PALM_BEACH_COUNTY
     # the map's basemap (see jointops/maps/basemap.py): raster tiles, a PMTiles file, or none
     MAP_TILES_URL: Stripped = ""
@@ -728,6 +729,8 @@ def _validate_places(config: Mapping[str, Any]) -> None:
         raise ConfigError("JOINTOPS_GEOCODER_TIMEOUT_S: between 0.2 and 30 seconds")
     if not 0 <= config["GEOCODER_CACHE_DAYS"] <= 365:
         raise ConfigError("JOINTOPS_GEOCODER_CACHE_DAYS: between 0 (no cache) and 365 days")
+    if not 1 <= config["GEOCODE_LIMIT_PER_MINUTE"] <= 1000:
+        raise ConfigError("JOINTOPS_GEOCODE_LIMIT_PER_MINUTE: between 1 and 1,000 searches")
     if not isinstance(config["SERVICE_AREA"], Area):
         raise ConfigError("JOINTOPS_SERVICE_AREA: a bounding box south,west,north,east")
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -220,6 +221,26 @@ def test_a_geocoder_that_hangs_or_fails_is_503_with_retry_after(
     assert browser.get("/events/new").status_code == 200
     saved = browser.post("/events/new", data=operation(latitude="26.7", longitude="-80.1"))
     assert saved.status_code == 302
+
+
+def test_searches_beyond_the_limit_of_a_minute_are_429_and_ask_no_geocoder(
+    app: Flask, login: Login, nominatim: FakeGeocoder
+) -> None:
+    app.config["GEOCODE_LIMIT_PER_MINUTE"] = 3
+    browser = login("investigator.pbso")
+    answers = [browser.get(f"/api/geocode?q=clematis+{n}") for n in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
+    assert "try again" in answers[-1].get_json()["error"]
+    assert len(nominatim.requests) == 3
+    assert [(a.outcome, a.detail.get("reason")) for a in audits()][-1] == (
+        "denied",
+        "rate_limited",
+    )
+    # the limit is the user's own, and a minute later theirs is open again
+    assert login("det.rivera.pbso").get("/api/geocode?q=clematis").status_code == 200
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=61)):
+        assert browser.get("/api/geocode?q=clematis+again").status_code == 200
 
 
 def test_off_answers_no_candidates(app: Flask, login: Login) -> None:

@@ -7,17 +7,20 @@ lookup with who searched and from which event form (an event's id, or ``new``).
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import func, select
 
 from auth.policy import may_create
 from jointops import audit
 from jointops.config import Area
 from jointops.extensions import db
-from jointops.models import Event, User
+from jointops.models import AuditEntry, Event, User, utcnow
 from jointops.places import cache
 from jointops.places.choice import geocoder_for, geocoder_name
 from jointops.places.geocoder import Candidate, GeocoderUnavailable
@@ -27,10 +30,20 @@ QUERY_MAX = 200
 #: what a client is told to wait before searching again when the geocoder is down
 RETRY_AFTER_S = 30
 ACTION = "place.geocode"
+#: the sliding window of ``JOINTOPS_GEOCODE_LIMIT_PER_MINUTE``
+LIMIT_WINDOW = timedelta(minutes=1)
 
 
 class LookupDenied(Exception):
     """The user may not plan operations, so has nothing to search for."""
+
+
+class LookupLimited(Exception):
+    """The user has searched as often as a minute allows; ``retry_after_s`` says how long."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"Too many address searches: try again in {retry_after_s} s.")
+        self.retry_after_s = retry_after_s
 
 
 class QueryRefused(Exception):
@@ -80,10 +93,32 @@ def _event_form(ref: str | None, actor: User) -> int | None:
     return event.id
 
 
+def _within_limit(actor: User) -> None:
+    """Refuse a search beyond the user's limit of the last minute.
+
+    Counted from the audit trail (every search is audited), so the limit holds across workers;
+    each search may reach an outside geocoder, whose service terms and costs are per request.
+    """
+    now = utcnow()
+    searched = (
+        select(func.count(), func.min(AuditEntry.at))
+        .where(AuditEntry.action == ACTION, AuditEntry.actor_id == actor.id)
+        .where(AuditEntry.outcome.in_(("success", "failure")))
+        .where(AuditEntry.at > now - LIMIT_WINDOW)
+    )
+    count, first = db.session.execute(searched).one()
+    if count < current_app.config["GEOCODE_LIMIT_PER_MINUTE"]:
+        return
+    wait = (first + LIMIT_WINDOW - now).total_seconds() if first is not None else 1
+    audit.record_now(ACTION, outcome="denied", actor=actor, reason="rate_limited")
+    raise LookupLimited(max(1, math.ceil(wait)))
+
+
 def look_up(text: str | None, event_ref: str | None, actor: User) -> Found:
     """Search for ``text`` from the form of ``event_ref`` (an id or ``new``).
 
-    Raises ``LookupDenied``, ``QueryRefused`` or ``GeocoderUnavailable``; each is audited.
+    Raises ``LookupDenied``, ``QueryRefused``, ``LookupLimited`` or ``GeocoderUnavailable``;
+    each is audited.
     """
     if not may_create(viewer_of(actor), "operation"):
         audit.record_now(ACTION, outcome="denied", actor=actor)
@@ -94,6 +129,7 @@ def look_up(text: str | None, event_ref: str | None, actor: User) -> Found:
     except QueryRefused as refused:
         audit.record_now(ACTION, outcome="refused", actor=actor, field=refused.field)
         raise
+    _within_limit(actor)
     form: dict[str, Any] = {"object_type": "event", "object_id": event_id or "new"}
     config = current_app.config
     name, geocoder, area = geocoder_name(config), geocoder_for(config), config["SERVICE_AREA"]
