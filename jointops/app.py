@@ -23,7 +23,7 @@ from jointops.identity.token_cli import api_token_group
 from jointops.jobs.cli import scheduler_command
 from jointops.maps.basemap import basemap_of, content_security_policy
 from jointops.targets.cli import import_targets_command
-from jointops.transactions import tune_sqlite
+from jointops.transactions import UNAVAILABLE, tune_sqlite
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -60,6 +60,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     sessions.init_app(app)
     bearer.init_app(app)
     web.init_app(app, exempt_from_csrf=csrf.exempt)
+    for unavailable in UNAVAILABLE:
+        app.register_error_handler(unavailable, web.database_unavailable)
     _register_commands(app)
     _register_template_helpers(app)
     app.after_request(_security_headers(content_security_policy(basemap_of(app.config))))
@@ -84,6 +86,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(
         time=officetime.fmt_time,
         clock=officetime.fmt_clock,
+        day=officetime.fmt_day,
         datetime=officetime.fmt_datetime,
         local=officetime.to_local,
     )

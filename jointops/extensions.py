@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and bound in ``create_app``."""
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
@@ -9,6 +10,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, Table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -28,7 +30,29 @@ class Base(DeclarativeBase):
         __table__: ClassVar[Table]
 
 
-db = SQLAlchemy(model_class=Base)
+log = logging.getLogger("jointops.database")
+
+
+class _SQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy whose end-of-request clean-up survives a database that went away.
+
+    Removing the session rolls back what it still holds; when the server is gone that
+    rollback fails, and raised from the app context's teardown it would replace the answer
+    already made (a 503, or a save's success) with the WSGI server's own error page.
+    """
+
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        try:
+            self.session.remove()
+        except SQLAlchemyError as failure:
+            log.warning("ending a request's database session failed: %s", type(failure).__name__)
+            self.session().invalidate()
+            self.session.registry.clear()
+
+
+#: ``pool_pre_ping``: a pooled connection is tested before use, so that after a database
+#: restart the pool replaces dead connections instead of failing a request with each.
+db = _SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True})
 
 # The base class of every model. At run time it is ``db.Model``, the class that Flask-SQLAlchemy
 # builds from ``Base`` (adding its table-name and bind-key mixins); the type checker sees it as

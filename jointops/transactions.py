@@ -17,6 +17,9 @@ take the write lock once another process has committed ("database is
 locked", at once, whatever the busy timeout). So on SQLite a unit of work
 begins with ``BEGIN IMMEDIATE``, as does every request whose method changes
 state.
+
+A database that cannot serve (stopped, restarting, unreachable, its pool exhausted) raises
+one of ``UNAVAILABLE``; the app answers those 503 with ``Retry-After``, never 500.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from typing import Any
 from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from jointops.extensions import db
@@ -35,6 +40,12 @@ from jointops.extensions import db
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _DEPTH = "jointops.unit_of_work_depth"
 _FLUSHED = "jointops.flushed_uncommitted"
+
+
+#: What the database raises when it cannot serve now but may in a moment: a refused or lost
+#: connection, a server shutting down, no connection free in the pool, a lock or
+#: serialisation conflict. Worth a retry: 503, not 500.
+UNAVAILABLE: tuple[type[SQLAlchemyError], ...] = (OperationalError, InterfaceError, PoolTimeout)
 
 
 class ForeignChanges(RuntimeError):
@@ -77,6 +88,18 @@ def end_read() -> None:
             "before a use case begins."
         )
     db.session.rollback()
+
+
+def discard() -> None:
+    """Roll back whatever the session holds, even when the database has gone away.
+
+    A rollback on a lost connection fails; the session's connections are then invalidated
+    (dropped from the pool, not used again) and the session closed: all a rollback could do.
+    """
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session().invalidate()
 
 
 def holds_changes() -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, Response, current_app, g, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -101,9 +101,15 @@ def _refuse_hostile_input() -> None:
 
 def _no_store_when_signed_in(response: Response) -> Response:
     """What a signed-in user is shown stays out of every cache (browser, proxy, back button);
-    static files and responses that set their own caching (the feeds) keep it."""
-    if request.endpoint != "static" and current_user.is_authenticated:
-        response.headers.setdefault("Cache-Control", "no-store")
+    static files and responses that set their own caching (the feeds, a database outage's
+    503) keep it. ``is_anonymous`` reads nothing of the user: after a save's commit, or in an
+    outage, this must not go to the database."""
+    if (
+        request.endpoint != "static"
+        and "Cache-Control" not in response.headers
+        and not current_user.is_anonymous
+    ):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -160,8 +166,38 @@ def _error_page(error: Any) -> tuple[Any, int]:
     return render_template("error.html", code=code, message=message), code
 
 
-def _input_refused(error: InputRefused) -> tuple[Any, int]:
+#: seconds a client is asked to wait before retrying while the database is unavailable
+DATABASE_RETRY_AFTER_S = 5
+DATABASE_UNAVAILABLE = "The database is unavailable. Try again in a moment."
+
+
+def database_unavailable(error: Exception) -> Response:
+    """503 with ``Retry-After`` when the database cannot serve (stopped, restarting, out of
+    connections): the request may be sent again as it is. JSON on the API, a page elsewhere.
+
+    The page is rendered without the page context, which reads the database (the user, the
+    inbox); the answer names no server, query or error of the database.
+    """
+    current_app.logger.warning(
+        "database unavailable: %s %s: %s", request.method, request.path, type(error).__name__
+    )
     if request.path.startswith("/api/"):
+        response = jsonify(error=DATABASE_UNAVAILABLE, status=503)
+    else:
+        page = current_app.jinja_env.get_template("unavailable.html").render(
+            message=DATABASE_UNAVAILABLE,
+            office_name=current_app.config["OFFICE_NAME"],
+        )
+        response = Response(page, mimetype="text/html")
+    response.status_code = 503
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _input_refused(error: InputRefused) -> tuple[Any, int]:
+    """400 naming the field: in JSON to the API and to the pages' views that read JSON."""
+    if reads_json(current_app.view_functions.get(request.endpoint or "")):
         return {"error": str(error), "field": error.field, "status": 400}, 400
     return render_template("error.html", code=400, message=str(error)), 400
 

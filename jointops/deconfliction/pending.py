@@ -10,18 +10,18 @@ into a failure: if the check raises, the failure is recorded and the sweep job
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, insert, select, tuple_
 
 from auth.policy import Visibility, may_see_targets, sees_both_sides
 from jointops.alerts.items import ItemKey
 from jointops.extensions import db
 from jointops.models import Event, PendingCheck, Target, User, utcnow
-from jointops.transactions import unit_of_work
+from jointops.transactions import discard, unit_of_work
 from jointops.visibility import viewer_of, visibility
 
 log = logging.getLogger("jointops.deconfliction")
@@ -53,6 +53,37 @@ def mark(item_type: str, item_id: int, now: datetime | None = None) -> None:
         row.next_attempt_at = max(row.next_attempt_at, now + GRACE)
 
 
+def mark_many(item_type: str, item_ids: Sequence[int], now: datetime | None = None) -> None:
+    """``mark`` for many items of one type, with a bulk insert (an import's targets)."""
+    now = now or utcnow()
+    existing = pending((item_type, i) for i in item_ids)
+    for row in existing.values():
+        row.next_attempt_at = max(row.next_attempt_at, now + GRACE)
+    new = [
+        {
+            "item_type": item_type,
+            "item_id": item_id,
+            "since": now,
+            "next_attempt_at": now + GRACE,
+            "attempts": 0,
+            "last_error": "",
+        }
+        for item_id in dict.fromkeys(item_ids)
+        if (item_type, item_id) not in existing
+    ]
+    if new:
+        db.session.execute(insert(PendingCheck), new)
+
+
+def clear_many(item_type: str, item_ids: Sequence[int]) -> None:
+    """``clear`` for many items of one type."""
+    db.session.execute(
+        delete(PendingCheck).where(
+            PendingCheck.item_type == item_type, PendingCheck.item_id.in_(item_ids)
+        )
+    )
+
+
 def clear(item_type: str, item_id: int) -> None:
     """In the check's unit of work: the item is deconflicted as it stands."""
     db.session.execute(
@@ -77,7 +108,11 @@ def check(item_type: str, item_id: int, run: Callable[[], T]) -> T | None:
         return run()
     except Exception as exc:
         log.exception("deconfliction of %s %s failed; the sweep will retry", item_type, item_id)
-        failed(item_type, item_id, exc)
+        try:
+            failed(item_type, item_id, exc)
+        except Exception:  # the database went away too: the mark alone brings the sweep
+            log.exception("could not record the failed check of %s %s", item_type, item_id)
+            discard()
         return None
 
 

@@ -12,7 +12,12 @@ from auth.policy import Visibility, creatable_kinds
 from jointops import audit
 from jointops.events.forms import EventForm
 from jointops.events.rules import EventErrors
-from jointops.events.service import BookingConflict, NeedsConfirmation, find_event, save_event
+from jointops.events.service import (
+    BookingConflict,
+    NeedsConfirmation,
+    find_event,
+    save_event_and_read,
+)
 from jointops.forms import form_data, json_body
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Event
@@ -116,7 +121,13 @@ def create_event() -> Reply:
     if not form.validate():
         return _refused(form), 400
     try:
-        event = save_event(form.to_draft(), current_user, confirmed=form.confirm_warnings.data)
+        # the answer is read in the save's transaction: once committed, the save is reported
+        body = save_event_and_read(
+            form.to_draft(),
+            current_user,
+            confirmed=form.confirm_warnings.data,
+            read=lambda event: event_json(event, Visibility.FULL),
+        )
     except NeedsConfirmation as pending:
         return {
             "error": "Confirm the warnings by sending confirm_warnings: true.",
@@ -127,4 +138,4 @@ def create_event() -> Reply:
         return _refused(form), 400
     except BookingConflict as conflict:
         return {"error": str(conflict), "field": conflict.field}, 409
-    return {"event": event_json(event, Visibility.FULL)}, 201
+    return {"event": body}, 201

@@ -8,9 +8,11 @@ loser of a race is turned into the same ``BookingConflict`` as the check.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from auth.policy import Visibility
 from jointops import audit
+from jointops.alerts.listing import alerts_for_item
 from jointops.catalog import VICTIM_INTERVIEWS
 from jointops.deconfliction import pending
 from jointops.deconfliction.records import EVENT
@@ -36,10 +39,13 @@ from jointops.models import (
     utcnow,
 )
 from jointops.officetime import fmt_datetime, fmt_range
-from jointops.transactions import unit_of_work
+from jointops.transactions import discard, unit_of_work
 from jointops.visibility import visibility
 
+log = logging.getLogger("jointops.events")
+
 EXCLUSION_VIOLATION = "23P01"
+R = TypeVar("R")
 
 
 class BookingConflict(Exception):
@@ -80,7 +86,30 @@ def save_event(
     Raises ``BookingConflict`` when a resource is taken (checked first: no one
     should confirm warnings only to be refused), and ``NeedsConfirmation``
     when there are warnings the actor has not confirmed; in both cases
-    nothing is stored.
+    nothing is stored. The event returned is expired by the commit: reading it
+    goes to the database again (an answer that must not, uses ``save_event_and_read``).
+    """
+    return save_event_and_read(draft, actor, event, confirmed=confirmed, read=_itself)
+
+
+def _itself(event: Event) -> Event:
+    return event
+
+
+def save_event_and_read(
+    draft: EventDraft,
+    actor: User,
+    event: Event | None = None,
+    *,
+    confirmed: bool = False,
+    read: Callable[[Event], R],
+) -> R:
+    """Save as ``save_event`` does and return ``read(saved event)``, taken in the transaction.
+
+    ``read`` runs after the flush and before the commit, so an answer built from what it
+    returns needs nothing of the database once the save is committed: from then on nothing
+    turns the save into a failure for the caller (the deconfliction check that follows is
+    left pending for the sweep when it cannot run). If ``read`` raises, nothing is saved.
     """
     draft = validate_draft(
         replace(draft, stored_case_id=event.case_id if event is not None else None), actor
@@ -110,17 +139,34 @@ def save_event(
                 kind=saved.kind,
                 changed=sorted(changes),
             )
+            saved_id, answer = saved.id, read(saved)
     except IntegrityError as exc:
         if _is_exclusion_violation(exc):
             _check_resources_free(draft, actor, saved.id if not creating else None)
         raise
-    pending.check(EVENT, saved.id, lambda: sync_event(saved, actor))
-    return saved
+    pending.check(EVENT, saved_id, lambda: sync_event(saved, actor))
+    return answer
+
+
+def active_alerts_after_save(event_id: int, actor: User) -> int | None:
+    """How many active alerts of a just-saved event ``actor`` may see, for the message that
+    confirms the save; ``None`` when they cannot be read now, which must not undo the save's
+    success (the event's page lists them)."""
+    try:
+        views = alerts_for_item(EVENT, event_id, actor, via="event-page")
+    except Exception:
+        log.exception("the alerts of event %s could not be read after its save", event_id)
+        discard()
+        return None
+    return sum(1 for view in views if view.alert.is_active)
 
 
 def cancel_event(event: Event, actor: User, reason: str) -> None:
+    """Cancel ``event`` and free its resources. The event is expired by the commit: a caller
+    that answers afterwards takes what it shows (title, id) before."""
+    event_id = event.id
     with unit_of_work():
-        event = db.session.get(Event, event.id, populate_existing=True) or event
+        event = db.session.get(Event, event_id, populate_existing=True) or event
         event.status = EventStatus.CANCELLED.value
         event.version += 1
         event.updated_at = utcnow()
@@ -131,7 +177,7 @@ def cancel_event(event: Event, actor: User, reason: str) -> None:
             "event.cancel", object_type="event", object_id=event.id, actor=actor, reason=reason
         )
     # a cancelled operation closes its open alerts
-    pending.check(EVENT, event.id, lambda: sync_event(event, actor))
+    pending.check(EVENT, event_id, lambda: sync_event(event, actor))
 
 
 def booking_warnings(draft: EventDraft, actor: User, event: Event | None) -> list[BookingWarning]:

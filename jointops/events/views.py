@@ -18,9 +18,10 @@ from jointops.events.service import (
     BookingConflict,
     BookingWarning,
     NeedsConfirmation,
+    active_alerts_after_save,
     cancel_event,
     find_event,
-    save_event,
+    save_event_and_read,
 )
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Event
@@ -49,15 +50,25 @@ def load_event(event_id: int, *, need: Visibility = Visibility.BUSY) -> tuple[Ev
     return event, seen
 
 
-def _submit(form: EventForm, event: Event | None) -> tuple[Event | None, list[BookingWarning]]:
-    """Validate and save; returns the saved event, or the warnings to confirm."""
+def _id_and_title(event: Event) -> tuple[int, str]:
+    return event.id, event.title
+
+
+def _submit(
+    form: EventForm, event: Event | None
+) -> tuple[tuple[int, str] | None, list[BookingWarning]]:
+    """Validate and save; returns the saved event's id and title (read in the save's
+    transaction), or the warnings to confirm."""
     if not form.validate_on_submit():
         return None, []
     draft = form.to_draft()
     if event is not None:
         draft.owner_agency_id = event.owner_agency_id
     try:
-        return save_event(draft, current_user, event, confirmed=form.confirm_warnings.data), []
+        saved = save_event_and_read(
+            draft, current_user, event, confirmed=form.confirm_warnings.data, read=_id_and_title
+        )
+        return saved, []
     except NeedsConfirmation as pending:
         return None, pending.warnings
     except EventErrors as refused:
@@ -91,21 +102,18 @@ def _precheck(form: EventForm, event: Event | None) -> Page:
     )
 
 
-def _saved(event: Event) -> Response:
-    flash(f"Saved “{event.title}”.", "success")
-    active = [
-        v
-        for v in alerts_for_item("event", event.id, current_user, via="event-page")
-        if v.alert.is_active
-    ]
+def _saved(saved: tuple[int, str]) -> Response:
+    event_id, title = saved
+    flash(f"Saved “{title}”.", "success")
+    active = active_alerts_after_save(event_id, current_user)
     if active:
         flash(
-            f"Deconfliction: this operation conflicts with {len(active)} operation"
-            f"{'' if len(active) == 1 else 's'} of another agency or case. "
+            f"Deconfliction: this operation conflicts with {active} operation"
+            f"{'' if active == 1 else 's'} of another agency or case. "
             "Call the point of contact shown below before going ahead.",
             "error",
         )
-    return redirect(url_for("events.show", event_id=event.id))
+    return redirect(url_for("events.show", event_id=event_id))
 
 
 def _render_form(form: EventForm, event: Event | None, warnings: list[BookingWarning]) -> Page:
@@ -195,8 +203,9 @@ def cancel(event_id: int) -> Page:
     event = _load_editable(event_id, "event.cancel")
     form = CancelForm()
     if form.validate_on_submit():
+        title = event.title  # the commit expires the row: nothing after it reads the database
         cancel_event(event, current_user, form.reason.data.strip())
-        flash(f"Cancelled “{event.title}”; its rooms and vehicles are free again.", "success")
-        return redirect(url_for("events.show", event_id=event.id))
+        flash(f"Cancelled “{title}”; its rooms and vehicles are free again.", "success")
+        return redirect(url_for("events.show", event_id=event_id))
     status = 400 if form.errors else 200
     return render_template("event_cancel.html", form=form, event=event), status
