@@ -5,7 +5,10 @@ import os
 
 bind = os.environ.get("JOINTOPS_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("JOINTOPS_WORKERS", min(4, multiprocessing.cpu_count() * 2)))
-worker_class = "sync"
+# Threads, so that a request waiting on the directory does not hold a whole worker: at most
+# JOINTOPS_DIRECTORY_MAX_CONCURRENT of them (default half) wait on it, the rest serve pages.
+worker_class = "gthread"
+threads = int(os.environ.get("JOINTOPS_THREADS", 4))
 timeout = 30
 graceful_timeout = 20
 forwarded_allow_ips = os.environ.get("JOINTOPS_FORWARDED_ALLOW_IPS", "127.0.0.1")
@@ -16,9 +19,12 @@ logger_class = "jointops.feeds.gunicorn_logging.RedactingLogger"
 
 
 def post_worker_init(worker):
-    """Each worker competes for the scheduler lease (JOINTOPS_SCHEDULER=auto; see README)."""
+    """Bound the sign-ins that may wait on the directory by this worker's threads; then
+    compete for the scheduler lease (JOINTOPS_SCHEDULER=auto; see README)."""
+    from jointops.identity.directory import bound_sign_ins
     from jointops.jobs.scheduler import start_in_worker
 
+    bound_sign_ins(worker.wsgi, worker.cfg.threads)
     start_in_worker(worker.wsgi)
 
 

@@ -273,6 +273,9 @@ class Settings(BaseModel):
     LDAP_START_TLS: Bool = False
     LDAP_CA_FILE: TextOrNone = None
     LDAP_TIMEOUT: Float = 5.0
+    #: sign-ins of one process that may wait on the directory at once; beyond it 503 at once
+    #: (0: half of gunicorn's threads per worker, at least 1; no bound outside gunicorn)
+    DIRECTORY_MAX_CONCURRENT: Int = 0
     # background jobs (see jointops/jobs/scheduler.py): who competes for the lease, and timings
     SCHEDULER: Annotated[str, AfterValidator(_word)] = "auto"
     SCHEDULER_LEASE_SECONDS: Float = 30.0
@@ -361,6 +364,8 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise ConfigError("JOINTOPS_SESSION_*: at most 30 minutes idle and 12 hours in all")
     if not 0 <= config["DECONFLICT_BUFFER_MINUTES"] <= 24 * 60:
         raise ConfigError("JOINTOPS_DECONFLICT_BUFFER_MINUTES: between 0 and 1440 minutes")
+    if config["DIRECTORY_MAX_CONCURRENT"] < 0:
+        raise ConfigError("JOINTOPS_DIRECTORY_MAX_CONCURRENT: a number of sign-ins (0: derived)")
     _validate_ldap_groups(config)
     _validate_feeds(config)
     _validate_scheduler(config)

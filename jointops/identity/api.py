@@ -13,7 +13,7 @@ from jointops.identity.signin import SignInRefused, sign_in, sign_out
 
 bp = Blueprint("identity_api", __name__, url_prefix="/api")
 
-Reply = tuple[dict[str, Any], int]
+Reply = tuple[dict[str, Any], int] | tuple[dict[str, Any], int, dict[str, str]]
 
 
 @bp.post("/login")
@@ -40,7 +40,7 @@ def login() -> Reply:
     except SignInRefused as refused:
         if refused.field is not None:
             return {"errors": {refused.field: [refused.message]}}, refused.status
-        return {"error": refused.message, "status": refused.status}, refused.status
+        return {"error": refused.message, "status": refused.status}, refused.status, refused.headers
     if pending.waiting():
         return _second_factor_needed(), 202
     return {

@@ -1,9 +1,13 @@
-"""The app's side of the directory: which one to use, and the local mirror of its accounts."""
+"""The app's side of the directory: which one to use, how many sign-ins may wait on it at once,
+and the local mirror of its accounts."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import math
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,11 +31,78 @@ from jointops.transactions import unit_of_work
 log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "jointops.identity.directory"
+SLOTS_KEY = "jointops.identity.directory.slots"
 NO_ACCESS = "Your account has no JointOps role or agency. Ask your administrator."
+BUSY_MESSAGE = (
+    "Too many sign-ins are waiting for the directory right now. Try again in a few seconds."
+)
+
+_building = threading.Lock()
 
 
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = None  # built on first use: the demo DIT costs a parse
+    configured = app.config["DIRECTORY_MAX_CONCURRENT"]
+    app.extensions[SLOTS_KEY] = SignInSlots(configured) if configured else None
+
+
+class DirectoryBusy(Exception):
+    """Every sign-in slot of this process is waiting on the directory; nothing was asked."""
+
+
+class SignInSlots:
+    """How many sign-ins of one process may wait on the directory at once.
+
+    A hung directory holds each sign-in for its timeouts; unbounded, such sign-ins would take
+    every thread of a worker, and signed-in users' pages (which never ask the directory) would
+    queue behind them. A sign-in that finds no free slot is refused at once instead of waiting
+    for one. Per process by nature: it bounds this process's threads, nothing shared.
+    """
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError("at least one slot")
+        self.size = size
+        self._free = threading.BoundedSemaphore(size)
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """One slot for the body; ``DirectoryBusy`` at once when there is none."""
+        if not self._free.acquire(blocking=False):
+            raise DirectoryBusy()
+        try:
+            yield
+        finally:
+            self._free.release()
+
+
+def slots_for_threads(threads: int) -> int:
+    """The default bound: half the worker's threads (at least 1), the rest for everyone else."""
+    return max(1, threads // 2)
+
+
+def bound_sign_ins(app: Flask, threads: int) -> None:
+    """gunicorn's ``post_worker_init``: size the slots from the worker's threads, unless
+    ``DIRECTORY_MAX_CONCURRENT`` set them."""
+    if not app.config["DIRECTORY_MAX_CONCURRENT"]:
+        app.extensions[SLOTS_KEY] = SignInSlots(slots_for_threads(threads))
+
+
+@contextmanager
+def sign_in_slot() -> Iterator[None]:
+    """Hold one of this process's sign-in slots (none to hold where no bound is set)."""
+    slots: SignInSlots | None = current_app.extensions.get(SLOTS_KEY)
+    if slots is None:
+        yield
+        return
+    with slots.hold():
+        yield
+
+
+def retry_after_s() -> int:
+    """What ``Retry-After`` says when the directory did not answer or was busy: a slot frees,
+    or a directory comes back, on the scale of one timeout."""
+    return max(1, math.ceil(float(current_app.config["LDAP_TIMEOUT"])))
 
 
 def uses_demo_directory() -> bool:
@@ -41,8 +112,11 @@ def uses_demo_directory() -> bool:
 def get_directory() -> Directory:
     directory: Directory | None = current_app.extensions.get(EXTENSION_KEY)
     if directory is None:
-        directory = _build(current_app.config)
-        current_app.extensions[EXTENSION_KEY] = directory
+        with _building:  # a worker's threads share one directory
+            directory = current_app.extensions.get(EXTENSION_KEY)
+            if directory is None:
+                directory = _build(current_app.config)
+                current_app.extensions[EXTENSION_KEY] = directory
     return directory
 
 

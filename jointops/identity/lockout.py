@@ -17,7 +17,10 @@ An attempt is counted as a failure *before* the directory sees it (``begin``, th
 FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite); the attempt that reaches the limit
 sets the lock. So parallel attempts cannot slip past the count: at most ``LOCKOUT_FAILURES``
 of them reach the directory. An attempt that did not fail (the password was right, or the
-directory was down) is taken back (``take_back``); a completed sign-in clears the account's
+directory was down or hung) is taken back (``take_back``), exactly, in whatever order parallel
+attempts end: a counter keeps its failures while locked, and the lock holds only while they
+reach the limit, so attempts that were merely waiting on a hung directory leave nothing behind.
+A lock that has run out starts the count again; a completed sign-in clears the account's
 counters (``clear``).
 """
 
@@ -38,6 +41,7 @@ from jointops.models import LoginThrottle, User, utcnow
 from jointops.transactions import unit_of_work
 
 KEY_MAX = 128  # LoginThrottle.username
+_CREATE_TRIES = 3
 NAME, ACCOUNT, ADDRESS = "name:", "dn:", "addr:"
 
 
@@ -51,9 +55,9 @@ class Locked(Exception):
 
 @dataclass
 class Attempt:
-    """The counters one sign-in attempt was counted on, and whether it locked each."""
+    """The counters one sign-in attempt was counted on."""
 
-    counted: dict[str, bool] = field(default_factory=dict)
+    counted: set[str] = field(default_factory=set)
 
 
 def folded(text: str) -> str:
@@ -101,24 +105,35 @@ def _limit(counter: str) -> _Limit:
     return _Limit(config["LOCKOUT_FAILURES"], timedelta(minutes=config["LOCKOUT_MINUTES"]), None)
 
 
-def _rows(keys: Iterable[str]) -> dict[str, LoginThrottle]:
-    """The counters of ``keys``, created if new and locked for this transaction, in key order."""
+def _rows(keys: Iterable[str], *, create: bool = True) -> dict[str, LoginThrottle]:
+    """The counters of ``keys``, locked for this transaction, in key order; with ``create``,
+    those that are new are created.
+
+    On PostgreSQL a completed sign-in may delete a counter (``clear``) between the insert,
+    which found it, and the locking read, which no longer does: the insert is then repeated.
+    """
     keys = sorted(set(keys))
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(
-        insert(LoginThrottle)
-        .values([{"username": k, "failures": 0} for k in keys])
-        .on_conflict_do_nothing(index_elements=["username"])
-    )
-    rows = db.session.scalars(
-        select(LoginThrottle)
-        .where(LoginThrottle.username.in_(keys))
-        .order_by(LoginThrottle.username)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return {row.username: row for row in rows}
+    rows: dict[str, LoginThrottle] = {}
+    for _ in range(_CREATE_TRIES if create else 1):
+        if create:
+            db.session.execute(
+                insert(LoginThrottle)
+                .values([{"username": k, "failures": 0} for k in keys])
+                .on_conflict_do_nothing(index_elements=["username"])
+            )
+        found = db.session.scalars(
+            select(LoginThrottle)
+            .where(LoginThrottle.username.in_(keys))
+            .order_by(LoginThrottle.username)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        rows = {row.username: row for row in found}
+        if len(rows) == len(keys):
+            break
+    return rows
 
 
 def _count(keys: list[str], *, refuse_locked: bool) -> dict[str, bool]:
@@ -137,13 +152,15 @@ def _count(keys: list[str], *, refuse_locked: bool) -> dict[str, bool]:
     for counter, row in rows.items():
         limit = _limit(counter)
         last = row.last_failure_at
-        if limit.forget is not None and last is not None and now - last > limit.forget:
-            row.failures = 0
+        ran_out = row.locked_until is not None and row.locked_until <= now
+        forgotten = limit.forget is not None and last is not None and now - last > limit.forget
+        if ran_out or forgotten:
+            row.locked_until, row.failures = None, 0
         row.failures += 1
         row.last_failure_at = now
         locked[counter] = row.failures >= limit.failures
         if locked[counter]:
-            row.locked_until, row.failures = now + limit.lock, 0
+            row.locked_until = max(row.locked_until or now, now + limit.lock)
     return locked
 
 
@@ -156,7 +173,7 @@ def begin(username: str, address: str | None) -> Attempt:
     if address and current_app.config["LOGIN_ADDRESS_FAILURES"]:
         keys.append(address_key(address))
     with unit_of_work():
-        return Attempt(_count(keys, refuse_locked=True))
+        return Attempt(set(_count(keys, refuse_locked=True)))
 
 
 def account(attempt: Attempt, dn: str) -> None:
@@ -165,19 +182,20 @@ def account(attempt: Attempt, dn: str) -> None:
     Raises ``Locked`` when the account is locked, whichever spelling led to it.
     """
     with unit_of_work():
-        attempt.counted |= _count([account_key(dn)], refuse_locked=True)
+        attempt.counted |= set(_count([account_key(dn)], refuse_locked=True))
 
 
 def take_back(attempt: Attempt) -> None:
-    """The attempt did not fail (right password, or no answer): uncount it everywhere."""
+    """The attempt did not fail (right password, or no answer): uncount it everywhere, and
+    lift a lock that no longer has its failures."""
+    if not attempt.counted:
+        return
     with unit_of_work():
-        rows = _rows(attempt.counted)
-        for counter, locked_it in attempt.counted.items():
-            row = rows[counter]
-            if locked_it and row.locked_until is not None:
-                row.locked_until, row.failures = None, _limit(counter).failures - 1
-            else:
-                row.failures = max(0, row.failures - 1)
+        # a counter that a completed sign-in cleared meanwhile has nothing left to take back
+        for counter, row in _rows(attempt.counted, create=False).items():
+            row.failures = max(0, row.failures - 1)
+            if row.locked_until is not None and row.failures < _limit(counter).failures:
+                row.locked_until = None
 
 
 def _account_keys(username: str) -> list[str]:

@@ -22,14 +22,18 @@ from jointops import audit
 from jointops.extensions import db
 from jointops.identity import lockout, pending, sessions
 from jointops.identity.directory import (
-    NO_ACCESS as NO_ACCESS,
-)
-from jointops.identity.directory import (
+    BUSY_MESSAGE,
+    DirectoryBusy,
     get_directory,
     mirror_user,
     no_access,
     record_login,
+    retry_after_s,
+    sign_in_slot,
     upsert_agency,
+)
+from jointops.identity.directory import (
+    NO_ACCESS as NO_ACCESS,
 )
 from jointops.identity.mfa.policy import step_after_password
 from jointops.models import User
@@ -45,11 +49,26 @@ PASSWORD_MAX = 256
 class SignInRefused(Exception):
     """A refused sign-in: the message is safe to show, the status fits HTTP."""
 
-    def __init__(self, message: str, status: int, outcome: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        status: int,
+        outcome: str,
+        field: str | None = None,
+        *,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.message, self.status, self.outcome = message, status, outcome
         #: the input field at fault, when the input itself was refused (400)
         self.field = field
+        #: seconds for ``Retry-After`` (503: the directory did not answer, or was busy)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The response headers the refusal comes with (``Retry-After`` on a 503)."""
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 def _too_long(username: str, password: str) -> SignInRefused | None:
@@ -122,32 +141,48 @@ class _Found:
 
 
 def _ask_directory(username: str, password: str) -> _Found:
-    """The lockout's count, then the directory; the attempt counts as a failure unless the
-    directory accepted the password or did not answer."""
+    """A sign-in slot of this process, the lockout's count, then the directory.
+
+    The attempt counts as a failure only when the directory refused the password (or the
+    account turned out locked): not when no slot was free (then nothing was counted), nor when
+    the directory did not answer or anything else went wrong.
+    """
     too_long = _too_long(username, password)
     if too_long is not None:
         raise too_long
     end_read()
+    try:
+        with sign_in_slot():
+            return _count_and_ask(username, password)
+    except DirectoryBusy:
+        raise SignInRefused(BUSY_MESSAGE, 503, "busy", retry_after=retry_after_s()) from None
+
+
+def _count_and_ask(username: str, password: str) -> _Found:
     try:
         attempt = lockout.begin(username, request.remote_addr)
     except lockout.Locked as locked:
         raise _locked(locked) from None
     if _unreadable(username) or _unreadable(password):
         raise SignInRefused(BAD_LOGIN, 401, "failure")
-    directory = get_directory()
+    failed = False
     try:
+        directory = get_directory()
         found = directory.authenticate(
             username, password, before_bind=lambda dn: lockout.account(attempt, dn)
         )
         agencies = [a for a in directory.agencies() if a.code == found.agency_code]
     except lockout.Locked as locked:
+        failed = True
         raise _locked(locked) from None
     except InvalidCredentials:
+        failed = True
         raise SignInRefused(BAD_LOGIN, 401, "failure") from None
     except DirectoryUnavailable as exc:
-        lockout.take_back(attempt)
-        raise SignInRefused(str(exc), 503, "unavailable") from None
-    lockout.take_back(attempt)
+        raise SignInRefused(str(exc), 503, "unavailable", retry_after=retry_after_s()) from None
+    finally:
+        if not failed:
+            lockout.take_back(attempt)
     return _Found(found, agencies)
 
 

@@ -13,7 +13,7 @@ from jointops.identity.signin import SignInRefused, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
 
-Page = str | Response | tuple[str, int]
+Page = str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -28,7 +28,7 @@ def login() -> Page:
         sign_in(form.username.data, form.password.data)
     except SignInRefused as refused:
         getattr(form, refused.field or "password").errors = [refused.message]
-        return render_template("login.html", form=form), refused.status
+        return render_template("login.html", form=form), refused.status, refused.headers
     if pending.waiting():
         return redirect(url_for("mfa.second_factor", next=request.args.get("next")))
     return redirect(safe_next(request.args.get("next")))
