@@ -298,16 +298,17 @@ _PLATE_FOLD = str.maketrans({"O": "0", "I": "1"})
 
 
 def normalize_plate(raw: str) -> str:
-    """``STATE:PLATE``: ``"fl: abc-123"`` -> ``"FL:ABC123"``.
+    """``STATE:PLATE``: ``"fl: abc-123"``, ``"FL ABC-123"``, ``"ABC 123 (Florida)"`` ->
+    ``"FL:ABC123"``.
 
-    A plate means nothing without its issuing state, so the state is required
-    (a code such as ``FL`` or a name such as ``Florida``).
+    A plate means nothing without its issuing state, so the state is required (a code such
+    as ``FL`` or a name such as ``Florida``): after a colon, or as a separate word before or
+    after the plate (never guessed from inside the plate, ``FLABC123``).
     """
-    if ":" not in raw:
-        raise InvalidIdentifier(
-            IdentifierKind.PLATE, "the issuing state is missing (write it as FL:ABC123)"
-        )
-    state_raw, plate_raw = raw.split(":", 1)
+    if ":" in raw:
+        state_raw, plate_raw = raw.split(":", 1)
+    else:
+        state_raw, plate_raw = _state_and_plate(raw)
     state = region_code(state_raw)
     if state is None:
         raise InvalidIdentifier(
@@ -321,6 +322,42 @@ def normalize_plate(raw: str) -> str:
     if len(plate) > 8:
         raise InvalidIdentifier(IdentifierKind.PLATE, f"at most 8 characters, not {len(plate)}")
     return f"{state}:{plate}"
+
+
+#: what separates a state written beside a plate from it: blanks, dashes, commas, brackets
+_PLATE_WORDS = re.compile(r"[\s,;()\[\]/\-–—]+")
+#: a state written as a word: letters (``Fla.``, ``New York``), never a plate's digits
+_STATE_WORD = re.compile(r"^[A-Za-z][A-Za-z.]*$")
+
+
+def _state_and_plate(raw: str) -> tuple[str, str]:
+    """The state written as words before or after the plate, and the plate's words.
+
+    Both ends naming a state (``CA 123 NY``) is refused rather than guessed.
+    """
+    words = [w for w in _PLATE_WORDS.split(raw) if w]
+    found: list[tuple[str, str]] = []
+    for size in (3, 2, 1):
+        if len(words) <= size:
+            continue
+        for state_words, rest in ((words[:size], words[size:]), (words[-size:], words[:-size])):
+            if all(_STATE_WORD.match(w) for w in state_words):
+                state = " ".join(state_words)
+                if region_code(state) is not None:
+                    found.append((state, " ".join(rest)))
+        if found:
+            break
+    states = {region_code(state) for state, _ in found}
+    if len(states) > 1:
+        raise InvalidIdentifier(
+            IdentifierKind.PLATE,
+            "two issuing states: which one is it? (write it as FL:ABC123)",
+        )
+    if not found:
+        raise InvalidIdentifier(
+            IdentifierKind.PLATE, "the issuing state is missing (write it as FL:ABC123)"
+        )
+    return found[0]
 
 
 def fold_plate(normalized: str) -> str:
@@ -445,23 +482,56 @@ _HANDLE = re.compile(r"^[a-z0-9._-]{1,64}$")
 def normalize_handle(raw: str) -> str:
     """``platform:handle``, lower case, without ``@`` (or Cash App's ``$``).
 
-    Accepts ``"instagram:@Some.User"``, ``"IG: some.user"`` and profile URLs
-    such as ``https://www.instagram.com/some.user/``.
+    Accepts ``"instagram:@Some.User"``, ``"IG: some.user"``, profile URLs such as
+    ``https://www.instagram.com/some.user/``, a known platform written as a word before or
+    after the handle (``"IG @some.user"``, ``"@some.user (Instagram)"``, ``"some.user on
+    TikTok"``) and a ``$cashtag`` on its own.
     """
     text = raw.strip()
     if "/" in text:
         return _handle_from_url(text)
-    if ":" not in text:
-        raise InvalidIdentifier(
-            IdentifierKind.HANDLE, "the platform is missing (write it as instagram:@name)"
-        )
-    platform_raw, handle_raw = text.split(":", 1)
-    return f"{normalize_platform(platform_raw)}:{_handle(handle_raw)}"
+    if ":" in text:
+        platform_raw, handle_raw = text.split(":", 1)
+        return f"{normalize_platform(platform_raw)}:{_handle(handle_raw)}"
+    platform, handle_raw = _platform_and_handle(text)
+    return f"{platform}:{_handle(handle_raw)}"
+
+
+#: words between a handle and its platform: ``some.user on TikTok``
+_HANDLE_LINKS = frozenset({"on", "via", "at", "-", "–", "—"})
+
+
+def _platform_and_handle(text: str) -> tuple[str, str]:
+    words = [w for w in re.split(r"[\s,;()\[\]]+", text) if w]
+    if len(words) == 3 and words[1].lower() in _HANDLE_LINKS:
+        words = [words[0], words[2]]
+    if len(words) == 1 and words[0].startswith("$"):
+        return PLATFORM_ALIASES["cashapp"], words[0]
+    if len(words) == 2:
+        named = [
+            (platform, handle)
+            for word, handle in ((words[0], words[1]), (words[1], words[0]))
+            if (platform := PLATFORM_ALIASES.get(_platform_word(word))) is not None
+        ]
+        if len(named) == 1:
+            return named[0]
+        if len(named) == 2:
+            raise InvalidIdentifier(
+                IdentifierKind.HANDLE,
+                "which word is the platform? (write it as instagram:@name)",
+            )
+    raise InvalidIdentifier(
+        IdentifierKind.HANDLE, "the platform is missing (write it as instagram:@name)"
+    )
+
+
+def _platform_word(word: str) -> str:
+    return re.sub(r"[\s.\-_]", "", word.strip().lower())
 
 
 def normalize_platform(raw: str) -> str:
     """A platform's one name: ``"IG"``, ``"Insta"`` -> ``instagram``; unknown ones kept, tidied."""
-    name = re.sub(r"[\s.\-_]", "", raw.strip().lower())
+    name = _platform_word(raw)
     if not name.isalnum() or not name.isascii():
         raise InvalidIdentifier(IdentifierKind.HANDLE, f"not a platform name: {raw.strip()!r}")
     return PLATFORM_ALIASES.get(name, name)

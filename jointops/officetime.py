@@ -98,6 +98,11 @@ def fmt_time(moment: datetime) -> str:
     return f"{local:%H:%M} {local.tzname()}"
 
 
+def fmt_day(day: date) -> str:
+    """``04 Mar 1988``: a date on its own (a date of birth), as the dates of every time read."""
+    return f"{day:%d %b %Y}"
+
+
 def fmt_clock(moment: datetime) -> str:
     """``14:30``: for the grid, whose corner names the zone."""
     return f"{to_local(moment):%H:%M}"

@@ -107,8 +107,51 @@
     window.location.replace(url.toString());
   }
 
+  // Under each identifier field of the target form, what the server will store of it
+  // (FL:ABC123 for "ABC 123 (Florida)"), or why a value would be refused, while typing.
+  function understoodIdentifiers() {
+    var form = document.querySelector("form.target-form");
+    if (!form) return;
+    var token = form.querySelector('input[name="csrf_token"]');
+    form.querySelectorAll(".identifier-grid textarea").forEach(function (box) {
+      var out = document.createElement("p");
+      out.className = "understood";
+      out.id = box.id + "-understood";
+      out.setAttribute("aria-live", "polite");
+      box.parentNode.appendChild(out);
+      box.setAttribute("aria-describedby", ((box.getAttribute("aria-describedby") || "") + " " + out.id).trim());
+      var timer = null, asked = 0;
+      function ask() {
+        var mine = ++asked;
+        if (!box.value.trim()) { out.textContent = ""; return; }
+        fetch(form.getAttribute("data-understood"), {
+          method: "POST", credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": token ? token.value : "" },
+          body: JSON.stringify({ field: box.name, text: box.value })
+        }).then(function (r) { return r.ok ? r.json() : null; }).then(function (body) {
+          if (mine !== asked || !body) return;
+          out.textContent = "";
+          if (body.understood.length) {
+            var seen = document.createElement("span");
+            seen.textContent = "Will be saved as: " + body.understood.map(function (v) { return v.as; }).join(" · ");
+            out.appendChild(seen);
+          }
+          body.problems.concat(body.warnings).forEach(function (message) {
+            var line = document.createElement("span");
+            line.className = body.problems.indexOf(message) >= 0 ? "understood-problem" : "understood-warning";
+            line.textContent = message;
+            out.appendChild(line);
+          });
+        }).catch(function () {});
+      }
+      box.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(ask, 350); });
+      if (box.value.trim()) ask();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     phoneDayView();
     scrollGrid(); slotClicks(); kindFields(); focusErrors(); copyButtons(); confirmForms();
+    understoodIdentifiers();
   });
 })();

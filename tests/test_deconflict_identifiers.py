@@ -210,6 +210,58 @@ def test_plate_is_state_and_plate_without_spaces_dashes_or_case(raw: str) -> Non
     assert normalize("plate", raw) == "FL:ABC123"
 
 
+STATE_SPELLINGS = ["FL", "fl", "Fla.", "Florida", "FLORIDA"]
+PLATE_SPELLINGS = ["ABC123", "abc 123", "ABC-123", "Abc.123"]
+
+
+@pytest.mark.parametrize("state", STATE_SPELLINGS)
+@pytest.mark.parametrize("plate", PLATE_SPELLINGS)
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "{s} {p}",
+        "{s}-{p}",
+        "{s}, {p}",
+        "{s} / {p}",
+        "{p} ({s})",
+        "{p} {s}",
+        "{p}, {s}",
+        "{p} - {s}",
+    ],
+)
+def test_a_plate_with_its_state_written_as_a_word_before_or_after_is_understood(
+    state: str, plate: str, shape: str
+) -> None:
+    assert normalize("plate", shape.format(s=state, p=plate)) == "FL:ABC123"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("New York ABC 123", "NY:ABC123"),
+        ("ABC123 (New Hampshire)", "NH:ABC123"),
+        ("ME 4567", "ME:4567"),
+    ],
+)
+def test_states_of_several_words_and_plates_of_digits(raw: str, expected: str) -> None:
+    assert normalize("plate", raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("FLABC123", "the issuing state is missing"),  # never read out of the plate itself
+        ("AB1 234", "the issuing state is missing"),  # a word with digits is not a state
+        ("ABC 123", "the issuing state is missing"),
+        ("CA 123 NY", "two issuing states"),
+        ("FL OK", "two issuing states"),
+    ],
+)
+def test_a_plate_whose_state_cannot_be_told_is_refused_not_guessed(raw: str, reason: str) -> None:
+    with pytest.raises(InvalidIdentifier, match=f"plate: {reason}"):
+        normalize("plate", raw)
+
+
 def test_plate_keys_fold_o_0_and_i_1() -> None:
     a, b = normalize("plate", "FL:ABC 1O3"), normalize("plate", "FL:ABC I03")
     assert a != b
@@ -323,6 +375,34 @@ def test_handle_is_platform_and_handle(raw: str) -> None:
 )
 def test_handle_platform_aliases(raw: str, expected: str) -> None:
     assert normalize("handle", raw) == expected
+
+
+@pytest.mark.parametrize("platform", ["instagram", "Instagram", "IG", "insta"])
+@pytest.mark.parametrize("handle", ["@Some.User", "some.user", "@some.user"])
+@pytest.mark.parametrize(
+    "shape", ["{p} {h}", "{h} ({p})", "{h} on {p}", "{h} - {p}", "{h}, {p}", "{p}: {h}"]
+)
+def test_a_handle_with_its_platform_written_as_a_word_is_understood(
+    platform: str, handle: str, shape: str
+) -> None:
+    assert normalize("handle", shape.format(p=platform, h=handle)) == "instagram:some.user"
+
+
+def test_a_cashtag_alone_is_cash_app() -> None:
+    assert normalize("handle", "$BossMoney") == "cashapp:bossmoney"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("ig tiktok", "which word is the platform"),
+        ("some.user on myspace", "the platform is missing"),  # unknown platforms need a colon
+        ("some user name", "the platform is missing"),
+    ],
+)
+def test_a_handle_whose_platform_cannot_be_told_is_refused(raw: str, reason: str) -> None:
+    with pytest.raises(InvalidIdentifier, match=f"handle: {reason}"):
+        normalize("handle", raw)
 
 
 def test_one_handle_on_two_platforms_does_not_meet() -> None:

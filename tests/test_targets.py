@@ -89,6 +89,7 @@ def test_a_target_is_stored_with_normalised_identifiers_keys_and_its_validity(
 
     page = text(login("supervisor.pbso").get(f"/targets/{target_id}"))
     assert "PB-T-900" in page and "Jonathan Smyth" in page and "FL:ABC123" in page
+    assert "<dd>04 Mar 1988</dd>" in page  # a date of birth reads as every other date
     assert audits("target.view", object_id=str(target_id), actor_username="supervisor.pbso")
     listing = text(login("investigator.pbso").get("/targets"))
     assert "PB-T-900" in listing and "Jonathan Smyth" in listing
@@ -390,3 +391,64 @@ def test_the_target_precheck_shows_the_pointer_and_saves_nothing(app: Flask, log
     assert "Ivanova" not in page and 'value="Petrova"' in page
     assert (count(Target), count(Alert)) == (before, alerts)
     assert audits("deconflict.precheck", object_type="target")
+
+
+# --- what the form understood, shown before saving ------------------------------------------
+
+
+def test_the_form_shows_what_each_identifier_will_be_saved_as_and_the_save_agrees(
+    login: Login,
+) -> None:
+    browser = login("investigator.pbso")
+    typed = {
+        "plates": "ABC 123 (Florida)\nFLABC999",
+        "handles": "IG @Some.User\n@nobody",
+        "phones": "(561) 555-0134",
+    }
+    shown = {
+        name: browser.post("/targets/understood", json={"field": name, "text": value}).get_json()
+        for name, value in typed.items()
+    }
+    assert shown["plates"]["understood"] == [{"typed": "ABC 123 (Florida)", "as": "FL:ABC123"}]
+    assert "issuing state is missing" in shown["plates"]["problems"][0]
+    assert shown["handles"]["understood"] == [
+        {"typed": "IG @Some.User", "as": "instagram:some.user"}
+    ]
+    assert "platform is missing" in shown["handles"]["problems"][0]
+    assert shown["phones"]["understood"] == [{"typed": "(561) 555-0134", "as": "+15615550134"}]
+    before = count(Target)
+    # what was shown is what a save stores (the refused lines left out)
+    data = target_data(
+        case_of("PBSO").id,
+        "PB-T-950",
+        last_name="Okafor",
+        **{name: value.split("\n")[0] for name, value in typed.items()},
+    )
+    saved = db.session.get(Target, save(browser, data))
+    assert saved is not None and count(Target) == before + 1
+    assert sorted(i.normalized for i in saved.identifiers) == sorted(
+        [v["as"] for reading in shown.values() for v in reading["understood"]]
+    )
+
+
+def test_reading_identifiers_refuses_bad_bodies_by_field_and_is_for_target_editors_only(
+    login: Login,
+) -> None:
+    browser = login("investigator.pbso")
+    for body, field in [
+        ({"text": "FL ABC123"}, "field"),
+        ({"field": "names", "text": "x"}, "field"),
+        ({"field": ["plates"], "text": "x"}, "field"),
+        ({"field": "plates"}, "text"),
+        ({"field": "plates", "text": 7}, "text"),
+        ({"field": "plates", "text": "x" * 10_001}, "text"),
+    ]:
+        answer = browser.post("/targets/understood", json=body)
+        assert answer.status_code == 400, body
+        assert answer.get_json()["field"] == field, body
+    not_json = browser.post("/targets/understood", data={"field": "plates", "text": "x"})
+    assert not_json.status_code == 400
+    advocate = login("advocate.vs").post(
+        "/targets/understood", json={"field": "plates", "text": "FL ABC123"}
+    )
+    assert advocate.status_code == 403

@@ -112,6 +112,35 @@ def parse_identifiers(kind: str, text: str | None) -> tuple[list[tuple[str, str,
     return found, errors
 
 
+@dataclass(frozen=True)
+class FieldReading:
+    """What one identifier field of the form is read as: ``(kind, raw, normalized)`` values,
+    one message per value refused, one per value kept with a warning."""
+
+    values: list[tuple[str, str, str]]
+    problems: list[str]
+    warnings: list[str]
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "understood": [{"typed": raw, "as": normalized} for _, raw, normalized in self.values],
+            "problems": self.problems,
+            "warnings": self.warnings,
+        }
+
+
+def read_field(name: str, text: str | None) -> FieldReading:
+    """The identifiers of the form's field ``name`` (a key of ``IDENTIFIER_FIELDS``)."""
+    kind = IDENTIFIER_FIELDS[name]
+    values, problems = parse_identifiers(kind, text)
+    warnings = [
+        f"“{raw}”: {warning}."
+        for _kind, raw, normalized in values
+        if (warning := identifier_warning(kind, normalized))
+    ]
+    return FieldReading(values, problems, warnings)
+
+
 def parse_dob(text: str) -> date | None:
     """``YYYY-MM-DD`` or nothing; raises ``ValueError`` with the reason."""
     text = text.strip()
@@ -176,15 +205,13 @@ def draft_from_values(
         fail("justification", "At most 5,000 characters.")
     found: list[tuple[str, str, str]] = []
     warnings: dict[str, list[str]] = {}
-    for name, kind in IDENTIFIER_FIELDS.items():
-        values, problems = parse_identifiers(kind, identifiers.get(name))
-        found += values
-        for problem in problems:
+    for name in IDENTIFIER_FIELDS:
+        reading = read_field(name, identifiers.get(name))
+        found += reading.values
+        for problem in reading.problems:
             fail(name, problem)
-        for _kind, raw, normalized in values:
-            warning = identifier_warning(kind, normalized)
-            if warning:
-                warnings.setdefault(name, []).append(f"“{raw}”: {warning}.")
+        if reading.warnings:
+            warnings[name] = reading.warnings
     if not (first_name or last_name or alias_list or found) and not errors:
         fail("last_name", "Give a name or at least one identifier.")
     if errors:

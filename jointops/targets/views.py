@@ -7,6 +7,8 @@ advocates (``auth.policy.may_see_targets``); a target of another agency answers
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -15,10 +17,12 @@ from auth.policy import may_edit_targets, may_manage_cases, may_see_targets
 from jointops import audit
 from jointops.alerts.listing import active_counts, alerts_for_item
 from jointops.deconfliction.precheck import Pointer, PrecheckRefused, precheck_target
+from jointops.forms import InputRefused, json_body, takes_json
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Case, Target, utcnow
 from jointops.targets.forms import CaseForm, RevalidateForm, TargetForm
 from jointops.targets.service import (
+    IDENTIFIER_FIELDS,
     TargetErrors,
     agency_cases,
     agency_targets,
@@ -26,6 +30,7 @@ from jointops.targets.service import (
     create_case,
     find_case,
     find_target,
+    read_field,
     revalidate,
     save_target,
     set_case_closed,
@@ -169,6 +174,26 @@ def create() -> Page:
     if saved is not None:
         return _saved(saved)
     return _render_form(form, None, pointers)
+
+
+@bp.post("/targets/understood")
+@allow(SIGNED_IN)
+@takes_json
+def understood() -> dict[str, Any]:
+    """What the target form would store of one identifier field, shown while typing.
+
+    ``{"field": "plates", "text": "..."}`` -> each value as it would be stored, or why it
+    would be refused. Nothing is looked up or kept; the typed values travel in the body,
+    not the URL, so no access log holds them.
+    """
+    _require(edit=True)
+    body = json_body()
+    name, text = body.get("field"), body.get("text")
+    if not isinstance(name, str) or name not in IDENTIFIER_FIELDS:
+        raise InputRefused("field", f"one of {', '.join(IDENTIFIER_FIELDS)}.")
+    if not isinstance(text, str) or len(text) > 10_000:
+        raise InputRefused("text", "the field's text, at most 10,000 characters.")
+    return {"field": name} | read_field(name, text).as_data()
 
 
 @bp.get("/targets/<int:target_id>")
