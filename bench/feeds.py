@@ -4,10 +4,21 @@ Makes its own data: a migrated temporary database (SQLite; PostgreSQL with
 ``--backend postgresql`` and ``JOINTOPS_BENCH_POSTGRES_URL`` or
 ``JOINTOPS_TEST_POSTGRES_URL``), the demo directory's people, and ``--events``
 events in the feed's window, all on one investigator's personal feed. It then
-fetches the feed through the app (token lookup, rate limit, policy, redaction,
-ETag, audit and rendering) and revalidates it with ``If-None-Match``, and as
-the baseline times ``icalendar`` alone serialising the same calendar
-(``Calendar.to_ical()`` of the served feed, parsed once), in the same run.
+fetches the feed through the app (token lookup, rate limit, validator, audit
+count, and when needed policy, redaction, ETag and rendering):
+
+* ``full_feed_ms``: whole fetches of an unchanged feed (a calendar app that
+  does not revalidate);
+* ``full_feed_changed_ms``: whole fetches, each after one of the feed's events
+  changed (so the feed is read and written again; the change is not timed);
+* ``full_feed_changed_cold_ms``: the same with no event's text kept from earlier
+  fetches (a worker's first fetch of that feed);
+* ``revalidate_304_ms``: revalidations with ``If-None-Match``;
+
+and, as baselines in the same run, ``icalendar`` alone serialising the same
+calendar (``Calendar.to_ical()`` of the served feed, parsed once), and the
+validator the feeds had before (reading every event of the feed to
+fingerprint it: ``entries_for`` and ``fingerprint``).
 
 Prints one JSON line:
 
@@ -35,10 +46,14 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from bench.benchlib import database, figures
+from calendars import fingerprint
+from calendars.render import forget_written
 from jointops import create_app
 from jointops.catalog import SUBTYPES
 from jointops.extensions import db
+from jointops.feeds import service as feed_service
 from jointops.feeds import tokens as feed_tokens
+from jointops.feeds.tokens import Scope
 from jointops.identity.directory import sync_directory
 from jointops.models import (
     Agency,
@@ -49,17 +64,26 @@ from jointops.models import (
     User,
     utcnow,
 )
+from jointops.transactions import unit_of_work
 
 ROOMS = ["Interview Room A", "Interview Room B", "Soft Interview Room", "Conference Room"]
 
 
-def timed(action: Callable[[], Any], runs: int) -> list[float]:
+def timed(
+    action: Callable[[], Any], runs: int, before: Callable[[], Any] | None = None
+) -> list[float]:
     samples = []
     for _ in range(runs):
+        if before is not None:
+            before()
         start = time.perf_counter()
         action()
         samples.append((time.perf_counter() - start) * 1000)
     return samples
+
+
+def ratio(samples: list[float], baseline: list[float]) -> float:
+    return round(statistics.median(samples) / statistics.median(baseline), 2)
 
 
 def seed(count: int, rng: random.Random) -> User:
@@ -160,9 +184,38 @@ def main() -> None:
                 response = client.get(path, headers={"If-None-Match": etag})
                 assert response.status_code == 304
 
+            scope = Scope.parse("personal")
+
+            def full_scan_validator() -> None:
+                entries = feed_service.entries_for(lead, scope, utcnow())
+                fingerprint(entries, feed_service.settings_for(lead, scope))
+
+            feed_ids = [e.id for e in feed_service.feed_events(lead, scope, utcnow())]
+
+            def change_one() -> None:
+                with unit_of_work():
+                    event = db.session.get_one(Event, rng.choice(feed_ids))
+                    event.version += 1
+                    event.updated_at = utcnow()
+
+            served = [etag]
+
+            def changed() -> None:
+                response = client.get(path)
+                assert response.status_code == 200 and response.headers["ETag"] != served[-1]
+                served.append(response.headers["ETag"])
+
             full_ms = timed(full, args.runs)
             revalidate_ms = timed(revalidate, args.revalidations)
+            changed_ms = timed(changed, args.runs, before=change_one)
+
+            def change_one_cold() -> None:
+                change_one()
+                forget_written()
+
+            cold_ms = timed(changed, args.runs, before=change_one_cold)
             baseline_ms = timed(calendar.to_ical, args.runs)
+            full_scan_ms = timed(full_scan_validator, args.runs)
             db.session.remove()
             db.engine.dispose()
 
@@ -175,12 +228,16 @@ def main() -> None:
                 "events_in_feed": in_feed,
                 "feed_bytes": len(body),
                 "runs": args.runs,
-                "full_feed_ms": figures(full_ms),
+                "revalidations": args.revalidations,
                 "revalidate_304_ms": figures(revalidate_ms),
+                "baseline_full_scan_validator_ms": figures(full_scan_ms),
+                "full_feed_ms": figures(full_ms),
+                "full_feed_changed_ms": figures(changed_ms),
                 "baseline_icalendar_to_ical_ms": figures(baseline_ms),
-                "full_over_baseline": round(
-                    statistics.median(full_ms) / statistics.median(baseline_ms), 2
-                ),
+                "full_over_baseline": ratio(full_ms, baseline_ms),
+                "full_changed_over_baseline": ratio(changed_ms, baseline_ms),
+                "full_feed_changed_cold_ms": figures(cold_ms),
+                "full_changed_cold_over_baseline": ratio(cold_ms, baseline_ms),
             }
         )
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     DDL,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -247,6 +249,10 @@ class Event(Model):
         CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
         Index("ix_events_window", "starts_at", "ends_at"),
         Index("ix_events_agency_window", "owner_agency_id", "starts_at"),
+        # the alerts list (``jointops.alerts.listing``): the events a viewer leads, and which
+        # of their agency's they see (by kind and sensitivity) from the index alone
+        Index("ix_events_lead", "lead_id"),
+        Index("ix_events_agency_kind", "owner_agency_id", "kind", "sensitivity"),
         # deconfliction's candidate query: operations by grid cell and start (or, for a search
         # too wide for the grid, by start alone), with the place and window in the index; and
         # the operations with a radius wider than any kind's default, by radius
@@ -452,12 +458,61 @@ class FeedToken(Model):
     rate_count: Mapped[int] = mapped_column(Integer, default=0)
     content_etag: Mapped[str | None] = mapped_column(String(64))
     content_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: what ``content_etag`` was computed from (``jointops.feeds.validator``), and until when
+    #: the passing of time alone leaves it current
+    content_state: Mapped[str | None] = mapped_column(String(64))
+    content_valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class FeedGeneration(Model):
+    """One row whose number grows with every commit that may change some feed.
+
+    Bumped by ``jointops.feeds.validator`` at commit; a feed whose stored
+    ``content_state`` names the current generation needs no reading of events.
+    """
+
+    __tablename__ = "feed_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class FeedSnapshot(Model):
+    """The feed last served through a token, as written (zlib), under its ``ETag``."""
+
+    __tablename__ = "feed_snapshots"
+
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("feed_tokens.id", ondelete="CASCADE"), primary_key=True
+    )
+    etag: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FeedFetchCount(Model):
+    """The audit of feed fetches: one row per token and office day, with counts.
+
+    Fetches that are refused (revoked, rate-limited, out of scope) are audit
+    entries of their own (``feed.fetch``, outcome ``denied``). Like an audit
+    entry, a row outlives its token and its user: no foreign keys.
+    """
+
+    __tablename__ = "feed_fetch_counts"
+    __table_args__ = (Index("ix_feed_fetch_counts_day", "day"),)
+
+    token_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    username: Mapped[str] = mapped_column(String(128), default="")
+    served: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 # --- targets and deconfliction -------------------------------------------------------
@@ -598,7 +653,13 @@ class Alert(Model):
     __table_args__ = (
         UniqueConstraint("item_a_type", "item_a_id", "item_b_type", "item_b_id"),
         Index("ix_alerts_item_b", "item_b_type", "item_b_id"),
-        Index("ix_alerts_status_start", "status", "starts_at"),
+        # the review list (``jointops.alerts.listing``) filters, counts, sorts and cuts a page
+        # from this index alone, then reads the page's rows; it serves (status, starts_at) too
+        Index(
+            "ix_alerts_list",
+            *("status", "starts_at", "raised_at", "strength", "score", "kind"),
+            *("item_a_type", "item_a_id", "item_b_type", "item_b_id", "agency_a_id", "agency_b_id"),
+        ),
         CheckConstraint(_in("kind", AlertKind), name="kind"),
         CheckConstraint(_in("status", AlertStatus), name="status"),
         CheckConstraint(f"outcome IS NULL OR {_in('outcome', AlertOutcome)}", name="outcome"),

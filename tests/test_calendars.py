@@ -19,6 +19,7 @@ from calendars import (
     FeedKind,
     FeedSettings,
     Labels,
+    build_calendar,
     carried,
     feed_window,
     fingerprint,
@@ -232,6 +233,22 @@ def test_output_is_deterministic_and_the_fingerprint_follows_it() -> None:
     renamed = dataclasses.replace(SETTINGS, name="JointOps: PBSO team")
     assert fingerprint(entries, renamed) != fingerprint(entries, SETTINGS)
     assert fingerprint(entries[1:], SETTINGS) != fingerprint(entries, SETTINGS)
+
+
+def test_a_feed_written_from_kept_events_is_byte_for_byte_what_icalendar_writes() -> None:
+    """``render`` reuses each entry's VEVENT text: it must be exactly icalendar's own output,
+    for long folded lines, escapes and non-ASCII text too, before and after a change."""
+    long_rooms = ("Salle d’audience n° 3; étage 2, aile “Nord”\\", "Room " + "B" * 120)
+    entries = [redact(e, FeedKind.PERSONAL, LABELS) for e in sample()] + [
+        redact(event(id=11, rooms=long_rooms), FeedKind.PERSONAL, LABELS)
+    ]
+    assert render(entries, SETTINGS) == build_calendar(entries, SETTINGS).to_ical()
+    changed = [dataclasses.replace(entries[0], sequence=entries[0].sequence + 1), *entries[1:]]
+    assert render(changed, SETTINGS) == build_calendar(changed, SETTINGS).to_ical()
+    assert render(changed, SETTINGS) != render(entries, SETTINGS)
+    other = dataclasses.replace(SETTINGS, uid_key=b"another key")
+    assert render(entries, other) == build_calendar(entries, other).to_ical()
+    assert render([], SETTINGS) == build_calendar([], SETTINGS).to_ical()
 
 
 def test_uids_are_stable_and_do_not_show_the_event_id() -> None:

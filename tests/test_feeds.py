@@ -32,7 +32,17 @@ from jointops.feeds import tokens as feed_tokens
 from jointops.feeds.service import feed_text, settings_for
 from jointops.feeds.tokens import Scope
 from jointops.identity.directory import get_directory, sync_directory
-from jointops.models import AuditEntry, Case, Event, FeedToken, Resource, User, utcnow
+from jointops.models import (
+    AuditEntry,
+    Case,
+    Event,
+    FeedFetchCount,
+    FeedToken,
+    Resource,
+    User,
+    utcnow,
+)
+from jointops.officetime import to_local
 from jointops.visibility import facts_of, visibility
 
 Login = Callable[[str], FlaskClient]
@@ -560,24 +570,38 @@ def test_feed_requests_are_rate_limited_per_token(app: Flask, client: FlaskClien
         assert fetch(client, secret).status_code == 200
 
 
-def test_fetches_are_audited_by_token_id_and_the_secret_is_never_logged(
+def test_fetches_are_counted_by_token_id_and_the_secret_is_never_logged(
     app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("INFO")
     secret = subscribe("advocate.vs")
     token = db.session.scalar(select(FeedToken))
     assert token is not None
-    fetch(client, secret)
-    etag = fetch(client, secret).headers["ETag"]
-    fetch(client, secret, **{"If-None-Match": etag})
-    fetch(client, secret[:-1] + ("A" if secret[-1] != "A" else "B"))
-    fetches = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "feed.fetch")).all()
-    assert [(a.object_type, a.object_id, a.detail["status"]) for a in fetches] == [
-        ("feed_token", str(token.id), 200),
-        ("feed_token", str(token.id), 200),
-        ("feed_token", str(token.id), 304),
+    today = utcnow()
+    with time_machine.travel(today, tick=False):  # all on one office day, whatever the clock
+        fetch(client, secret)
+        etag = fetch(client, secret).headers["ETag"]
+        fetch(client, secret, **{"If-None-Match": etag})
+        fetch(client, secret[:-1] + ("A" if secret[-1] != "A" else "B"))
+    with time_machine.travel(today + timedelta(days=1), tick=False):
+        assert fetch(client, secret, **{"If-None-Match": etag}).status_code == 304
+    # Served fetches are counted per token and office day, not an audit entry each...
+    assert (
+        db.session.scalars(select(AuditEntry).where(AuditEntry.action == "feed.fetch")).all() == []
+    )
+    counted = db.session.scalars(select(FeedFetchCount).order_by(FeedFetchCount.day)).all()
+    day = to_local(today).date()
+    assert [(c.token_id, c.day, c.username, c.served, c.not_modified) for c in counted] == [
+        (token.id, day, "advocate.vs", 2, 1),
+        (token.id, day + timedelta(days=1), "advocate.vs", 0, 1),
     ]
-    assert all(a.actor_username == "advocate.vs" for a in fetches)
+    # ...while a refused fetch is an audit entry of its own.
+    feed_tokens.revoke(token, "test")
+    assert fetch(client, secret).status_code == 404
+    refused = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "feed.fetch")).all()
+    assert [(a.object_id, a.outcome, a.detail["reason"]) for a in refused] == [
+        (str(token.id), "denied", "revoked")
+    ]
     everything = db.session.scalars(select(AuditEntry)).all()
     assert not any(secret in repr((a.detail, a.object_id)) for a in everything)
     assert secret not in caplog.text
@@ -617,6 +641,9 @@ def test_the_command_line_creates_lists_and_revokes(
     token = db.session.scalar(select(FeedToken).where(FeedToken.label == "Script"))
     assert token is not None
     assert fetch(client, secret).status_code == 200
+    fetches = runner.invoke(args=["feed-token", "fetches", str(token.id)])
+    assert fetches.exit_code == 0, fetches.output
+    assert re.search(r"^\d{4}-\d\d-\d\d\tadvocate\.vs\t1\t0\t", fetches.output, re.MULTILINE)
     revoked = runner.invoke(args=["feed-token", "revoke", str(token.id)])
     assert revoked.exit_code == 0, revoked.output
     assert fetch(client, secret).status_code == 404
@@ -629,6 +656,7 @@ def test_the_command_line_creates_lists_and_revokes(
     nobody = runner.invoke(args=["feed-token", "create", "--user", "nobody", "--label", "x"])
     assert nobody.exit_code == 2
     assert runner.invoke(args=["feed-token", "revoke", "999"]).exit_code == 1
+    assert runner.invoke(args=["feed-token", "fetches", "999"]).exit_code == 1
 
 
 # --- Configuration ---------------------------------------------------------------------------

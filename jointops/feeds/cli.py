@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from jointops.extensions import db
+from jointops.feeds import fetch_counts
 from jointops.feeds import tokens as feed_tokens
 from jointops.models import FeedToken, User
 
@@ -68,6 +69,21 @@ def list_command(username: str) -> None:
         click.echo(
             f"{t.id}\t{t.label}\t{feed_tokens.describe(t.scope)}\t{_when(t.created_at)}\t"
             f"{_when(t.last_used_at)}\t{revoked}"
+        )
+
+
+@feed_token_group.command("fetches")
+@click.argument("token_id", type=int)
+@with_appcontext
+def fetches_command(token_id: int) -> None:
+    """A token's fetches per office day (the audit of served feeds), newest day first."""
+    if db.session.get(FeedToken, token_id) is None and not fetch_counts.counts_of(token_id):
+        raise click.ClickException(f"no feed token {token_id}")
+    click.echo("day	user	served	not modified (304)	first	last")
+    for c in fetch_counts.counts_of(token_id):
+        click.echo(
+            f"{c.day.isoformat()}\t{c.username}\t{c.served}\t{c.not_modified}\t"
+            f"{_when(c.first_at)}\t{_when(c.last_at)}"
         )
 
 

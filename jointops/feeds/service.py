@@ -8,16 +8,19 @@ maps them onto the policy's ``EventFacts`` exactly as ``jointops.visibility``
 does (a test holds the two mappings equal), and maps what may be seen onto
 ``calendars.FeedEvent``; ``calendars`` redacts and writes it.
 
-Serving a fetch takes two short write transactions around a read:
+Serving a fetch starts with one short write transaction: it counts the fetch
+against the token's per-minute rate window (one atomic ``UPDATE``, shared by
+every worker and host), which also returns what the token remembers of the
+feed it last served and the feed generation (``validator``). While that
+state is current, the answer needs no event: a ``304``, or the kept body
+(``snapshots``), and the fetch is counted (``fetch_counts``) in the same
+transaction. Otherwise:
 
-1. count the fetch against the token's per-minute rate window (one atomic
-   ``UPDATE``, shared by every worker and host);
-2. build the redacted entries and their fingerprint (the ``ETag``);
-3. remember the fingerprint and when it last changed (``Last-Modified``,
-   which so moves even when an event only leaves the feed), note the last
-   use, and audit the fetch by token id;
-
-and only then, unless the client's copy is current (``304``), write the text.
+1. build the redacted entries and their fingerprint (the ``ETag``);
+2. remember the fingerprint, the state it is of, and when it last changed
+   (``Last-Modified``, which so moves even when an event only leaves the
+   feed), keep the body written (unless the client's copy is current:
+   ``304``), and count the fetch.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import ColumnElement, case, or_, select, update
+from sqlalchemy import ColumnElement, case, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from auth.policy import EventFacts, Visibility, event_visibility
@@ -51,6 +54,7 @@ from calendars import (
 from jointops import audit
 from jointops.catalog import KIND_LABELS, MAX_EVENT_DURATION, SUBTYPES
 from jointops.extensions import db
+from jointops.feeds import fetch_counts, snapshots, validator
 from jointops.feeds.tokens import (
     SECRET_SHAPE,
     Scope,
@@ -305,27 +309,87 @@ class FeedReply:
 Revalidator = Callable[[str, datetime], bool]
 
 
+@dataclass(frozen=True)
+class _Counted:
+    """A fetch counted against its token's rate window, and what the token remembers."""
+
+    token_id: int
+    count: int
+    revoked: bool
+    username: str
+    state: str
+    #: the remembered ``ETag`` and ``Last-Modified``, when ``state`` is still theirs
+    current: tuple[str, datetime] | None
+
+
 def serve(secret: str, is_modified: Revalidator) -> FeedReply:
-    """Answer one fetch of ``/feeds/<secret>.ics``."""
+    """Answer one fetch of ``/feeds/<secret>.ics``.
+
+    While nothing a feed is made of has changed since the token was last
+    served (``validator``), the answer comes from what the token remembers:
+    a 304, or the kept body (``snapshots``), without reading any event.
+    """
     log = current_app.logger
     if not SECRET_SHAPE.fullmatch(secret):
         log.info("feed %s: malformed token, 404", log_id(secret))
         return FeedReply(404)
     now = utcnow()
-    counted = _count_fetch(hash_secret(secret), now)
-    if counted is None:
+    token_id = db.session.scalar(
+        select(FeedToken.id).where(FeedToken.token_hash == hash_secret(secret))
+    )
+    if token_id is None:  # one indexed read and no write: guessing takes no write locks
+        end_read()
         log.info("feed %s: unknown token, 404", log_id(secret))
         return FeedReply(404)
-    token_id, count, revoked = counted
     limit = current_app.config["FEED_RATE_PER_MINUTE"]
-    if revoked:
-        _audit_refusal(token_id, "revoked", 404, audited=count <= limit)
+    with unit_of_work():
+        counted = _count_fetch(token_id, now)
+        if counted is None:
+            return FeedReply(404)
+        if counted.revoked:
+            snapshots.forget(token_id)
+        elif counted.count <= limit and counted.current is not None:
+            reply = _from_memory(counted, counted.current, is_modified, now)
+            if reply is not None:
+                log.info(
+                    "feed %s (token %s): %s, unchanged", log_id(secret), token_id, reply.status
+                )
+                return reply
+    if counted.revoked:
+        _audit_refusal(token_id, "revoked", 404, audited=counted.count <= limit)
         return FeedReply(404)
-    if count > limit:
-        _audit_refusal(token_id, "rate_limited", 429, audited=count == limit + 1)
+    if counted.count > limit:
+        _audit_refusal(token_id, "rate_limited", 429, audited=counted.count == limit + 1)
         window_end = now.replace(second=0, microsecond=0) + RATE_WINDOW
         return FeedReply(429, retry_after=max(1, int((window_end - now).total_seconds() + 0.999)))
+    return _serve_built(secret, counted, is_modified, now)
 
+
+def _from_memory(
+    counted: _Counted, current: tuple[str, datetime], is_modified: Revalidator, now: datetime
+) -> FeedReply | None:
+    """The answer from the token's remembered feed, or None when its body is not kept.
+
+    In the counting unit of work, so that a revalidation is one transaction.
+    """
+    etag_value, last_modified = current
+    etag = _quoted(etag_value)
+    if not is_modified(etag, last_modified):
+        status, body = 304, b""
+    else:
+        kept = snapshots.load(counted.token_id, etag_value)
+        if kept is None:
+            return None
+        status, body = 200, kept
+    fetch_counts.note(counted.token_id, counted.username, status, now)
+    return FeedReply(status, body=body, etag=etag, last_modified=last_modified)
+
+
+def _serve_built(
+    secret: str, counted: _Counted, is_modified: Revalidator, now: datetime
+) -> FeedReply:
+    """Answer by reading the feed's events: the validator's state moved on, or time did."""
+    token_id = counted.token_id
     token = db.session.get(FeedToken, token_id)
     if token is None:  # its owner was deleted since
         return FeedReply(404)
@@ -336,73 +400,140 @@ def serve(secret: str, is_modified: Revalidator) -> FeedReply:
     except ScopeError as exc:
         reason = str(exc)
     if reason is not None:
+        with unit_of_work():
+            snapshots.forget(token_id)
         _audit_refusal(token_id, "scope", 404, audited=True, why=reason)
         return FeedReply(404)
 
-    entries = entries_for(user, scope, now)
+    window = current_window(now)
+    events = feed_events(user, scope, now)
+    entries = [redact(e, scope.kind, LABELS) for e in events]
     settings = settings_for(user, scope)
-    etag_value = fingerprint(entries, settings)
-    scope_text = token.scope
+    etag_value = validator.etag_of(fingerprint(entries, settings))
+    until = _valid_until(events, window)
+    etag = _quoted(etag_value)
+    # Written before the write transaction, which on SQLite would hold every writer back
+    # meanwhile, unless the client's copy is current (then Last-Modified stays as it was).
+    body: bytes | None = None
+    packed: bytes | None = None
+    known = token.content_etag == etag_value and token.content_changed_at is not None
+    if not (known and not is_modified(etag, token.content_changed_at or now)):
+        body = snapshots.load(token_id, etag_value) if known else None
+        if body is None:
+            body = render(entries, settings)
+            packed = snapshots.pack(body)
     with unit_of_work():
-        last_modified = _remember(token_id, etag_value, entries, now)
-        etag = f'"{etag_value[:40]}"'
+        last_modified = _remember(token_id, etag_value, entries, (counted.state, until))
         fresh = not is_modified(etag, last_modified)
+        if packed is not None:
+            snapshots.keep(token_id, etag_value, packed)
+        if not fresh and body is None:  # another fetch changed what the token remembers
+            body = render(entries, settings)
         status = 304 if fresh else 200
-        audit.record(
-            "feed.fetch",
-            object_type="feed_token",
-            object_id=token_id,
-            actor=user,
-            scope=scope_text,
-            status=status,
-            events=len(entries),
-        )
-    log.info("feed %s (token %s): %s, %d events", log_id(secret), token_id, status, len(entries))
-    body = b"" if fresh else render(entries, settings)
-    return FeedReply(status, body=body, etag=etag, last_modified=last_modified)
+        fetch_counts.note(counted.token_id, counted.username, status, now)
+    current_app.logger.info(
+        "feed %s (token %s): %s, %d events", log_id(secret), token_id, status, len(entries)
+    )
+    return FeedReply(
+        status, body=b"" if fresh else body or b"", etag=etag, last_modified=last_modified
+    )
 
 
-def _count_fetch(token_hash: str, now: datetime) -> tuple[int, int, bool] | None:
-    """Count a fetch in the token's minute (atomically); (id, count, revoked) or None.
+def _quoted(etag_value: str) -> str:
+    return f'"{etag_value[:40]}"'
 
-    An unknown token costs one indexed read and no write, so that guessing
-    cannot make the database take write locks.
-    """
-    token_id = db.session.scalar(select(FeedToken.id).where(FeedToken.token_hash == token_hash))
-    if token_id is None:
-        end_read()
-        return None
-    minute = now.replace(second=0, microsecond=0)
-    with unit_of_work():
-        row = db.session.execute(
-            update(FeedToken)
-            .where(FeedToken.id == token_id)
-            .values(
-                rate_count=case(
-                    (FeedToken.rate_window_start == minute, FeedToken.rate_count + 1), else_=1
-                ),
-                rate_window_start=minute,
+
+def _valid_until(events: Sequence[FeedEvent], window: FeedWindow) -> datetime | None:
+    """When time alone would next change this feed (see ``validator.valid_until``)."""
+    config = current_app.config
+    next_start = db.session.scalar(
+        select(func.min(Event.starts_at)).where(Event.starts_at >= window.end)
+    )
+    return validator.valid_until(
+        # An event longer than the longest allowed leaves the candidates early: count that too.
+        [
+            (
+                e.starts_at,
+                min(e.ends_at, e.starts_at + LONGEST_EVENT),
+                e.updated_at if e.cancelled else None,
             )
-            .returning(FeedToken.id, FeedToken.rate_count, FeedToken.revoked_at)
-            .execution_options(synchronize_session=False)
-        ).first()
+            for e in events
+        ],
+        next_start,
+        past=timedelta(days=config["FEED_PAST_DAYS"]),
+        future=timedelta(days=config["FEED_FUTURE_DAYS"]),
+        grace=timedelta(days=config["FEED_CANCELLED_DAYS"]),
+    )
+
+
+def _count_fetch(token_id: int, now: datetime) -> _Counted | None:
+    """Count a fetch in the token's minute (atomically) and note the token's last use, in
+    the caller's unit of work.
+
+    The same statement returns what the token remembers and the feed
+    generation, read before any event is (see ``validator``).
+    """
+    minute = now.replace(second=0, microsecond=0)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # This transaction writes only counters (rate window, last use, fetches of the
+        # day): a crash may lose its last fraction of a second of them, never corrupt
+        # anything, and a fetch no longer waits for the disk. Only this transaction.
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    owner = select(User.username).where(User.id == FeedToken.user_id).scalar_subquery()
+    row = db.session.execute(
+        update(FeedToken)
+        .where(FeedToken.id == token_id)
+        .values(
+            rate_count=case(
+                (FeedToken.rate_window_start == minute, FeedToken.rate_count + 1), else_=1
+            ),
+            rate_window_start=minute,
+            last_used_at=now,
+        )
+        .returning(
+            FeedToken.rate_count,
+            FeedToken.revoked_at,
+            FeedToken.user_id,
+            FeedToken.scope,
+            FeedToken.content_etag,
+            FeedToken.content_changed_at,
+            FeedToken.content_state,
+            FeedToken.content_valid_until,
+            owner,
+            validator.generation_query(),
+        )
+        .execution_options(synchronize_session=False)
+    ).first()
     if row is None:
         return None
-    return int(row[0]), int(row[1]), row[2] is not None
+    count, revoked_at, user_id, scope, etag, changed_at, known_state, until, username, gen = row
+    state = validator.state(int(gen or 0), token_id, user_id, scope, LABELS)
+    current = None
+    if (
+        etag is not None
+        and changed_at is not None
+        and known_state == state
+        and (until is None or now < until)
+    ):
+        current = (etag, changed_at)
+    return _Counted(token_id, int(count), revoked_at is not None, username or "", state, current)
 
 
-def _remember(token_id: int, etag: str, entries: Sequence[Entry], now: datetime) -> datetime:
-    """Note the fetch and the content served; returns the content's ``Last-Modified``.
+def _remember(
+    token_id: int, etag: str, entries: Sequence[Entry], state: tuple[str, datetime | None]
+) -> datetime:
+    """Note the content served and the validator's state it is of (``validator``: the
+    state, and until when time leaves it current); returns the content's ``Last-Modified``.
 
     ``Last-Modified`` is the newest change among the feed's events, moved on by
     at least a second whenever the content differs from what this token was
     last served, so that a client revalidating by date alone also sees an
-    event leave. In the caller's unit of work.
+    event leave. In the caller's unit of work; locks the token's row.
     """
     token = db.session.scalars(
         select(FeedToken).where(FeedToken.id == token_id).with_for_update()
     ).one()
-    token.last_used_at = now
+    token.content_state, token.content_valid_until = state
     if token.content_etag == etag and token.content_changed_at is not None:
         return token.content_changed_at
     newest = max((e.last_modified for e in entries), default=token.created_at)

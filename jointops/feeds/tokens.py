@@ -29,6 +29,7 @@ from auth.policy import EventFacts, Visibility, event_visibility
 from calendars import FeedKind
 from jointops import audit, revocation
 from jointops.extensions import db
+from jointops.feeds import snapshots
 from jointops.models import FeedToken, Resource, User
 from jointops.transactions import unit_of_work
 from jointops.visibility import viewer_of
@@ -215,13 +216,18 @@ def create(
 
 
 def revoke(token: FeedToken, reason: str, *, actor: User | None = None, via: str = "web") -> bool:
-    """Revoke ``token`` at once; False when it already was."""
-    return revocation.revoke(token, reason, actor=actor, via=via)
+    """Revoke ``token`` at once, and drop the feed kept for it; False when it already was."""
+    with unit_of_work():
+        done = revocation.revoke(token, reason, actor=actor, via=via)
+        snapshots.forget(token.id)
+    return done
 
 
 def revoke_of_inactive_users(_sender: object = None) -> int:
     """Revoke every live token whose owner is no longer active; the caller commits."""
-    return revocation.revoke_of_inactive_users(FeedToken)
+    revoked = revocation.revoke_of_inactive_users(FeedToken)
+    snapshots.forget_revoked()
+    return revoked
 
 
 def find_token(token_id: int) -> FeedToken | None:
