@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union, update
+from sqlalchemy.orm import selectinload
 
 from auth.policy import (
+    EventFacts,
     Viewer,
+    Visibility,
+    event_visibility,
+    may_see_targets,
     sees_both_sides,
 )
 from jointops import audit
-from jointops.alerts.items import ACTIVE, load_items
-from jointops.alerts.pointer import AlertView, view_alert
+from jointops.alerts.items import ACTIVE, Item, load_items
+from jointops.alerts.pointer import AlertView, supervisors_of, view_alert
 from jointops.catalog import (
     STRENGTH_RANK,
 )
@@ -24,8 +29,11 @@ from jointops.models import (
     Agency,
     Alert,
     AlertStatus,
+    Event,
+    EventKind,
     Notification,
     Participant,
+    Sensitivity,
     User,
     utcnow,
 )
@@ -66,59 +74,143 @@ class AlertList:
         return (self.page - 1) * PER_PAGE + 1 if self.views else 0
 
 
-def _candidate_query(user: User, viewer: Viewer) -> Any:
-    """Alerts that may concern the viewer; the policy then decides row by row."""
-    query = select(Alert)
+def _visible_condition(user: User, viewer: Viewer) -> ColumnElement[bool] | None:
+    """``auth.policy.alert_sides`` as a SQL condition on alerts: one side or the other seen in
+    full by the viewer's own right (``None``: every alert, the deconfliction officer's).
+
+    It selects exactly the alerts the policy shows, so that a page is filled and counted in the
+    database; the policy still decides on each row of the page.
+    """
     if sees_both_sides(viewer):
-        return query
-    # the lead of an event is one of its participants
-    mine = select(Participant.event_id).where(Participant.user_id == user.id)
-    conditions = [
-        and_(Alert.item_a_type == "event", Alert.item_a_id.in_(mine)),
-        and_(Alert.item_b_type == "event", Alert.item_b_id.in_(mine)),
+        return None
+    # each a query an index serves: participants by user, events by lead, by agency; read
+    # once (a common table expression) for both sides
+    seen: list[Select[Any]] = [
+        select(Participant.event_id.label("id")).where(Participant.user_id == user.id),
+        select(Event.id).where(Event.lead_id == user.id),
     ]
-    if user.agency_id is not None:
-        conditions += [Alert.agency_a_id == user.agency_id, Alert.agency_b_id == user.agency_id]
-    return query.where(or_(*conditions))
+    agency_id = user.agency_id
+    if agency_id is not None and viewer.agency_code is not None:
+        kinds = _kinds_shown_to_members(viewer, viewer.agency_code)
+        agency_events = select(Event.id).where(Event.owner_agency_id == agency_id)
+        if len(kinds) < len(EventKind) * len(Sensitivity):
+            agency_events = agency_events.where(
+                or_(*(and_(Event.kind == k, Event.sensitivity == s) for k, s in kinds))
+            )
+        if kinds:
+            seen.append(agency_events)
+    seen_events = select(union(*seen).cte("seen_events").c.id)
+    sides = [
+        and_(Alert.item_a_type == "event", Alert.item_a_id.in_(seen_events)),
+        and_(Alert.item_b_type == "event", Alert.item_b_id.in_(seen_events)),
+    ]
+    if agency_id is not None and may_see_targets(viewer, viewer.agency_code):
+        sides += [
+            and_(Alert.item_a_type == "target", Alert.agency_a_id == agency_id),
+            and_(Alert.item_b_type == "target", Alert.agency_b_id == agency_id),
+        ]
+    return or_(*sides)
+
+
+def _kinds_shown_to_members(viewer: Viewer, agency_code: str) -> list[tuple[str, str]]:
+    """The (kind, sensitivity) of their agency's events that the policy shows this viewer in
+    full for being of the agency (asked of ``event_visibility``, not decided here)."""
+    return [
+        (kind.value, sensitivity.value)
+        for kind in EventKind
+        for sensitivity in Sensitivity
+        if event_visibility(
+            viewer, EventFacts(kind=kind, sensitivity=sensitivity, owner_agency_code=agency_code)
+        )
+        is Visibility.FULL
+    ]
+
+
+def _statuses(status: str) -> tuple[str, ...]:
+    if status == "active":
+        return ACTIVE
+    if status == "all":
+        return tuple(s.value for s in AlertStatus)
+    return (status,)
+
+
+def _order(sort: str) -> list[Any]:
+    """The sort in SQL, the alert's id last so that every page is stable."""
+    rank = case(STRENGTH_RANK, value=Alert.strength, else_=9)
+    if sort == "waiting":
+        return [Alert.raised_at, Alert.id]
+    if sort == "strength":
+        return [rank, Alert.score.desc(), Alert.id]
+    # urgency (``AlertView.urgency``): the soonest operation first, then the strongest
+    return [
+        Alert.starts_at.is_(None),
+        func.coalesce(Alert.starts_at, Alert.raised_at),
+        rank,
+        Alert.score.desc(),
+        Alert.raised_at,
+        Alert.id,
+    ]
 
 
 def list_alerts(user: User, filters: AlertFilters) -> AlertList:
-    """The alerts ``user`` may see, filtered and sorted (urgency: soonest operation first)."""
+    """The alerts ``user`` may see, filtered and sorted (urgency: soonest operation first),
+    one page of them: filtered, counted, ordered and cut in the database."""
     viewer = viewer_of(user)
-    query = _candidate_query(user, viewer)
+    where: list[ColumnElement[bool]] = []
+    visible = _visible_condition(user, viewer)
+    if visible is not None:
+        where.append(visible)
     if filters.kind:
-        query = query.where(Alert.kind == filters.kind)
+        where.append(Alert.kind == filters.kind)
     if filters.strength:
-        query = query.where(Alert.strength == filters.strength)
+        where.append(Alert.strength == filters.strength)
     if filters.agency:
         agency_id = db.session.scalar(select(Agency.id).where(Agency.code == filters.agency))
-        query = query.where(or_(Alert.agency_a_id == agency_id, Alert.agency_b_id == agency_id))
-    rows = db.session.scalars(query).all()
-    items = load_items(rows)
-    views = [v for alert in rows if (v := view_alert(alert, user, items)) is not None]
+        where.append(or_(Alert.agency_a_id == agency_id, Alert.agency_b_id == agency_id))
     counts = {status.value: 0 for status in AlertStatus}
-    for v in views:
-        counts[v.alert.status] += 1
-    wanted = {
-        "active": set(ACTIVE),
-        "all": {s.value for s in AlertStatus},
-    }.get(filters.status, {filters.status})
-    views = [v for v in views if v.alert.status in wanted]
-    if filters.sort == "waiting":
-        views.sort(key=lambda v: v.alert.raised_at)
-    elif filters.sort == "strength":
-        views.sort(key=lambda v: (STRENGTH_RANK.get(v.alert.strength, 9), -v.alert.score))
-    else:
-        views.sort(key=lambda v: v.urgency)
-    pages = max(1, -(-len(views) // PER_PAGE))
-    page = min(filters.page, pages)
-    return AlertList(
-        views=views[(page - 1) * PER_PAGE : page * PER_PAGE],
-        counts=counts,
-        total=len(views),
-        page=page,
-        pages=pages,
+    counted = db.session.execute(
+        select(Alert.status, func.count()).where(*where).group_by(Alert.status)
     )
+    counts.update({status: number for status, number in counted})
+    wanted = _statuses(filters.status)
+    total = sum(counts.get(status, 0) for status in wanted)
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(filters.page, pages)
+    # the page's ids first, from the list index alone; then those rows
+    order = _order(filters.sort)
+    page_ids = (
+        select(Alert.id)
+        .where(*where, Alert.status.in_(wanted))
+        .order_by(*order)
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+        .subquery()
+    )
+    rows = db.session.scalars(
+        select(Alert)
+        .join(page_ids, page_ids.c.id == Alert.id)
+        .order_by(*order)
+        .options(selectinload(Alert.acked_a_by), selectinload(Alert.acked_b_by))
+    ).all()
+    items = load_items(rows)
+    # who to call, for every row at once: creators of unled events (held in the session while
+    # the views are made), supervisors where a side has no one
+    creators = _creators_of_unled(items.values())
+    supervisors = supervisors_of({a.agency_a_id for a in rows} | {a.agency_b_id for a in rows})
+    # the second guard: the policy on each row (the condition above selects no other)
+    views = [v for a in rows if (v := view_alert(a, user, items, supervisors)) is not None]
+    del creators
+    return AlertList(views=views, counts=counts, total=total, page=page, pages=pages)
+
+
+def _creators_of_unled(items: Iterable[Item]) -> list[User]:
+    """The creators of events without a lead, in one query: the contact of such an event
+    (``pointer.contact_of``) is then found in the session instead of one query each."""
+    ids = {i.created_by_id for i in items if isinstance(i, Event) and i.lead_id is None}
+    ids.discard(None)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(User).where(User.id.in_(ids))))
 
 
 def alerts_for_item(item_type: str, item_id: int, user: User, *, via: str) -> list[AlertView]:

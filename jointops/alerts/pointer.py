@@ -7,6 +7,7 @@ explanation); never its title, address, names or identifiers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,8 +52,11 @@ class Contact:
     user_id: int | None = None
 
 
-def contact_of(item: Item | None, agency_id: int) -> Contact | None:
-    """The item's lead (or submitter), else an active supervisor of its agency."""
+def contact_of(
+    item: Item | None, agency_id: int, supervisors: Mapping[int, User | None] | None = None
+) -> Contact | None:
+    """The item's lead (or submitter), else an active supervisor of its agency (taken from
+    ``supervisors`` when given: a list's, looked up once for all its rows)."""
     person: User | None = None
     if isinstance(item, Event):
         person = item.lead or (
@@ -61,18 +65,33 @@ def contact_of(item: Item | None, agency_id: int) -> Contact | None:
     elif isinstance(item, Target):
         person = item.submitter
     if person is None or not person.active:
-        person = db.session.scalar(
-            select(User)
-            .join(UserRole)
-            .where(UserRole.role == "supervisor", User.agency_id == agency_id, User.active)
-            .order_by(User.display_name)
-            .limit(1)
-        )
+        if supervisors is not None and agency_id in supervisors:
+            person = supervisors[agency_id]
+        else:
+            person = supervisors_of([agency_id])[agency_id]
     if person is None:
         return None
     return Contact(
         name=person.display_name, phone=person.phone, email=person.email, user_id=person.id
     )
+
+
+def supervisors_of(agency_ids: Iterable[int]) -> dict[int, User | None]:
+    """Each agency's first active supervisor by name (the contact of last resort), in one query."""
+    wanted = set(agency_ids)
+    found: dict[int, User | None] = dict.fromkeys(wanted)
+    if not wanted:
+        return found
+    rows = db.session.scalars(
+        select(User)
+        .join(UserRole)
+        .where(UserRole.role == "supervisor", User.agency_id.in_(wanted), User.active)
+        .order_by(User.display_name, User.id)
+    )
+    for person in rows:
+        if person.agency_id is not None and found[person.agency_id] is None:
+            found[person.agency_id] = person
+    return found
 
 
 def item_values(item: Item | None) -> list[str]:
@@ -203,8 +222,14 @@ class AlertView:
         )
 
 
-def view_alert(alert: Alert, user: User, items: dict[ItemKey, Item]) -> AlertView | None:
-    """What ``user`` may see of ``alert``; ``None`` when they may see neither side."""
+def view_alert(
+    alert: Alert,
+    user: User,
+    items: dict[ItemKey, Item],
+    supervisors: Mapping[int, User | None] | None = None,
+) -> AlertView | None:
+    """What ``user`` may see of ``alert``; ``None`` when they may see neither side.
+    ``supervisors``: ``supervisors_of`` both agencies, when a list has looked them up."""
     viewer = viewer_of(user)
     key_a, key_b = item_keys(alert)
     item_a, item_b = items.get(key_a), items.get(key_b)
@@ -226,7 +251,7 @@ def view_alert(alert: Alert, user: User, items: dict[ItemKey, Item]) -> AlertVie
             item=item,
             shown=shown,
             own=own,
-            contact=contact_of(item, alert.agency_a_id if is_a else alert.agency_b_id),
+            contact=contact_of(item, alert.agency_a_id if is_a else alert.agency_b_id, supervisors),
             acked_at=acked_at,
             acked_by=alert.acked_a_by if is_a else alert.acked_b_by,
             can_ack=active and acked_at is None and may_acknowledge(viewer, party),

@@ -1,8 +1,9 @@
 """Alert pages and JSON: the review list, and one alert with its workflow.
 
-Every route is open to any signed-in user; what each sees is decided row by
-row by ``auth.policy`` (through the ``jointops.alerts`` services). Views of an alert are
-audited, and marked when a deconfliction officer saw both sides.
+Every route is open to any signed-in user; what each sees is decided by
+``auth.policy`` (through the ``jointops.alerts`` services: the list pages in SQL on the
+policy's terms, then asks it row by row). Views of an alert are audited, and marked when a
+deconfliction officer saw both sides.
 """
 
 from __future__ import annotations
@@ -92,13 +93,10 @@ def _load(alert_id: int) -> AlertView:
 def review() -> str:
     filters = _filters()
     found = listing.list_alerts(current_user, filters)
+    # rendered before the audit's commit, which would expire every row of the page
+    page = render_template("alerts.html", listing=found, filters=filters, agencies=agencies())
     listing.record_list_view(found.views, current_user, via="page")
-    return render_template(
-        "alerts.html",
-        listing=found,
-        filters=filters,
-        agencies=agencies(),
-    )
+    return page
 
 
 @bp.get("/alerts/<int:alert_id>")
@@ -210,14 +208,15 @@ def alert_json(view: AlertView) -> dict[str, Any]:
 @allow(SIGNED_IN)
 def api_list() -> tuple[dict[str, Any], int]:
     found = listing.list_alerts(current_user, _filters())
-    listing.record_list_view(found.views, current_user, via="api")
-    return {
+    body = {
         "alerts": [alert_json(v) for v in found.views],
         "counts": found.counts,
         "total": found.total,
         "page": found.page,
         "pages": found.pages,
-    }, 200
+    }
+    listing.record_list_view(found.views, current_user, via="api")
+    return body, 200
 
 
 @bp.get("/api/alerts/<int:alert_id>")
