@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -221,7 +222,8 @@ def test_a_new_leader_marks_the_runs_a_dead_one_left_running(app: Flask, login: 
     finally:
         runner.stop()
     db.session.expire_all()
-    runs = {r.job_id: r for r in db.session.scalars(sa.select(JobRun))}
+    dead = sa.select(JobRun).where(JobRun.holder == "dead-host:1:aaa")
+    runs = {r.job_id: r for r in db.session.scalars(dead)}
     assert runs["retention"].outcome == "interrupted"
     assert runs["retention"].finished_at is not None
     assert "dead-host:1:aaa" in runs["retention"].error and runner.holder in runs["retention"].error
@@ -364,6 +366,14 @@ def test_two_processes_one_leader_take_over_and_no_slot_twice(
     )
     # the killed leader may have died inside a run (left 'running'); every other run succeeded
     assert {r.outcome for r in all_runs if r.holder == second} == {"success"}
+    # the heartbeats while no one led were not lost: the new leader ran the latest at once
+    said = logs[processes.index(survivor)].read_text()
+    missed = re.search(r"job heartbeat at (\S+ \S+): missed while no one led", said)
+    assert missed, said[-3000:]
+    slot = datetime.fromisoformat(missed.group(1)).replace(tzinfo=None)
+    assert ("heartbeat", slot) in slots and slot < min(
+        r.scheduled_for for r in all_runs if r.holder == second and r.scheduled_for != slot
+    )
 
 
 # --- the admin page ---------------------------------------------------------------------

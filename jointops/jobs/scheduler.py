@@ -14,6 +14,15 @@ and records its outcome and figures. Interval triggers are anchored at a
 fixed instant and cron triggers are wall-clock times in the office zone, so
 every process computes the same slots, and two leaders for a moment (a
 paused old one and its successor) still run each slot once.
+
+No slot is lost to a failover: a process that does not lead looks again when
+the lease it saw expires (never later than a quarter period), so a dead
+leader is replaced within one lease period of its last renewal; and a new
+leader first runs, once, each job's latest slot that no run claimed
+(``missed_slots``): a job's earlier missed slots are coalesced into it, and a
+daily job runs if that day's run is missing, however late. A run the dead
+leader left unfinished is marked interrupted and stays claimed: its job's next
+slot runs as usual, not that one again.
 """
 
 from __future__ import annotations
@@ -27,14 +36,16 @@ import threading
 import time
 import traceback
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.base import run_job
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -54,6 +65,10 @@ log = logging.getLogger("jointops.jobs.scheduler")
 #: interval slots count from here, so every process computes the same ones
 INTERVAL_ANCHOR = datetime(2000, 1, 1, tzinfo=UTC)
 ERROR_LIMIT = 4000
+#: how far back a new leader looks for a job's latest slot (a weekly job's fits)
+SLOT_LOOKBACK = timedelta(days=14)
+#: a process that does not lead tries again this long after the lease it saw expires
+AFTER_EXPIRY = 0.002
 
 
 # --- which jobs, and when ---------------------------------------------------------------
@@ -96,6 +111,47 @@ def build_trigger(spec: JobSpec, config: Mapping[str, Any]) -> BaseTrigger:
             args["minutes"] = float(config[spec.interval_setting])
         return IntervalTrigger(timezone=UTC, start_date=INTERVAL_ANCHOR, **args)
     raise ValueError(f"job {spec.id}: unknown trigger {spec.trigger!r}")
+
+
+def last_slot(trigger: BaseTrigger, now: datetime) -> datetime | None:
+    """The trigger's latest fire time at or before ``now``; None if none in ``SLOT_LOOKBACK``.
+
+    APScheduler only looks forward, so this looks back 1 s, 2 s, 4 s ... until a
+    window holds a fire time, then walks forward through it: a handful of calls
+    whether the period is a second or a week.
+    """
+    window = timedelta(seconds=1)
+    while window <= SLOT_LOOKBACK:
+        found: datetime | None = trigger.get_next_fire_time(None, now - window)
+        if found is not None and found <= now:
+            while (after := trigger.get_next_fire_time(found, found)) is not None and after <= now:
+                found = after
+            return found
+        window *= 2
+    return None
+
+
+def missed_slots(config: Mapping[str, Any], now: datetime) -> list[tuple[JobSpec, datetime]]:
+    """Each job's latest slot at or before ``now`` (UTC) that no run has claimed.
+
+    What a new leader runs first. Only the latest: the slots before it are
+    coalesced into it, as ``coalesce=True`` does for a live schedule. Read on a
+    connection of its own, committed data only.
+    """
+    latest = [
+        (spec, slot.astimezone(UTC))
+        for spec in job_specs(config)
+        if (slot := last_slot(build_trigger(spec, config), now)) is not None
+    ]
+    with db.engine.connect() as conn:
+        return [
+            (spec, slot)
+            for spec, slot in latest
+            if conn.execute(
+                select(JobRun.id).where(JobRun.job_id == spec.id, JobRun.scheduled_for == slot)
+            ).first()
+            is None
+        ]
 
 
 def next_run_times(
@@ -190,11 +246,17 @@ def last_runs(limit: int = 50) -> list[JobRun]:
 
 
 class _SlotJob:
-    """The APScheduler job as ``run_job`` sees it, with the scheduled time passed to the call."""
+    """The APScheduler job as ``run_job`` sees it, with the scheduled time passed to the call.
 
-    def __init__(self, job: Job, run_time: datetime) -> None:
+    A missed slot (``however_late``) has no misfire grace: that is for the live
+    schedule, where a late run would soon be followed by the next one.
+    """
+
+    def __init__(self, job: Job, run_time: datetime, *, however_late: bool = False) -> None:
         self._job = job
         self.kwargs = {**job.kwargs, "scheduled_for": run_time}
+        if however_late:
+            self.misfire_grace_time = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._job, name)
@@ -206,9 +268,19 @@ class _SlotJob:
 class SlotExecutor(ThreadPoolExecutor):
     """A thread pool that tells each run which scheduled time (slot) it is for."""
 
+    def submit_missed(self, job: Job, slot: datetime) -> None:
+        """Run ``job`` (added paused) for a slot that passed while no one led, however late.
+
+        When the run ends the job's schedule resumes from the slot after this
+        one: the slots that fell due meanwhile are coalesced into one run then,
+        instead of being skipped as ``max_instances`` would skip them.
+        """
+        self.submit_job(_SlotJob(job, slot, however_late=True), [slot])
+
     def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
         # coalesce=True: several missed times become one run, for the latest of them
         run_time = run_times[-1]
+        slot_job = job if isinstance(job, _SlotJob) else _SlotJob(job, run_time)
 
         def callback(future: Any) -> None:
             exc = future.exception()
@@ -216,11 +288,25 @@ class SlotExecutor(ThreadPoolExecutor):
                 self._run_job_error(job.id, exc, exc.__traceback__)
             else:
                 self._run_job_success(job.id, future.result())
+            if isinstance(job, _SlotJob):
+                self._resume_after(job, run_time)
 
         future = self._pool.submit(
-            run_job, _SlotJob(job, run_time), job._jobstore_alias, [run_time], self._logger.name
+            run_job, slot_job, job._jobstore_alias, [run_time], self._logger.name
         )
         future.add_done_callback(callback)
+
+    def _resume_after(self, job: Job, slot: datetime) -> None:
+        """Resume ``job`` from the slot after ``slot``, from a thread of its own: a
+        ``shutdown`` holds the job stores' lock while it waits for this pool."""
+        scheduler = self._scheduler
+        resume_at = job.trigger.get_next_fire_time(slot, slot)
+
+        def resume() -> None:
+            with suppress(JobLookupError):
+                scheduler.modify_job(job.id, next_run_time=resume_at)
+
+        threading.Thread(target=resume, name="apscheduler-resume", daemon=True).start()
 
 
 @dataclass
@@ -239,6 +325,8 @@ class SchedulerRunner:
         self._thread: threading.Thread | None = None
         self._scheduler: BackgroundScheduler | None = None
         self._valid_until = 0.0  # monotonic time until which our last renewal holds
+        self._seen_expiry: datetime | None = None  # of the lease another process holds
+        self._looping = False
 
     @property
     def leading(self) -> bool:
@@ -262,6 +350,8 @@ class SchedulerRunner:
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+        elif thread is None and not self._looping:
+            self._step_down()  # driven by ``tick`` alone: no loop is left to do it
         atexit.unregister(self.stop)
 
     def run_forever(self) -> None:
@@ -272,6 +362,7 @@ class SchedulerRunner:
             self._stop.set()
 
     def _loop(self) -> None:
+        self._looping = True
         with self.app.app_context():
             try:
                 while not self._stop.is_set():
@@ -280,16 +371,32 @@ class SchedulerRunner:
                     except Exception:
                         log.exception("scheduler: could not start the jobs; trying again")
                         self._step_down()
-                    self._stop.wait(self.lease_seconds / 4)
+                    self._stop.wait(self.seconds_to_next_tick())
             finally:
                 self._step_down()
                 db.session.remove()
 
+    def seconds_to_next_tick(self, now: datetime | None = None) -> float:
+        """A quarter lease period; sooner when the lease another process holds expires sooner.
+
+        The leader renews every quarter period, so the lease it leaves behind
+        when it dies expires at most one period later: waking just after that
+        expiry, the next leader takes over within one lease period of the death.
+        """
+        quarter = self.lease_seconds / 4
+        if self.leading or self._seen_expiry is None:
+            return quarter
+        until_expiry = (self._seen_expiry - (now or utcnow())).total_seconds()
+        return min(quarter, max(until_expiry, 0.0) + AFTER_EXPIRY)
+
     def tick(self) -> bool:
         """Take or renew the lease; start or stop the jobs to match. True while leading."""
         started = time.monotonic()
+        self._seen_expiry = None
         try:
             held = lease.acquire(self.holder, self.lease_seconds)
+            if not held and (row := lease.current()) is not None:
+                self._seen_expiry = row.expires_at
         except Exception:
             log.exception("scheduler: could not reach the lease; not running jobs meanwhile")
             held = False
@@ -309,8 +416,10 @@ class SchedulerRunner:
                 log.warning("scheduler: %d runs of an earlier leader marked interrupted", marked)
         except Exception:
             log.exception("scheduler: could not mark an earlier leader's runs")
+        missed = missed_slots(config, utcnow())
+        executor = SlotExecutor(max_workers=4)
         scheduler = BackgroundScheduler(
-            executors={"default": SlotExecutor(max_workers=4)},
+            executors={"default": executor},
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
@@ -318,6 +427,7 @@ class SchedulerRunner:
             },
             timezone=ZoneInfo(config["TIMEZONE"]),
         )
+        missed_ids = {spec.id for spec, _ in missed}
         for spec in job_specs(config):
             scheduler.add_job(
                 self._run,
@@ -326,10 +436,20 @@ class SchedulerRunner:
                 id=spec.id,
                 name=spec.id,
                 replace_existing=True,
+                # paused until its missed slot has run (SlotExecutor.submit_missed)
+                **({"next_run_time": None} if spec.id in missed_ids else {}),
             )
         scheduler.start()
         self._scheduler = scheduler
-        log.info("scheduler: %s leads; %d jobs", self.holder, len(scheduler.get_jobs()))
+        for spec, slot in missed:
+            log.warning("job %s at %s: missed while no one led; running it now", spec.id, slot)
+            executor.submit_missed(scheduler.get_job(spec.id), slot)
+        log.info(
+            "scheduler: %s leads; %d jobs, %d missed slots run",
+            self.holder,
+            len(scheduler.get_jobs()),
+            len(missed),
+        )
 
     def _run(self, spec: JobSpec, scheduled_for: datetime | None = None) -> None:
         # SlotExecutor always passes scheduled_for; the default only satisfies add_job's check
