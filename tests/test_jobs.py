@@ -33,6 +33,7 @@ from jointops.models import (
     Event,
     EventReminder,
     ExpiryWarning,
+    FeedFetchCount,
     JobRun,
     Notification,
     Participant,
@@ -464,14 +465,28 @@ def test_audit_entries_older_than_the_retention_are_purged_and_that_is_audited(
                 detail={},
             )
         )
+        # feed fetches are audited as one row per token and day: kept as long as entries
+        db.session.add(
+            FeedFetchCount(
+                token_id=days,
+                day=(t0 - timedelta(days=days)).date(),
+                username="investigator.pbso",
+                served=3,
+                not_modified=9,
+                first_at=t0 - timedelta(days=days, hours=2),
+                last_at=t0 - timedelta(days=days),
+            )
+        )
     db.session.commit()
-    assert run(purge_old_audit, t0) == 2
+    assert run(purge_old_audit, t0) == 4
     kept = db.session.scalars(select(AuditEntry.object_id).where(AuditEntry.action == "test.old"))
     assert list(kept) == ["364"]
+    assert list(db.session.scalars(select(FeedFetchCount.token_id))) == [364]
     entry = db.session.scalar(
         select(AuditEntry).where(AuditEntry.action == "retention.purge_audit")
     )
-    assert entry is not None and entry.detail["entries"] == 2
+    assert entry is not None
+    assert (entry.detail["entries"], entry.detail["feed_fetch_days"]) == (2, 2)
     assert run(purge_old_audit, t0 + timedelta(minutes=1)) == 0
 
 

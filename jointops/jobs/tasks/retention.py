@@ -38,6 +38,7 @@ from jointops.models import (
     AlertStatus,
     AuditEntry,
     ExpiryWarning,
+    FeedFetchCount,
     JobRun,
     Notification,
     Target,
@@ -192,21 +193,25 @@ def purge_expired_targets(now: datetime) -> dict[str, int]:
 
 
 def purge_old_audit(now: datetime) -> int:
-    """Delete audit entries older than the configured retention; the purge is audited."""
+    """Delete audit entries, and days of feed fetch counts, older than the configured
+    retention (both are the audit trail); the purge is audited. Returns the rows deleted."""
     cutoff = now - timedelta(days=current_app.config["AUDIT_RETENTION_DAYS"])
     with unit_of_work():
         result = db.session.execute(delete(AuditEntry).where(AuditEntry.at < cutoff))
         count = int(getattr(result, "rowcount", 0) or 0)
-        if count:
+        result = db.session.execute(delete(FeedFetchCount).where(FeedFetchCount.last_at < cutoff))
+        fetch_days = int(getattr(result, "rowcount", 0) or 0)
+        if count or fetch_days:
             entry = audit.record(
                 "retention.purge_audit",
                 object_type="audit",
                 username="retention job",
                 entries=count,
+                feed_fetch_days=fetch_days,
                 older_than=cutoff.isoformat(),
             )
             entry.at = now
-    return count
+    return count + fetch_days
 
 
 #: How long the record of a background job's run is kept (the Jobs page shows the last 50).
