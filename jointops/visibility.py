@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -69,16 +70,20 @@ def shared_resources(user: User, event: Event) -> list[Resource]:
 
 
 def known_resources(user: User) -> list[Resource]:
-    """The active rooms, vehicles and equipment the user may pick and filter by, by name:
-    shared ones and their agency's (never another agency's own)."""
-    viewer = viewer_of(user)
+    """The active rooms, vehicles and equipment the user may pick and filter by, by name."""
     rows = db.session.scalars(
         select(Resource)
         .where(Resource.active.is_(True))
         .options(selectinload(Resource.agency))
         .order_by(Resource.name)
     )
-    return [r for r in rows if shares_resource(viewer, _owner_code(r))]
+    return resources_known_to(viewer_of(user), rows)
+
+
+def resources_known_to(viewer: Viewer, resources: Iterable[Resource]) -> list[Resource]:
+    """Of ``resources``, those the viewer may know of: shared ones and their agency's (never
+    another agency's own)."""
+    return [r for r in resources if shares_resource(viewer, _owner_code(r))]
 
 
 @dataclass(frozen=True)

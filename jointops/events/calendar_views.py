@@ -11,13 +11,13 @@ from werkzeug.wrappers import Response
 
 from auth.policy import creatable_kinds
 from jointops.catalog import KIND_LABELS
+from jointops.events.calendar_data import filter_choices, window
 from jointops.events.grid import ROWS, build_days, month_start, week_start
 from jointops.forms import row_id
-from jointops.identity.directory import active_people, agencies
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Resource
 from jointops.officetime import TimeRefused, local_day_bounds, parse_day, today_local
-from jointops.visibility import Seen, events_between, known_resources, viewer_of
+from jointops.visibility import Seen
 
 bp = Blueprint("schedule", __name__)
 
@@ -94,12 +94,12 @@ def calendar() -> str:
     if view not in VIEWS:
         abort(400, f"view: expected one of {', '.join(VIEWS)}.")
     anchor = _parse_date()
-    rooms = known_resources(current_user)
-    filters = _parse_filters(rooms)
+    choices = filter_choices(current_user._get_current_object())
+    filters = _parse_filters(choices.rooms)
     count = VIEWS[view]
     first = {"day": anchor, "week": week_start(anchor), "month": month_start(anchor)}[view]
     start, end = local_day_bounds(first, count)
-    seen = [s for s in events_between(current_user, start, end) if filters.keep(s)]
+    seen = [s for s in window(choices, start, end) if filters.keep(s)]
     days = build_days(first, count, seen, today_local())
     if view == "month":
         for day in days:
@@ -117,10 +117,10 @@ def calendar() -> str:
         filters=filters,
         prev_date=prev_date,
         next_date=next_date,
-        agencies=agencies(),
-        rooms=rooms,
-        people=active_people(),
+        agencies=choices.agencies,
+        rooms=choices.rooms,
+        people=choices.people,
         count_full=sum(1 for s in seen if s.full),
         count_busy=sum(1 for s in seen if not s.full),
-        can_create=bool(creatable_kinds(viewer_of(current_user))),
+        can_create=bool(creatable_kinds(choices.viewer)),
     )

@@ -9,6 +9,7 @@ inline style.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -56,7 +57,7 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     )
 
 
-def build_days(first: date, count: int, seen: list[Seen], today: date) -> list[Day]:
+def build_days(first: date, count: int, seen: Sequence[Seen], today: date) -> list[Day]:
     days = [Day(first + timedelta(days=i)) for i in range(count)]
     for day in days:
         day.is_today = day.date == today

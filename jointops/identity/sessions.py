@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, g, request, session
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload
 
 from jointops.extensions import db, login_manager
 from jointops.models import User, UserSession, utcnow
@@ -71,7 +72,7 @@ def resume(token: str | None, user_id: str) -> tuple[User | None, str | None]:
     """The user of a live session (refreshing its idle clock), or why there is none."""
     if not token:
         return None, None
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    row = _live_row(token)
     if row is None or str(row.user_id) != user_id:
         return None, "ended"
     now = utcnow()
@@ -85,6 +86,22 @@ def resume(token: str | None, user_id: str) -> tuple[User | None, str | None]:
     if now - row.last_seen_at >= TOUCH_EVERY:
         _write_now(update(UserSession).where(UserSession.id == row.id), last_seen_at=now)
     return row.user, None
+
+
+#: built once: every signed-in request runs it
+LIVE_ROW = (
+    select(UserSession)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+    .options(
+        joinedload(UserSession.user).options(joinedload(User.agency), joinedload(User.role_rows))
+    )
+)
+
+
+def _live_row(token: str) -> UserSession | None:
+    """The session row of ``token`` with its user, the user's agency and roles, in one query:
+    every page reads all three (the guard, the header, the policy)."""
+    return db.session.scalars(LIVE_ROW, {"token_hash": _hash(token)}).unique().first()
 
 
 def _write_now(statement: Any, **values: Any) -> None:

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from jointops.extensions import db
 from jointops.models import Notification, User, utcnow
 from jointops.transactions import unit_of_work
 
+#: built once: every page's header runs it
+UNREAD = (
+    select(func.count())
+    .select_from(Notification)
+    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+)
+
 
 def unread_count(user: User) -> int:
     """The header's badge: one indexed count."""
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        )
-        or 0
-    )
+    return int(db.session.scalar(UNREAD, {"user_id": user.id}) or 0)
 
 
 def inbox(user: User, limit: int = 200) -> list[Notification]:
