@@ -9,6 +9,9 @@ control, so a feed says less than the web page, never more:
   vocabulary, never from the event's free-text title: titles can name people.
 * Never a client code, a note, a target, a case number, an address or a
   participant: ``FeedEvent`` has no field for them (see ``calendars.model``).
+* ``LOCATION`` names the event's rooms and where they are, the office address
+  the app passes in (``place``), so that a maps app finds them. An event that
+  holds no room has no location: a feed never says where an operation is.
 * A covert event reads "Busy (restricted)" and nothing else (no kind, no
   room, no link), even to those who may open it in the app.
 * Where the subscriber may only know that a room is taken (``Detail.BUSY``),
@@ -72,6 +75,13 @@ class Entry:
     sequence: int
     last_modified: datetime
     url: str | None
+
+
+def place(rooms: str | None, office_address: str) -> str | None:
+    """The ``LOCATION`` written for an entry whose rooms are ``rooms``: those, then the office."""
+    if not rooms:
+        return None
+    return f"{rooms}, {office_address}" if office_address else rooms
 
 
 def detail_in(event: FeedEvent, kind: FeedKind) -> Detail:

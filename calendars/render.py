@@ -18,21 +18,22 @@ from typing import Any
 
 from icalendar import Calendar, Event, vDDDTypes, vDuration, vInt, vText, vUri
 
-from calendars.redaction import Entry
+from calendars.redaction import Entry, place
 
 PRODID = "-//JointOps//Feeds 1.0//EN"
 #: VEVENTs kept written per process: a feed of thousands of events changes a few at a time
 WRITTEN_EVENTS = 50_000
 END = b"END:VCALENDAR\r\n"
 #: bump when the way a feed is written changes, so that every ETag changes with it
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 
 
 @dataclass(frozen=True)
 class FeedSettings:
     """What a feed says about itself."""
 
-    #: shown as the calendar's name (``NAME``, ``X-WR-CALNAME``); never personal data
+    #: shown as the calendar's name (``NAME``, ``X-WR-CALNAME``): whose or which calendar it
+    #: is (a member of staff, an agency, a room), never anything of a victim or an operation
     name: str
     #: how often subscribers should fetch again (``REFRESH-INTERVAL``, ``X-PUBLISHED-TTL``)
     refresh: timedelta
@@ -40,6 +41,8 @@ class FeedSettings:
     uid_domain: str
     #: keys the ``UID``: stable per event, yet it does not reveal the app's event ids
     uid_key: bytes
+    #: where the rooms are: written after them in ``LOCATION`` (``redaction.place``)
+    office_address: str = ""
 
     def __post_init__(self) -> None:
         if self.refresh <= timedelta(0):
@@ -72,6 +75,7 @@ def fingerprint(entries: Sequence[Entry], settings: FeedSettings) -> str:
         int(settings.refresh.total_seconds()),
         settings.uid_domain,
         hashlib.sha256(settings.uid_key).hexdigest(),
+        settings.office_address,
     )
     digest.update(repr(head).encode())
     for e in ordered(entries):
@@ -149,8 +153,9 @@ def _vevent(entry: Entry, settings: FeedSettings) -> Event:
         ("status", vText(entry.status)),
         ("summary", vText(entry.summary)),
     ]
-    if entry.location:
-        values.append(("location", vText(entry.location)))
+    location = place(entry.location, settings.office_address)
+    if location:
+        values.append(("location", vText(location)))
     if entry.url:
         values.append(("url", vUri(entry.url)))
     values += [("last-modified", changed), ("class", vText("PRIVATE")), ("transp", vText("OPAQUE"))]

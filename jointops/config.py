@@ -189,8 +189,10 @@ class Settings(BaseModel):
     DECONFLICT_BUFFER_MINUTES: Int = 60
     # how many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none trusted)
     PROXY_HOPS: Int = 0
-    # iCal feeds (see jointops/feeds/service.py)
-    BASE_URL: Annotated[str, AfterValidator(_base_url)] = "http://127.0.0.1:8000"
+    # iCal feeds (see jointops/feeds/service.py); "" (unset): see base_url
+    BASE_URL: Annotated[str, AfterValidator(_base_url)] = ""
+    #: the office's street address: a room's place in feeds, for maps apps (never an operation's)
+    OFFICE_ADDRESS: Stripped = ""
     FEED_REFRESH_MINUTES: Int = 15
     FEED_CANCELLED_DAYS: Int = 30
     FEED_PAST_DAYS: Int = 30
@@ -527,12 +529,39 @@ def _unpredictable(key: str) -> int:
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+#: the app's address when ``JOINTOPS_BASE_URL`` is unset and no request says (``make run``)
+LOCAL_BASE_URL = "http://127.0.0.1:8000"
+
+
+def base_url(config: Mapping[str, Any], request_root: str | None = None) -> str:
+    """The address every link to the app starts with (no trailing slash): the rule, in one place.
+
+    ``JOINTOPS_BASE_URL`` when set. Unset, a page shows the address its request came in on
+    (``request_root``: Flask's ``request.root_url``, whose host and scheme come from
+    ``X-Forwarded-*`` only behind ``JOINTOPS_PROXY_HOPS`` trusted proxies), so that a server
+    on another host or port gives working URLs. Whatever must not depend on the request (the
+    WebAuthn origin, links in e-mails that jobs write, feed UIDs and the links inside a feed,
+    which are the same for every fetch) passes no request and gets ``LOCAL_BASE_URL``.
+    """
+    if config["BASE_URL"]:
+        return str(config["BASE_URL"])
+    if request_root:
+        return request_root.rstrip("/")
+    return LOCAL_BASE_URL
+
+
 def _validate_feeds(config: Mapping[str, Any]) -> None:
     """The feeds' window, refresh and rate limit, and the address that feed URLs start with."""
     base = config["BASE_URL"]
     host = urlsplit(base).hostname
-    if not base.startswith(("https://", "http://")) or not host or "?" in base or "#" in base:
+    shape = (
+        base.startswith(("https://", "http://")) and host and "?" not in base and "#" not in base
+    )
+    if base and not shape:
         raise ConfigError(f"JOINTOPS_BASE_URL: expected http(s)://host[:port][/path], got {base!r}")
+    address = config["OFFICE_ADDRESS"]
+    if len(address) > 200 or any(not c.isprintable() for c in address):
+        raise ConfigError("JOINTOPS_OFFICE_ADDRESS: one line of at most 200 printable characters")
     for name in ("FEED_REFRESH_MINUTES", "FEED_FUTURE_DAYS", "FEED_RATE_PER_MINUTE"):
         if config[name] < 1:
             raise ConfigError(f"JOINTOPS_{name}: must be at least 1")

@@ -86,6 +86,19 @@ def unfold(body: bytes) -> str:
     return body.decode().replace("\r\n ", "").replace("\r\n\t", "")
 
 
+NAME_LINE = re.compile(rb"^(NAME|X-WR-CALNAME)[;:].*\r\n(?:[ \t].*\r\n)*", re.MULTILINE)
+
+
+def calendar_names(body: bytes) -> str:
+    """The calendar's ``NAME`` and ``X-WR-CALNAME`` lines, unfolded."""
+    return unfold(b"".join(m.group(0) for m in NAME_LINE.finditer(body)))
+
+
+def outside_names(body: bytes) -> bytes:
+    """The feed without its calendar's name lines (checked on their own)."""
+    return NAME_LINE.sub(b"", body)
+
+
 def parse(body: bytes) -> dict[str, Any]:
     """UID -> event, read by the strict ``ical`` parser; recurring-ical-events must agree."""
     text = body.decode()
@@ -370,14 +383,18 @@ def test_canaries_never_reach_any_feed_for_anyone(app: Flask, client: FlaskClien
             body = response.data
         else:
             body = feed_text(person, Scope.parse(scope_text))
-        text = unfold(body).casefold()
-        raw = body.decode().casefold()
+        # A personal feed is named after its subscriber: that name, there, and nowhere else.
+        names = calendar_names(body)
+        text = unfold(outside_names(body)).casefold()
+        raw = outside_names(body).decode().casefold()
         for value in forbidden:
             assert value.casefold() not in text and value.casefold() not in raw, (
                 person.username,
                 scope_text,
                 value,
             )
+            if value != person.display_name or scope_text != "personal":
+                assert value.casefold() not in names.casefold(), (person.username, value)
         feed = parse(body)
         covert = feed.get(uid(events["covert"].id, settings_for(person, Scope.parse(scope_text))))
         if covert is not None:
@@ -404,10 +421,10 @@ def test_tokens_are_random_stored_as_hashes_and_never_shown_again(app: Flask, lo
     assert page.status_code == 201
     assert page.headers["Cache-Control"] == "no-store"
     html = page.get_data(as_text=True)
-    url = re.search(r'value="(http://127\.0\.0\.1:8000/feeds/([A-Za-z0-9_-]{43})\.ics)"', html)
+    url = re.search(r'value="(http://localhost/feeds/([A-Za-z0-9_-]{43})\.ics)"', html)
     assert url is not None, html
     secret = url.group(2)
-    assert f"webcal://127.0.0.1:8000/feeds/{secret}.ics" in html
+    assert f"webcal://localhost/feeds/{secret}.ics" in html
     token = db.session.scalar(select(FeedToken).where(FeedToken.label == "Work phone"))
     assert token is not None and token.scope == "personal"
     assert token.token_hash == feed_tokens.hash_secret(secret) != secret
@@ -691,3 +708,91 @@ def test_production_feed_urls_need_https() -> None:
     defaults = load_config({})
     assert (defaults["FEED_REFRESH_MINUTES"], defaults["FEED_CANCELLED_DAYS"]) == (15, 30)
     assert (defaults["FEED_PAST_DAYS"], defaults["FEED_FUTURE_DAYS"]) == (30, 365)
+
+
+# --- Names and places ------------------------------------------------------------------------
+
+OFFICE = "100 Australian Ave, West Palm Beach, FL 33406"
+
+
+def expected_name(person: User, scope_text: str) -> str:
+    """Whose or which calendar: worked out here, not by jointops.feeds.service."""
+    scope = Scope.parse(scope_text)
+    if scope.room_id is not None:
+        return f"JointOps: {db.session.get_one(Resource, scope.room_id).name} (room)"
+    if scope_text == "team":
+        assert person.agency is not None
+        return f"JointOps: {person.agency.name} (team)"
+    return f"JointOps: {person.display_name}"
+
+
+def test_a_feed_is_named_for_whose_or_which_calendar_it_is(app: Flask, client: FlaskClient) -> None:
+    seed_canaries()
+    kinds = set()
+    for person, scope_text in all_scopes(rooms_once=True):
+        body = feed_text(person, Scope.parse(scope_text))
+        wanted = expected_name(person, scope_text)
+        loose = Calendar.from_ical(body.decode())
+        assert str(loose["X-WR-CALNAME"]) == str(loose["NAME"]) == wanted
+        assert IcsCalendarStream.calendar_from_ics(body.decode()).name == [wanted]
+        assert CANARY not in wanted and "CNRY" not in wanted and "Maria" not in wanted
+        kinds.add(Scope.parse(scope_text).kind)
+    assert len(kinds) == 3  # personal, team and room feeds were all read
+
+
+def test_room_events_are_placed_at_the_office_and_operations_nowhere(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.config["OFFICE_ADDRESS"] = OFFICE
+    events = seed_canaries()
+    street = plan(
+        "investigator.pbso",
+        "operation",
+        "search_warrant",
+        timedelta(days=8),
+        location_address=f"{CANARY}-address 9 Oak St, Riviera Beach",
+        latitude=26.77,
+        longitude=-80.06,
+        radius_m=500,
+    )
+    investigator = user("investigator.pbso")
+    personal = parse(fetch(client, subscribe("investigator.pbso")).data)
+    settings = settings_for(investigator, Scope.parse("personal"))
+    located = {key: e.location for key, e in personal.items()}
+    assert located[uid(events["planned"].id, settings)] == f"Canary Soft Room, {OFFICE}"
+    assert located[uid(street.id, settings)] is None  # an operation's place never
+    assert located[uid(events["covert"].id, settings)] is None  # "Busy (restricted)" alone
+    assert {p for p in located.values() if p} <= {
+        f"{r.name}, {OFFICE}" for r in db.session.scalars(select(Resource))
+    }
+
+    soft = room("Canary Soft Room")
+    body = fetch(client, subscribe("investigator.pbso", f"room:{soft.id}")).data
+    by_icalendar = Calendar.from_ical(body.decode()).walk("VEVENT")
+    assert by_icalendar and {str(e["LOCATION"]) for e in by_icalendar} == {
+        f"Canary Soft Room, {OFFICE}"
+    }
+    assert {e.location for e in parse(body).values()} == {f"Canary Soft Room, {OFFICE}"}
+    assert CANARY.casefold() not in unfold(body).casefold()
+
+
+def test_a_new_office_address_or_name_changes_the_feed_served(
+    app: Flask, client: FlaskClient
+) -> None:
+    soft = own_room("Canary Soft Room", "soft_interview_room")
+    plan("investigator.pbso", "interview", "witness_interview", timedelta(days=2), rooms=(soft,))
+    secret = subscribe("investigator.pbso")
+    first = fetch(client, secret)
+    etag = first.headers["ETag"]
+    assert fetch(client, secret, **{"If-None-Match": etag}).status_code == 304
+
+    app.config["OFFICE_ADDRESS"] = OFFICE
+    moved = fetch(client, secret, **{"If-None-Match": etag})
+    assert moved.status_code == 200 and moved.headers["ETag"] != etag
+    assert f"Canary Soft Room, {OFFICE}" in {e.location for e in parse(moved.data).values()}
+
+    user("investigator.pbso").display_name = "Det. Renamed Example"
+    db.session.commit()
+    renamed = fetch(client, secret, **{"If-None-Match": moved.headers["ETag"]})
+    assert renamed.status_code == 200
+    assert str(Calendar.from_ical(renamed.data)["X-WR-CALNAME"]) == "JointOps: Det. Renamed Example"

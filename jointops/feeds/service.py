@@ -53,6 +53,7 @@ from calendars import (
 )
 from jointops import audit
 from jointops.catalog import KIND_LABELS, MAX_EVENT_DURATION, SUBTYPES
+from jointops.config import base_url
 from jointops.extensions import db
 from jointops.feeds import fetch_counts, snapshots, validator
 from jointops.feeds.tokens import (
@@ -99,19 +100,28 @@ def current_window(now: datetime) -> FeedWindow:
     )
 
 
+def feed_name(user: User, scope: Scope) -> str:
+    """The calendar's name in the subscriber's app: whose or which calendar it is.
+
+    Staff and rooms only, from the directory and the room list: a feed's name never
+    says anything of a victim, an operation or a case.
+    """
+    if scope.kind is FeedKind.TEAM:
+        agency = user.agency.name if user.agency else "Agency"
+        return f"JointOps: {agency} (team)"
+    if scope.kind is FeedKind.ROOM:
+        room = room_of(scope)
+        return f"JointOps: {room.name if room else 'Room'} (room)"
+    return f"JointOps: {user.display_name or user.username}"
+
+
 def settings_for(user: User, scope: Scope) -> FeedSettings:
     config = current_app.config
-    if scope.kind is FeedKind.TEAM:
-        name = f"JointOps: {user.agency.code if user.agency else ''} team"
-    elif scope.kind is FeedKind.ROOM:
-        room = room_of(scope)
-        name = f"JointOps: {room.name if room else 'room'}"
-    else:
-        name = "JointOps"
     return FeedSettings(
-        name=name,
+        name=feed_name(user, scope),
         refresh=timedelta(minutes=config["FEED_REFRESH_MINUTES"]),
-        uid_domain=urlsplit(config["BASE_URL"]).hostname or "jointops",
+        office_address=config["OFFICE_ADDRESS"],
+        uid_domain=urlsplit(base_url(config)).hostname or "jointops",
         uid_key=hmac.new(
             str(config["SECRET_KEY"]).encode(), b"jointops feed uid", hashlib.sha256
         ).digest(),
@@ -242,7 +252,7 @@ def feed_events(user: User, scope: Scope, now: datetime) -> list[FeedEvent]:
     window = current_window(now)
     viewer = viewer_of(user)
     room = room_of(scope)
-    base = current_app.config["BASE_URL"]
+    base = base_url(current_app.config)
     found = []
     for row in _load(user, scope, window):
         facts = row.facts()

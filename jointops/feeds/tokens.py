@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from auth.policy import EventFacts, Visibility, event_visibility
 from calendars import FeedKind
 from jointops import audit, revocation
+from jointops.config import base_url
 from jointops.extensions import db
 from jointops.feeds import snapshots
 from jointops.models import FeedToken, Resource, User
@@ -76,13 +77,14 @@ def log_id(secret: str) -> str:
     return "sha256:" + hash_secret(unquote(secret))[:12]
 
 
-def feed_url(secret: str) -> str:
-    return f"{current_app.config['BASE_URL']}/feeds/{secret}.ics"
+def feed_url(secret: str, request_root: str | None = None) -> str:
+    """The feed's address (``config.base_url``: pages pass the request's ``root_url``)."""
+    return f"{base_url(current_app.config, request_root)}/feeds/{secret}.ics"
 
 
-def webcal_url(secret: str) -> str:
+def webcal_url(secret: str, request_root: str | None = None) -> str:
     """The same feed as a ``webcal://`` link, which calendar apps open as a subscription."""
-    return "webcal://" + feed_url(secret).split("://", 1)[1]
+    return "webcal://" + feed_url(secret, request_root).split("://", 1)[1]
 
 
 # --- Scopes ----------------------------------------------------------------------------

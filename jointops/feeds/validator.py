@@ -65,7 +65,7 @@ from jointops.models import (
 #: named), read at every call so that a new ``FORMAT_VERSION`` is seen
 written = importlib.import_module("calendars.render")
 #: bump when the app's half of a feed (which events, which labels) changes how a feed reads
-FEED_CODE_VERSION = "2"
+FEED_CODE_VERSION = "3"
 #: the tables a feed is made of: any write to them may change some feed
 WATCHED = (Event, Participant, Booking, Resource, Agency, User, UserRole)
 WATCHED_TABLES = frozenset(model.__tablename__ for model in WATCHED)
@@ -75,6 +75,7 @@ IGNORED: dict[type, frozenset[str]] = {User: frozenset({"last_login_at"})}
 SETTINGS = (
     "TIMEZONE",
     "BASE_URL",
+    "OFFICE_ADDRESS",
     "FEED_REFRESH_MINUTES",
     "FEED_CANCELLED_DAYS",
     "FEED_PAST_DAYS",

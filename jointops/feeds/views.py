@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask import request as flask_request
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from werkzeug.http import http_date, is_resource_modified
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
@@ -17,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from jointops import audit
 from jointops.feeds import tokens as feed_tokens
 from jointops.feeds.service import serve
+from jointops.identity.mfa.totp import qr_svg
 from jointops.identity.permissions import PUBLIC, SIGNED_IN, allow
 from jointops.models import FeedToken, User
 
@@ -40,11 +42,12 @@ class FeedTokenForm(FlaskForm):
 
 @dataclass(frozen=True)
 class Created:
-    """A token just made: the only time its URL can be shown."""
+    """A token just made: the only time its URL can be shown (and its QR code, of ``webcal``)."""
 
     token: FeedToken
     url: str
     webcal: str
+    qr: Markup
 
 
 def _page(form: FeedTokenForm, created: Created | None = None, status: int = 200) -> Response:
@@ -84,7 +87,9 @@ def create() -> Response:
         field = form.scope if isinstance(exc, feed_tokens.TokenLimit) else form.label
         field.errors = [str(exc).capitalize() + "."]
         return _page(form, status=400)
-    created = Created(token, feed_tokens.feed_url(secret), feed_tokens.webcal_url(secret))
+    root = flask_request.root_url
+    webcal = feed_tokens.webcal_url(secret, root)
+    created = Created(token, feed_tokens.feed_url(secret, root), webcal, qr_svg(webcal))
     return _page(FeedTokenForm(current_user, formdata=None), created=created, status=201)
 
 

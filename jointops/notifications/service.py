@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from jointops import audit
-from jointops.config import EMAIL_CATEGORIES
+from jointops.config import EMAIL_CATEGORIES, base_url
 from jointops.extensions import db
 from jointops.models import Notification, NotificationPreference, OutboxEmail, User, utcnow
 from jointops.transactions import unit_of_work
@@ -125,7 +125,7 @@ def email_text(category: str, link: str) -> tuple[str, str]:
     """Subject and body of a category's e-mail: the neutral line and the link back."""
     config = current_app.config
     subject, line = EMAIL_TEXT[category]
-    base = config["BASE_URL"]
+    base = base_url(config)
     body = (
         f"{line}\n\n"
         f"Open it in JointOps (sign-in required): {base}{link}\n\n"
@@ -196,7 +196,7 @@ def notify_security(user: User, text: str, link: str, *, now: datetime | None = 
     config = current_app.config
     body = (
         f"{text}\n\nIf you did not expect this, tell your administrator at once.\n\n"
-        f"Your sign-in settings (sign-in required): {config['BASE_URL']}{link}\n\n"
+        f"Your sign-in settings (sign-in required): {base_url(config)}{link}\n\n"
         f"-- \n{config['OFFICE_NAME']}\n"
     )
     db.session.add(

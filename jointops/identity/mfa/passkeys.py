@@ -31,6 +31,8 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from jointops.config import base_url
+
 TIMEOUT_MS = 120_000
 
 
@@ -49,7 +51,7 @@ def relying_party() -> RelyingParty:
     """``JOINTOPS_WEBAUTHN_RP_ID`` and ``_ORIGIN``, by default the host and origin of
     ``JOINTOPS_BASE_URL``."""
     config = current_app.config
-    base = urlsplit(config["BASE_URL"])
+    base = urlsplit(base_url(config))
     origin = config["WEBAUTHN_ORIGIN"] or f"{base.scheme}://{base.netloc}"
     rp_id = config["WEBAUTHN_RP_ID"] or urlsplit(origin).hostname or ""
     return RelyingParty(rp_id, origin, config["OFFICE_NAME"])
