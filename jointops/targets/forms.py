@@ -47,10 +47,10 @@ class TargetForm(FlaskForm):
     dob = DateField("Date of birth", validators=[Optional()])
     phones = _identifier_field("Phones", "(561) 555-0134")
     emails = _identifier_field("E-mail addresses", "name@example.com")
-    plates = _identifier_field("Plates", "FL:ABC123 (state, colon, plate)")
+    plates = _identifier_field("Plates", "FL ABC123 or ABC-123 (Florida): the state is needed")
     vins = _identifier_field("VINs", "17 characters")
     addresses = _identifier_field("Addresses", "4700 Okeechobee Blvd, West Palm Beach, FL 33409")
-    handles = _identifier_field("Online handles", "instagram:@name (platform, colon, handle)")
+    handles = _identifier_field("Online handles", "IG @name, @name on TikTok, or a profile link")
     businesses = _identifier_field("Businesses", "Sunrise Spa LLC")
     justification = TextAreaField(
         "Justification (reasonable suspicion)",
