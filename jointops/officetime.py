@@ -88,6 +88,13 @@ def local_day_bounds(first: date, days: int) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+def next_half_hour(moment: datetime | None = None) -> datetime:
+    """The office's wall-clock time (naive) of the next full or half hour after ``moment``
+    (now): what a new event proposes to start at, as calendar apps do."""
+    local = to_local(moment or datetime.now(UTC)).replace(second=0, microsecond=0, tzinfo=None)
+    return local.replace(minute=0) + timedelta(minutes=30 if local.minute < 30 else 60)
+
+
 def today_local() -> date:
     return datetime.now(UTC).astimezone(office_zone()).date()
 

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -28,6 +29,7 @@ from werkzeug.test import TestResponse
 
 from jointops.extensions import db
 from jointops.models import AuditEntry, Booking, Event, Participant, Resource, User
+from jointops.officetime import next_half_hour
 
 OFFICE = ZoneInfo("America/New_York")
 
@@ -764,3 +766,58 @@ def test_audit_trail_of_create_update_cancel_view_and_denied_view(
         ("event.view", "denied", "investigator.pbso"),
         ("event.view", "denied", "investigator.pbso"),
     ]
+
+
+# --- what a new event proposes ---------------------------------------------------------------
+
+
+def proposed(page: TestResponse) -> tuple[str, str]:
+    text = page.get_data(as_text=True)
+    found = [
+        re.search(rf'name="{name}"[^>]*value="([^"]*)"', text) for name in ("starts_at", "ends_at")
+    ]
+    assert all(found), "the form proposes a start and an end"
+    return found[0][1], found[1][1]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("clicked", ["23:30", "23:45", "00:00", "12:15"])
+def test_a_clicked_slot_proposes_an_hour_even_past_midnight(
+    signed_in: Callable[[str], FlaskClient], clicked: str
+) -> None:
+    day = winter_day()
+    page = signed_in("investigator.pbso").get(f"/events/new?start={day}T{clicked}")
+    starts = datetime.fromisoformat(f"{day}T{clicked}")
+    assert proposed(page) == (
+        f"{starts:%Y-%m-%dT%H:%M}",
+        f"{starts + timedelta(hours=1):%Y-%m-%dT%H:%M}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("now", "starts"),
+    [
+        ("2026-12-10T14:10", "2026-12-10T14:30"),
+        ("2026-12-10T14:30", "2026-12-10T15:00"),
+        ("2026-12-10T14:59", "2026-12-10T15:00"),
+        ("2026-12-31T23:40", "2027-01-01T00:00"),
+        ("2027-03-14T01:45", "2027-03-14T03:00"),  # the spring-forward hour is skipped
+    ],
+)
+def test_the_next_half_hour_is_on_the_office_clock(app: Flask, now: str, starts: str) -> None:
+    moment = datetime.fromisoformat(now).replace(tzinfo=OFFICE).astimezone(UTC)
+    expected = datetime.fromisoformat(starts)
+    if expected.hour == 3 and expected.month == 3:
+        expected = datetime.fromisoformat("2027-03-14T02:00")  # wall clock, refused on saving
+    with app.app_context():
+        assert next_half_hour(moment) == expected
+
+
+def test_new_event_proposes_the_next_half_hour(signed_in: Callable[[str], FlaskClient]) -> None:
+    now = datetime.now(OFFICE).replace(minute=10, second=0, microsecond=0)
+    with time_machine.travel(now, tick=False):
+        page = signed_in("investigator.pbso").get("/events/new")
+    first = now.replace(minute=30, tzinfo=None)
+    assert proposed(page) == (
+        f"{first:%Y-%m-%dT%H:%M}",
+        f"{first + timedelta(hours=1):%Y-%m-%dT%H:%M}",
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -25,7 +25,7 @@ from jointops.events.service import (
 )
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Event
-from jointops.officetime import check_day
+from jointops.officetime import check_day, next_half_hour
 from jointops.places.known import place_shown_to
 from jointops.visibility import editable, viewer_of, visibility
 
@@ -142,17 +142,24 @@ def create() -> Page:
 
 
 def _prefill(form: EventForm, kinds: list[str]) -> None:
-    """Start and kind from the calendar slot that was clicked, if any."""
+    """Kind and an hour from the calendar slot that was clicked, else from the next half hour.
+
+    The hour may end after midnight: a slot clicked at 23:30 proposes 23:30 to 00:30.
+    """
     kind = request.args.get("kind")
     form.kind.data = kind if kind in kinds else kinds[0]
-    start = request.args.get("start", "")
+    begins = _clicked_slot() or next_half_hour()
+    form.starts_at.data = begins
+    form.ends_at.data = begins + timedelta(hours=1)
+
+
+def _clicked_slot() -> datetime | None:
     try:
-        begins = datetime.strptime(start, LOCAL_FORMAT)
+        begins = datetime.strptime(request.args.get("start", ""), LOCAL_FORMAT)
         check_day(begins.date())
     except ValueError:
-        return
-    form.starts_at.data = begins
-    form.ends_at.data = begins.replace(hour=min(begins.hour + 1, 23))
+        return None
+    return begins
 
 
 @bp.route("/<int:event_id>")
