@@ -207,3 +207,8 @@ def may_resolve(viewer: Viewer, a: AlertParty, b: AlertParty) -> bool:
 def may_manage_cases(viewer: Viewer, agency_code: str | None) -> bool:
     """Investigators and supervisors of the agency open, change, close and reopen its cases."""
     return may_edit_targets(viewer, agency_code)
+
+
+#: who may review the audit log (CJIS audit review): administrators, and the deconfliction
+#: officers who mediate between agencies
+AUDIT_REVIEW_ROLES = (ADMIN, DECONFLICTION_OFFICER)

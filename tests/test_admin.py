@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -57,3 +59,76 @@ def test_admin_ends_a_users_sessions_everywhere(login: Login) -> None:
 
 def test_unknown_user_ids_are_404(login: Login) -> None:
     assert login("admin.pbso").post("/admin/users/999999/unlock").status_code == 404
+
+
+USER_ROW = re.compile(r'<tr id="user-(\d+)"')
+
+
+def _listed(client: FlaskClient, query: str) -> set[str]:
+    page = client.get(f"/admin/users?{query}")
+    assert page.status_code == 200
+    ids = {int(i) for i in USER_ROW.findall(page.get_data(as_text=True))}
+    return {u.username for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def test_users_search_and_filters_narrow(app: Flask, login: Login) -> None:
+    gone = _user("agent.chen.fbi")
+    gone.active = False
+    db.session.commit()
+    outsider = app.test_client()
+    for _ in range(5):
+        outsider.post("/login", data={"username": "investigator.wpbpd", "password": "no"})
+    admin = login("admin.pbso")
+    everyone = _listed(admin, "state=all")
+    assert "agent.chen.fbi" in everyone and "admin.pbso" in everyone
+    assert "agent.chen.fbi" not in _listed(admin, "")  # active by default
+    assert _listed(admin, "state=deactivated") == {"agent.chen.fbi"}
+    assert _listed(admin, "state=locked") == {"investigator.wpbpd"}
+    assert _listed(admin, "q=PRIYA") == {"investigator.fbi"}  # display name, any case
+    assert _listed(admin, "q=%40hsi.demo") == {"investigator.hsi", "supervisor.hsi"}  # e-mail
+    assert _listed(admin, "q=%25") == set()  # a wildcard is a character
+    assert _listed(admin, "agency=FBI&state=all") == {
+        "investigator.fbi",
+        "agent.chen.fbi",
+        "supervisor.fbi",
+    }
+    assert _listed(admin, "role=advocate") == {"advocate.vs"}
+    assert _listed(admin, "agency=PBSO&role=supervisor&q=okafor") == {"supervisor.pbso"}
+    page = admin.get("/admin/users?q=okafor&role=supervisor").get_data(as_text=True)
+    assert 'value="okafor"' in page and '<option value="supervisor" selected>' in page
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("agency=NOPE", "agency"),
+        ("role=wizard", "role"),
+        ("state=asleep", "state"),
+        ("q=" + "x" * 201, "q"),
+    ],
+)
+def test_bad_user_filters_are_400_naming_the_field(login: Login, query: str, field: str) -> None:
+    reply = login("admin.pbso").get(f"/admin/users?{query}")
+    assert reply.status_code == 400
+    text = reply.get_data(as_text=True)
+    assert f"<li>{field}: " in text and '<tr id="user-' not in text
+    typed = query.partition("=")[2]
+    assert f'value="{typed}"' in text
+
+
+def test_an_admin_cannot_end_their_own_sessions(login: Login) -> None:
+    admin = login("admin.pbso")
+    me = _user("admin.pbso")
+    other = login("investigator.hsi")
+    assert other.get("/calendar").status_code == 200
+    page = admin.get("/admin/users").get_data(as_text=True)
+    own_row = page[page.index(f'<tr id="user-{me.id}"') :].split("</tr>")[0]
+    their_row = page[page.index(f'<tr id="user-{_user("investigator.hsi").id}"') :]
+    assert "End sessions" not in own_row
+    assert "End sessions" in their_row.split("</tr>")[0]
+    reply = admin.post(f"/admin/users/{me.id}/end-sessions")
+    assert reply.status_code == 400
+    assert "sign out" in reply.get_data(as_text=True)
+    assert admin.get("/calendar").status_code == 200  # still signed in
+    refused = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "admin.end_sessions"))
+    assert refused is not None and refused.outcome == "refused"

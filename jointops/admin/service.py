@@ -3,22 +3,83 @@ ending sessions, resetting second factors; the scheduler's state."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, func, select
+from sqlalchemy import ColumnElement, Row, func, or_, select
 
+from auth.directory import ROLES
 from jointops import audit
 from jointops.extensions import db
 from jointops.identity import lockout, sessions
 from jointops.identity.mfa import service as mfa
 from jointops.jobs import lease, scheduler
 from jointops.jobs.registry import JobSpec
-from jointops.models import JobRun, LoginThrottle, SecondFactor, User, UserSession, utcnow
+from jointops.models import (
+    Agency,
+    JobRun,
+    LoginThrottle,
+    SecondFactor,
+    User,
+    UserRole,
+    UserSession,
+    utcnow,
+)
 from jointops.notifications.service import notify_security
 from jointops.transactions import unit_of_work
+
+#: the states the users page filters by; "active" includes locked accounts
+USER_STATES = ("active", "locked", "deactivated", "all")
+SEARCH_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class UserSearch:
+    """The users page's search and filters, as the URL keeps them."""
+
+    text: str = ""
+    agency: str = ""
+    role: str = ""
+    state: str = "active"
+
+    def as_args(self) -> dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+
+class SearchRefused(ValueError):
+    """Filters the page cannot use: a message per field, by field name."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def parse_search(args: Mapping[str, str]) -> UserSearch:
+    """The search of a request's arguments; ``SearchRefused`` naming every field at fault."""
+    chosen = UserSearch(
+        text=args.get("q", "").strip(),
+        agency=args.get("agency", "").strip(),
+        role=args.get("role", "").strip(),
+        state=args.get("state", "").strip() or "active",
+    )
+    errors: dict[str, str] = {}
+    if len(chosen.text) > SEARCH_LIMIT:
+        errors["q"] = f"at most {SEARCH_LIMIT} characters."
+    if (
+        chosen.agency
+        and db.session.scalar(select(Agency.id).where(Agency.code == chosen.agency)) is None
+    ):
+        errors["agency"] = "not one of the agencies offered."
+    if chosen.role and chosen.role not in ROLES:
+        errors["role"] = "not one of the roles offered."
+    if chosen.state not in USER_STATES:
+        errors["state"] = "not one of the states offered."
+    if errors:
+        raise SearchRefused(errors)
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -29,22 +90,61 @@ class UsersOverview:
     counts: dict[str, int]
 
 
-def users_overview(*, show_inactive: bool) -> UsersOverview:
-    rows = db.session.scalars(select(User).order_by(User.username)).all()
+def _locked_ids() -> list[int]:
+    """The users locked now. The lock counters are keyed by a folding of the login name and
+    the directory DN that SQL cannot compute, so the (few) names and DNs are read and folded
+    here; the listing then filters by id in SQL."""
+    accounts = db.session.execute(select(User.id, User.username, User.dn)).all()
+    shells = [User(id=i, username=name, dn=dn) for i, name, dn in accounts]
+    return [i for i, until in lockout.locks_of(shells).items() if until is not None]
+
+
+def _conditions(chosen: UserSearch) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if chosen.text:
+        typed = chosen.text.lower()
+        found.append(
+            or_(
+                *(
+                    func.lower(column).contains(typed, autoescape=True)
+                    for column in (User.username, User.display_name, User.email)
+                )
+            )
+        )
+    if chosen.agency:
+        found.append(User.agency.has(Agency.code == chosen.agency))
+    if chosen.role:
+        found.append(User.role_rows.any(UserRole.role == chosen.role))
+    if chosen.state == "active":
+        found.append(User.active.is_(True))
+    elif chosen.state == "deactivated":
+        found.append(User.active.is_(False))
+    elif chosen.state == "locked":
+        found.append(User.id.in_(_locked_ids()))
+    return found
+
+
+def users_overview(chosen: UserSearch) -> UsersOverview:
+    """The users matching the search, by username, with the office's counts."""
+    listed = list(
+        db.session.scalars(select(User).where(*_conditions(chosen)).order_by(User.username))
+    )
     now = utcnow()
-    locks = {
-        t.username: t.locked_until
-        for t in db.session.scalars(select(LoginThrottle).where(LoginThrottle.locked_until > now))
+    active: dict[bool, int] = {
+        state: n
+        for state, n in db.session.execute(select(User.active, func.count()).group_by(User.active))
     }
-    listed = [u for u in rows if u.active or show_inactive]
     return UsersOverview(
         users=listed,
         locks=lockout.locks_of(listed),
         live={u.id: sessions.live_sessions(u) for u in listed},
         counts={
-            "active": sum(u.active for u in rows),
-            "inactive": sum(not u.active for u in rows),
-            "locked": len(locks),
+            "active": active.get(True, 0),
+            "inactive": active.get(False, 0),
+            "locked": db.session.scalar(
+                select(func.count()).where(LoginThrottle.locked_until > now)
+            )
+            or 0,
         },
     )
 
@@ -65,7 +165,18 @@ def unlock(user: User, actor: User) -> None:
         )
 
 
+class OwnSessions(ValueError):
+    """An administrator ending their own sessions from the users page (they sign out)."""
+
+
 def end_sessions(user: User, actor: User) -> int:
+    if user.id == actor.id:
+        audit.record_now(
+            "admin.end_sessions", outcome="refused", object_type="user", object_id=user.id
+        )
+        raise OwnSessions(
+            "You cannot end your own sessions from the users page: sign out to end this one."
+        )
     with unit_of_work():
         ended = sessions.end_all(user, "ended_by_admin")
         audit.record(

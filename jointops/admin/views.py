@@ -1,14 +1,27 @@
 """Administration: users as the directory gave them, their locks and live sessions; agencies;
-jobs."""
+jobs; the audit log."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from auth.policy import AUDIT_REVIEW_ROLES
+from jointops import audit
+from jointops.admin import audit_log
 from jointops.admin import service as admin
 from jointops.admin.forms import AGENCY_KIND_LABELS, AgencyForm
+from jointops.forms import InputRefused, row_id
 from jointops.identity.agencies import AgencyErrors, add_agency, all_agencies
 from jointops.identity.permissions import allow
 from jointops.models import User
@@ -18,15 +31,32 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 @bp.get("/users")
 @allow("admin")
-def users() -> str:
-    show_inactive = request.args.get("inactive") == "1"
-    overview = admin.users_overview(show_inactive=show_inactive)
+def users() -> str | tuple[str, int]:
+    """Accounts searched and filtered (kept in the URL); the signed-in admin's row has no
+    "End sessions"."""
+    try:
+        chosen = admin.parse_search(request.args)
+    except admin.SearchRefused as refused:
+        page = render_template(
+            "admin_users.html",
+            args=request.args,
+            errors=refused.errors,
+            agencies=all_agencies(),
+            states=admin.USER_STATES,
+            users=[],
+        )
+        return page, 400
+    overview = admin.users_overview(chosen)
     return render_template(
         "admin_users.html",
+        args=request.args,
+        errors={},
+        agencies=all_agencies(),
+        states=admin.USER_STATES,
+        search=chosen,
         users=overview.users,
         locks=overview.locks,
         live=overview.live,
-        show_inactive=show_inactive,
         counts=overview.counts,
         factors=admin.factor_counts(overview.users),
     )
@@ -52,7 +82,10 @@ def unlock(user_id: int) -> Response:
 @allow("admin")
 def end_sessions(user_id: int) -> Response:
     user = _target(user_id)
-    ended = admin.end_sessions(user, current_user)
+    try:
+        ended = admin.end_sessions(user, current_user)
+    except admin.OwnSessions as refused:
+        abort(400, str(refused))
     flash(f"Ended {ended} session{'s' if ended != 1 else ''} of {user.username}.", "success")
     return redirect(url_for("admin.users"))
 
@@ -105,3 +138,70 @@ def agencies() -> str | Response | tuple[str, int]:
         "admin_agencies.html", agencies=all_agencies(), form=form, kind_labels=AGENCY_KIND_LABELS
     )
     return (page, 400) if form.errors else page
+
+
+def _cursor(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    try:
+        return row_id(raw, name) if raw else None
+    except InputRefused as refused:
+        raise audit_log.FilterRefused({name: refused.reason}) from None
+
+
+def _audit_page(
+    offered: audit_log.Choices, errors: dict[str, str], log: audit_log.LogPage | None = None
+) -> str:
+    return render_template(
+        "admin_audit.html",
+        args=request.args,
+        offered=offered,
+        errors=errors,
+        log=log,
+        export_limit=audit_log.EXPORT_LIMIT,
+    )
+
+
+@bp.get("/audit")
+@allow(*AUDIT_REVIEW_ROLES)
+def audit_entries() -> str | tuple[str, int]:
+    """The audit log, filtered and paged; each view is itself audited with its filter."""
+    offered = audit_log.choices()
+    try:
+        chosen = audit_log.parse_filter(request.args, offered)
+        log = audit_log.page(chosen, before=_cursor("before"), after=_cursor("after"))
+    except audit_log.FilterRefused as refused:
+        return _audit_page(offered, refused.errors), 400
+    audit.record_now("audit.view", object_type="audit", filters=chosen.as_args())
+    return _audit_page(offered, {}, log)
+
+
+@bp.get("/audit.csv")
+@allow(*AUDIT_REVIEW_ROLES)
+def audit_export() -> Response | tuple[str, int]:
+    """The filtered entries as CSV (the same rows as the page, all of them up to a bound);
+    the export is audited with its filter before the first row leaves."""
+    offered = audit_log.choices()
+    try:
+        chosen = audit_log.parse_filter(request.args, offered)
+    except audit_log.FilterRefused as refused:
+        return _audit_page(offered, refused.errors), 400
+    matched = audit_log.count(chosen)
+    if matched > audit_log.EXPORT_LIMIT:
+        audit.record_now(
+            "audit.export",
+            outcome="refused",
+            object_type="audit",
+            filters=chosen.as_args(),
+            matched=matched,
+        )
+        message = (
+            f"The filter matches {matched} entries; an export holds at most "
+            f"{audit_log.EXPORT_LIMIT}. Narrow the days or another filter."
+        )
+        return _audit_page(offered, {"export": message}), 400
+    audit.record_now("audit.export", object_type="audit", filters=chosen.as_args(), rows=matched)
+    return Response(
+        stream_with_context(audit_log.csv_lines(chosen)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="jointops-audit.csv"'},
+    )
