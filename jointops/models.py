@@ -385,10 +385,16 @@ event.listen(Booking.__table__, "after_create", NO_DOUBLE_BOOKING.execute_if(dia
 
 class AuditEntry(Model):
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_object", "object_type", "object_id"),
+        # newest first, and the audit log's keyset pages: (at, id)
+        Index("ix_audit_at_id", "at", "id"),
+        # one person's entries in a window: the per-user limits, the audit log's person filter
+        Index("ix_audit_actor_at", "actor_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_username: Mapped[str] = mapped_column(String(128), default="")
     action: Mapped[str] = mapped_column(String(64), index=True)
