@@ -248,7 +248,7 @@ def _stamp(moment: datetime) -> str:
 
 
 def csv_lines(chosen: AuditFilter) -> Iterator[str]:
-    """The filtered entries newest first as CSV lines, streamed from the database; at most
+    """The filtered entries newest first as CSV lines, read from the database in batches; at most
     ``EXPORT_LIMIT`` (the caller refuses a wider filter before it starts)."""
     yield _csv_line(CSV_HEADER)
     query = (
