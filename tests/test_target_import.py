@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import io
+import json
+import random
+import shutil
+import sys
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
+from jointops import create_app
+from jointops.deconfliction.candidates import Hit, StoredTarget, many_target_hits, target_hits
+from jointops.deconfliction.records import target_record
 from jointops.extensions import db
-from jointops.models import Target
+from jointops.models import Alert, AuditEntry, Notification, PendingCheck, Target
+from jointops.targets import importer
+from jointops.targets.cli import progress_bar
+from jointops.targets.importer import ImportReport, import_targets, resolve_importer
 from tests.alert_helpers import alerts_of, audits, count
+from tests.conftest import base_config, user
 
 HEADER = (
     "case_number,target_ref,first_name,last_name,aliases,dob,phones,emails,plates,vins,"
@@ -209,3 +226,226 @@ def test_the_file_itself_and_the_importer_are_checked_first(
     result = run(runner, bom)
     assert result.exit_code == 0, result.output
     assert "IMP-2" in refs()
+
+
+# --- batched: the same alerts as one by one ---------------------------------------------------
+
+FIRST = ["John", "Jon", "Johnny", "Maria", "Mariah", "Ana"]
+LAST = ["Smith", "Smyth", "Lima", "Reyes"]
+MONIKERS = ["Snoop", "Ghost", "Tiny"]
+PHONES = [f"(561) 555-01{n:02d}" for n in range(12)]
+PLATES = [f"FL:IMP {n:03d}" for n in range(8)]
+
+
+def random_rows(rng: random.Random, count: int, cases: list[str], prefix: str) -> list[str]:
+    """Rows drawn from small pools, so that many match each other: by name (with and without
+    dates of birth, nicknames, street names), by phone and by plate."""
+    rows = []
+    for n in range(count):
+        named = rng.random() < 0.85
+        first = rng.choice(FIRST) if named else ""
+        last = rng.choice(LAST) if named else ""
+        alias = rng.choice(MONIKERS) if named and rng.random() < 0.3 else ""
+        dob = f"198{rng.randrange(3)}-01-0{1 + rng.randrange(2)}" if rng.random() < 0.5 else ""
+        phone = rng.choice(PHONES) if rng.random() < 0.4 or not named else ""
+        plate = rng.choice(PLATES) if rng.random() < 0.2 else ""
+        rows.append(
+            f"{rng.choice(cases)},{prefix}-{n},{first},{last},{alias},{dob},{phone},,{plate},"
+            f",,,,{WHY}"
+        )
+    return rows
+
+
+@pytest.fixture
+def twin_url(database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A second fresh database on the backend of ``app``'s."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        path = tmp_path / "twin.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    postgres = request.getfixturevalue("postgres")
+    name = postgres.create(template=request.getfixturevalue("postgres_template"))
+    yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    postgres.drop(name)
+
+
+def import_file(text: str, agency: str, username: str, **options: Any) -> ImportReport:
+    found, user = resolve_importer(agency, username)
+    report = import_targets(text, found, user, **options)
+    assert not report.errors, report.errors
+    return report
+
+
+def stored_by_others(rng: random.Random) -> None:
+    """The store the files are checked against: the FBI's and HSI's targets, among them
+    thirty namesakes without a date of birth (a name too common to count alone)."""
+    fbi = random_rows(rng, 30, ["MM-305A-1182"], "FBI-R")
+    fbi += [f"MM-305A-1182,FBI-JS-{n},John,Smith,,,,,,,,,,{WHY}" for n in range(30)]
+    import_file(
+        HEADER + "\n".join(fbi) + "\n", "FBI", "investigator.fbi", batched=False, create_cases=True
+    )
+    hsi = random_rows(rng, 20, ["HSI-R-1"], "HSI-R")
+    import_file(
+        HEADER + "\n".join(hsi) + "\n", "HSI", "investigator.hsi", batched=False, create_cases=True
+    )
+
+
+def alert_facts() -> list[tuple[Any, ...]]:
+    """Every alert, by its items' agency and reference, and every action audited, as counts."""
+    db.session.rollback()
+    items = {t.id: (t.agency.code, t.ref) for t in db.session.scalars(select(Target))}
+    alerts = [
+        (
+            items[a.item_a_id or 0],
+            items[a.item_b_id or 0],
+            a.status,
+            a.strength,
+            a.explanation,
+            a.score,
+            json.dumps(a.reasons, sort_keys=True),
+            a.closed_reason,
+        )
+        for a in db.session.scalars(select(Alert).where(Alert.kind == "target"))
+    ]
+    actions = Counter(db.session.scalars(select(AuditEntry.action)))
+    notices = count(Notification)
+    pending = count(PendingCheck)
+    return [*sorted(alerts), tuple(sorted(actions.items())), ("notifications", notices, pending)]
+
+
+def of_pbso(facts: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The alerts of ``alert_facts`` with a PBSO target on either side."""
+    return [f for f in facts if isinstance(f[0], tuple) and "PBSO" in (f[0][0], f[1][0])]
+
+
+def imported(facts: list[tuple[Any, ...]], prefix: str) -> list[tuple[Any, ...]]:
+    """The alerts of ``alert_facts`` with a target whose reference starts with ``prefix``."""
+    return [f for f in of_pbso(facts) if f[0][1].startswith(prefix) or f[1][1].startswith(prefix)]
+
+
+def test_a_file_imported_batched_raises_the_alerts_that_row_by_row_raises(
+    app: Flask, twin_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against the same store, the same file: the same alerts (items, strength, score,
+    reasons, status), audit entries and notifications, including the pairs of rows of the
+    file (two cases of the agency) and across chunks of the batch."""
+    monkeypatch.setattr(importer, "CHUNK", 7)
+    rng = random.Random(1414)
+    stored_by_others(rng)
+    rows = random_rows(rng, 60, ["PB-2026-0417", "PB-IMP-2"], "PB-R")
+    rows.insert(5, f"PB-IMP-2,PB-JS-1,John,Smith,,,,,,,,,,{WHY}")
+    text = HEADER + "\n".join(rows) + "\n"
+
+    batched = import_file(text, "PBSO", "investigator.pbso", create_cases=True)
+    facts = alert_facts()
+    twin = create_app(base_config(twin_url))
+    with twin.app_context():
+        stored_by_others(random.Random(1414))
+        one_by_one = import_file(
+            text, "PBSO", "investigator.pbso", create_cases=True, batched=False
+        )
+        twin_facts = alert_facts()
+        db.session.remove()
+        db.engine.dispose()
+
+    assert batched.stored == one_by_one.stored and len(batched.stored) == 61
+    assert batched.alerts == one_by_one.alerts
+    assert facts == twin_facts
+    alerts = of_pbso(facts)
+    within = [a for a in alerts if a[0][0] == a[1][0]]
+    across = [a for a in alerts if a[0][0] != a[1][0]]
+    assert within and across  # the file's rows matched each other and the store
+    assert facts[-1] == ("notifications", facts[-1][1], 0)  # nothing left pending
+
+
+def test_batched_hits_are_each_targets_own_hits(app: Flask) -> None:
+    """``many_target_hits`` of stored targets is ``target_hits`` of each, pair for pair."""
+    rng = random.Random(2027)
+    stored_by_others(rng)
+    rows = random_rows(rng, 40, ["PB-2026-0417"], "PB-H")
+    import_file(HEADER + "\n".join(rows) + "\n", "PBSO", "investigator.pbso")
+    targets = list(db.session.scalars(select(Target).order_by(Target.id)))
+    stored = [StoredTarget(t.id, t.agency_id, t.case_id, target_record(t)) for t in targets]
+    together = many_target_hits(stored)
+    alone = [
+        target_hits(s.record, target_id=s.id, agency_id=s.agency_id, case_id=s.case_id)
+        for s in stored
+    ]
+    assert sum(len(h) for h in alone) > 50
+
+    def facts(hits: list[Hit]) -> list[tuple[Any, ...]]:
+        return sorted((h.key, h.agency_id, h.match) for h in hits)
+
+    assert [facts(h) for h in together] == [facts(h) for h in alone]
+
+
+def test_a_batch_that_fails_is_checked_one_by_one(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure of the batched check loses nothing: its targets are checked as after a save,
+    and the alerts are those of a batch that did not fail."""
+    monkeypatch.setattr(importer, "CHUNK", 5)
+    stored_by_others(random.Random(7))
+    rows = random_rows(random.Random(8), 20, ["PB-2026-0417"], "PB-F")
+    text = HEADER + "\n".join(rows) + "\n"
+    real = many_target_hits
+    calls = []
+
+    def failing(targets: list[StoredTarget]) -> list[list[Hit]]:
+        calls.append(len(targets))
+        if len(calls) == 2:
+            raise OperationalError("SELECT", {}, Exception("the database went away"))
+        return real(targets)
+
+    monkeypatch.setattr(importer, "many_target_hits", failing)
+    seen: list[tuple[int, int]] = []
+    report = import_file(
+        text, "PBSO", "investigator.pbso", progress=lambda done, total: seen.append((done, total))
+    )
+    assert calls == [5, 5, 5, 5]
+    assert seen == [(5, 20), (10, 20), (15, 20), (20, 20)]
+    assert report.alerts > 0 and count(PendingCheck) == 0
+    with_failure = imported(alert_facts(), "PB-F-")
+
+    db.session.execute(delete(Notification))
+    db.session.execute(delete(Alert))
+    db.session.commit()
+    monkeypatch.setattr(importer, "many_target_hits", real)
+    ids = list(
+        db.session.scalars(select(Target.id).where(Target.ref.like("PB-F-%")).order_by(Target.id))
+    )
+    importer.deconflict_stored(
+        [
+            StoredTarget(t.id, t.agency_id, t.case_id, target_record(t))
+            for t in (db.session.get_one(Target, i) for i in ids)
+        ],
+        user("investigator.pbso"),
+    )
+    assert imported(alert_facts(), "PB-F-") == with_failure
+
+
+def test_the_progress_bar_is_for_a_terminal_only(app: Flask, runner: Any, tmp_path: Path) -> None:
+    """A script reading the command's output sees no bar: the summary alone."""
+    result = run(runner, csv_file(tmp_path, *GOOD))
+    assert result.exit_code == 0
+    assert "Deconflicting" not in result.output and "Stored 3 targets" in result.output
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.clockless
+def test_on_a_terminal_the_bar_counts_the_targets_deconflicted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress_bar() as advance:
+        assert advance is not None
+        advance(250, 1000)
+        advance(1000, 1000)
+    shown = terminal.getvalue()
+    assert "Deconflicting" in shown and "100%" in shown

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
@@ -294,9 +294,20 @@ def candidate_records(
     rows = db.session.execute(query, params or {}).all()
     if not rows:
         return []
-    found: dict[int, list[Identifier]] = {r.id: [] for r in rows}
-    for target_id, kind, value in db.session.execute(_IDENTIFIERS, {"ids": list(found)}):
-        found[target_id].append(Identifier(IdentifierKind(kind), value))
+    return _records(rows, _identifiers_of([r.id for r in rows]), by_name or {})
+
+
+def _identifiers_of(ids: Sequence[int]) -> dict[int, list[Identifier]]:
+    found: dict[int, list[Identifier]] = {i: [] for i in ids}
+    for part in _parts(ids):
+        for target_id, kind, value in db.session.execute(_IDENTIFIERS, {"ids": part}):
+            found[target_id].append(Identifier(IdentifierKind(kind), value))
+    return found
+
+
+def _records(
+    rows: Sequence[Any], identifiers: Mapping[int, list[Identifier]], by_name: Mapping[int, bool]
+) -> list[Candidate[TargetRecord]]:
     return [
         Candidate(
             r.id,
@@ -306,9 +317,9 @@ def candidate_records(
                 agency=str(r.agency_id),
                 case=str(r.case_id),
                 person=person_name(r.first_name, r.last_name, r.aliases, r.dob),
-                identifiers=tuple(found[r.id]),
+                identifiers=tuple(identifiers[r.id]),
             ),
-            (by_name or {}).get(r.id, False),
+            by_name.get(r.id, False),
         )
         for r in rows
     ]
@@ -350,15 +361,24 @@ def namesake_counts(
     ``ix_target_keys_key_target``, however common the name, with one statement of one shape
     (compiled once)."""
     counts = {key: int(db.session.scalar(_NAMESAKES, {"key": key}) or 0) for key in sorted(keys)}
+    stored: frozenset[str] = frozenset()
     if exclude_id is not None and own & keys:
-        stored = db.session.scalars(
-            select(TargetKey.key).where(
-                TargetKey.target_id == exclude_id, TargetKey.key.in_(sorted(own & keys))
+        stored = frozenset(
+            db.session.scalars(
+                select(TargetKey.key).where(
+                    TargetKey.target_id == exclude_id, TargetKey.key.in_(sorted(own & keys))
+                )
             )
         )
-        for key in stored:
-            counts[key] = max(0, counts[key] - 1)
-    return {key: min(count, NAMESAKE_COUNT_CAP) for key, count in counts.items()}
+    return _less_own(counts, keys, stored)
+
+
+def _less_own(
+    counts: Mapping[str, int], keys: Collection[str], stored: Collection[str]
+) -> dict[str, int]:
+    """``keys``' counts (each read up to one past the cap), one fewer for each key the target
+    checked is itself stored under, capped."""
+    return {key: min(max(0, counts[key] - (key in stored)), NAMESAKE_COUNT_CAP) for key in keys}
 
 
 def _names_blocked(
@@ -408,18 +428,81 @@ class _Commonness:
         return frozenset(w for w, n in self.monikers.items() if not name_alone_counts(n))
 
 
-def _commonness(record: TargetRecord, exclude_id: int | None) -> _Commonness:
-    """Counts of ``record``'s own name and street names (``exclude_id`` not counted)."""
+def _counted_keys(record: TargetRecord) -> tuple[frozenset[str], dict[str, tuple[str, str]]]:
+    """The keys counted for ``record``'s commonness: all of them, and the street names' blocks."""
     own = namesake_keys(record)
     words = moniker_words(record.person) if record.person is not None else frozenset()
     blocks = {word: moniker_blocks(word) for word in words}
-    keys = own.union(*blocks.values())
-    counted = namesake_counts(keys, exclude_id=exclude_id, own=keys)
+    return own.union(*blocks.values()), blocks
+
+
+def _commonness_of(counted: dict[str, int], blocks: dict[str, tuple[str, str]]) -> _Commonness:
     monikers = {
         word: min(NAMESAKE_COUNT_CAP, sum(counted.pop(key) for key in block))
         for word, block in blocks.items()
     }
     return _Commonness(counted, monikers)
+
+
+def _commonness(record: TargetRecord, exclude_id: int | None) -> _Commonness:
+    """Counts of ``record``'s own name and street names (``exclude_id`` not counted)."""
+    keys, blocks = _counted_keys(record)
+    return _commonness_of(namesake_counts(keys, exclude_id=exclude_id, own=keys), blocks)
+
+
+class _TargetCheck:
+    """The comparison of one record with its candidates, in the two passes of ``target_hits``:
+    every candidate weighed with ``record``'s own counts, then those matched by a name alone
+    weighed again with the other name's count (``recount``)."""
+
+    def __init__(self, record: TargetRecord, common: _Commonness) -> None:
+        self.record = record
+        self.common = common
+        self.namesakes = dict(common.namesakes)
+        self.narrowed = not common.name_alone or bool(common.common_monikers)
+        self.candidates: list[Candidate[TargetRecord]] = []
+        self.matches: dict[int, Match | None] = {}
+        self.again: list[Candidate[TargetRecord]] = []
+
+    def probe_keys(self) -> frozenset[str]:
+        return target_probe_keys(
+            self.record,
+            name_alone=self.common.name_alone,
+            common_monikers=self.common.common_monikers,
+        )
+
+    def compare(self, other: Candidate[TargetRecord]) -> Match | None:
+        return compare_targets(
+            self.record,
+            other.record,
+            namesakes=self.namesakes,
+            monikers=self.common.monikers,
+            names_blocked=_names_blocked(self.record, other, narrowed=self.narrowed),
+        )
+
+    def first(self, candidates: list[Candidate[TargetRecord]]) -> frozenset[str]:
+        """Compare with every candidate; the other names' keys still to count (``recount``)."""
+        self.candidates = candidates
+        self.matches = {other.id: self.compare(other) for other in candidates}
+        self.again = [
+            o for o in candidates if _by_name_alone(self.record, o.record, self.matches[o.id])
+        ]
+        if not self.again:
+            return frozenset()
+        own = namesake_keys(self.record)
+        return frozenset().union(*(namesake_keys(o.record) for o in self.again)) - own
+
+    def recount(self, counts: Mapping[str, int]) -> None:
+        """Weigh the matches by a name alone again, with the other names' ``counts``."""
+        self.namesakes |= counts
+        self.matches |= {o.id: self.compare(o) for o in self.again}
+
+    def hits(self) -> list[Hit]:
+        return [
+            Hit((TARGET, o.id), o.agency_id, None, match)
+            for o in self.candidates
+            if (match := self.matches[o.id]) is not None
+        ]
 
 
 def target_hits(
@@ -436,36 +519,141 @@ def target_hits(
     pairs that matched by a name alone, and those are weighed again: a higher
     count can only weaken such a match, never make one.
     """
-    common = _commonness(record, target_id)
-    namesakes = dict(common.namesakes)
-    narrowed = not common.name_alone or bool(common.common_monikers)
+    check = _TargetCheck(record, _commonness(record, target_id))
     candidates = target_candidates(
-        target_probe_keys(
-            record, name_alone=common.name_alone, common_monikers=common.common_monikers
-        ),
-        exclude_id=target_id,
-        agency_id=agency_id,
-        case_id=case_id,
+        check.probe_keys(), exclude_id=target_id, agency_id=agency_id, case_id=case_id
     )
+    others = check.first(candidates)
+    if check.again:
+        check.recount(namesake_counts(others, exclude_id=target_id, own=namesake_keys(record)))
+    return check.hits()
 
-    def compare(other: Candidate[TargetRecord]) -> Match | None:
-        return compare_targets(
-            record,
-            other.record,
-            namesakes=namesakes,
-            monikers=common.monikers,
-            names_blocked=_names_blocked(record, other, narrowed=narrowed),
-        )
 
-    matches = {other.id: compare(other) for other in candidates}
-    again = [o for o in candidates if _by_name_alone(record, o.record, matches[o.id])]
-    if again:
-        own = namesake_keys(record)
-        others = set().union(*(namesake_keys(o.record) for o in again)) - own
-        namesakes |= namesake_counts(others, exclude_id=target_id, own=own)
-        matches |= {o.id: compare(o) for o in again}
-    return [
-        Hit((TARGET, o.id), o.agency_id, None, match)
-        for o in candidates
-        if (match := matches[o.id]) is not None
+# --- many targets at once (an import) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredTarget:
+    """A stored target to check, as ``target_hits`` takes it."""
+
+    id: int
+    agency_id: int
+    case_id: int
+    record: TargetRecord
+
+
+#: Values bound to one statement at most (SQLite allows 32,766; PostgreSQL 65,535).
+MAX_BOUND = 10_000
+
+
+def _parts(values: Sequence[Any], size: int = MAX_BOUND) -> list[Sequence[Any]]:
+    return [values[n : n + size] for n in range(0, len(values), size)]
+
+
+_KEY_COUNTS = (
+    select(TargetKey.key, func.count())
+    .where(TargetKey.key.in_(bindparam("keys", expanding=True)))
+    .group_by(TargetKey.key)
+)
+
+
+def _key_counts(keys: Collection[str]) -> dict[str, int]:
+    """How many stored targets share each key, up to one past ``NAMESAKE_COUNT_CAP`` (as
+    ``_NAMESAKES`` reads them), in one grouped statement per ``MAX_BOUND`` keys."""
+    counts = dict.fromkeys(keys, 0)
+    for part in _parts(sorted(keys)):
+        for key, count in db.session.execute(_KEY_COUNTS, {"keys": part}):
+            counts[key] = min(int(count), NAMESAKE_COUNT_CAP + 1)
+    return counts
+
+
+def _stored_keys(ids: Collection[int], keys: Collection[str]) -> dict[int, set[str]]:
+    """Which of ``keys`` each of the targets ``ids`` is stored under."""
+    found: dict[int, set[str]] = {i: set() for i in ids}
+    statement = select(TargetKey.target_id, TargetKey.key).where(
+        TargetKey.target_id.in_(bindparam("ids", expanding=True))
+    )
+    wanted = set(keys)
+    for part in _parts(sorted(ids)):
+        for target_id, key in db.session.execute(statement, {"ids": part}):
+            if key in wanted:
+                found[target_id].add(key)
+    return found
+
+
+def _sharing_many(keys: Collection[str]) -> dict[str, list[int]]:
+    """The targets stored under each of ``keys`` (``sharing``, for many at once)."""
+    found: dict[str, list[int]] = {}
+    for part in _parts(sorted(keys)):
+        for target_id, key in db.session.execute(_SHARING, {"keys": part}):
+            found.setdefault(key, []).append(target_id)
+    return found
+
+
+_LIVE = select(*RECORD_COLUMNS).where(
+    Target.id.in_(bindparam("ids", expanding=True)), Target.expires_at > bindparam("now")
+)
+
+
+def _live_records(ids: Collection[int]) -> dict[int, Candidate[TargetRecord]]:
+    """The rules' records of the live targets among ``ids``."""
+    now = utcnow()
+    rows = [
+        row
+        for part in _parts(sorted(ids))
+        for row in db.session.execute(_LIVE, {"ids": part, "now": now})
     ]
+    records = _records(rows, _identifiers_of([r.id for r in rows]), {})
+    return {c.id: c for c in records}
+
+
+def many_target_hits(targets: Sequence[StoredTarget]) -> list[list[Hit]]:
+    """``target_hits`` of each stored target, with a few statements for all of them.
+
+    The same rules on the same rows, so the same hits as checking each alone:
+    the counts of the targets' own names and street names in one grouped
+    statement (less each target's own entry, as ``namesake_counts`` does with
+    ``exclude_id``), the candidates of all of them in one lookup of their
+    probe keys and one read of the records, then each target compared with its
+    own (other agencies' or cases', live, not itself), and the other names of
+    the pairs matched by a name alone counted at once for the second pass.
+    Memory and statement size grow with ``targets``: the caller chunks.
+    """
+    counted = {t.id: _counted_keys(t.record) for t in targets}
+    all_counted = set().union(*(keys for keys, _ in counted.values()))
+    counts = _key_counts(all_counted)
+    stored = _stored_keys([t.id for t in targets], all_counted)
+    checks = [
+        _TargetCheck(
+            t.record,
+            _commonness_of(_less_own(counts, counted[t.id][0], stored[t.id]), counted[t.id][1]),
+        )
+        for t in targets
+    ]
+    probes = [check.probe_keys() for check in checks]
+    under = _sharing_many(set().union(*probes))
+    found: list[dict[int, bool]] = []
+    for probe in probes:
+        shared: dict[int, bool] = {}
+        for key in probe:
+            named = key.startswith(NAME_KEY_PREFIX)
+            for target_id in under.get(key, ()):
+                shared[target_id] = shared.get(target_id, False) or named
+        found.append(shared)
+    live = _live_records(set().union(*found))
+    recounts: list[frozenset[str]] = []
+    for t, check, shared in zip(targets, checks, found, strict=True):
+        candidates = [
+            replace(live[i], by_name=named)
+            for i, named in sorted(shared.items())
+            if i in live
+            and i != t.id
+            and (live[i].agency_id != t.agency_id or live[i].record.case != str(t.case_id))
+        ]
+        recounts.append(check.first(candidates))
+    more = _key_counts(set().union(*recounts) - counts.keys())
+    counts |= more
+    for check, keys in zip(checks, recounts, strict=True):
+        if check.again:
+            check.recount(_less_own(counts, keys, ()))
+    return [check.hits() for check in checks]

@@ -248,18 +248,25 @@ def sync_event(event: Event, actor: User | None) -> SyncReport:
         return report
 
 
-def sync_target(target: Target, actor: User | None) -> SyncReport:
-    """Deconflict a saved target: raise, update and close its alerts."""
+def sync_target(target: Target, actor: User | None, *, hits: list[Hit] | None = None) -> SyncReport:
+    """Deconflict a saved target: raise, update and close its alerts.
+
+    ``hits``: the target's hits as it is stored, when they are known already (an import
+    finds those of many targets at once, ``many_target_hits``).
+    """
     with unit_of_work():
         target = db.session.get(Target, target.id, populate_existing=True) or target
         if target.is_expired():
-            hits: list[Hit] = []
+            hits = []
             reason = "the target's validation expired"
         else:
-            record = target_record(target)
-            hits = target_hits(
-                record, target_id=target.id, agency_id=target.agency_id, case_id=target.case_id
-            )
+            if hits is None:
+                hits = target_hits(
+                    target_record(target),
+                    target_id=target.id,
+                    agency_id=target.agency_id,
+                    case_id=target.case_id,
+                )
             reason = "the targets no longer match"
         report = _sync(TARGET, target, hits, actor, reason)
         pending.clear(TARGET, target.id)

@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
 
-from jointops.targets.importer import ImportRefused, import_targets, resolve_importer
+from jointops.targets.importer import (
+    ImportRefused,
+    Progress,
+    import_targets,
+    resolve_importer,
+)
+
+
+@contextmanager
+def progress_bar() -> Iterator[Progress | None]:
+    """A bar on stderr of the targets deconflicted so far, on a terminal only (a script's
+    output stays as it was)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar: Any = None
+
+    def advance(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="Deconflicting", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield advance
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 @click.command("import-targets")
@@ -41,7 +73,15 @@ def import_targets_command(
         ) from None
     try:
         agency, user = resolve_importer(agency_code, username)
-        report = import_targets(text, agency, user, skip_bad=skip_bad, create_cases=create_cases)
+        with progress_bar() as progress:
+            report = import_targets(
+                text,
+                agency,
+                user,
+                skip_bad=skip_bad,
+                create_cases=create_cases,
+                progress=progress,
+            )
     except ImportRefused as refused:
         raise click.ClickException(str(refused)) from None
     for error in report.errors:

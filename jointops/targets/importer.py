@@ -14,14 +14,33 @@ transaction.
 from __future__ import annotations
 
 import csv
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from functools import partial
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from auth.policy import may_edit_targets
+from deconflict.targets import target_keys
+from jointops import audit
+from jointops.deconfliction import pending
+from jointops.deconfliction.candidates import StoredTarget, many_target_hits
+from jointops.deconfliction.records import TARGET, draft_target_record
+from jointops.deconfliction.sync import SyncReport, sync_target
 from jointops.extensions import db
-from jointops.models import Agency, Alert, Case, Target, User
+from jointops.models import (
+    Agency,
+    Alert,
+    Case,
+    Target,
+    TargetIdentifier,
+    TargetKey,
+    User,
+    utcnow,
+)
 from jointops.targets.service import (
     IDENTIFIER_FIELDS,
     TargetDraft,
@@ -32,6 +51,7 @@ from jointops.targets.service import (
     draft_from_values,
     parse_dob,
     store_targets,
+    years_after,
 )
 from jointops.transactions import unit_of_work
 from jointops.visibility import viewer_of
@@ -54,6 +74,15 @@ COLUMNS = (
 )
 REQUIRED_COLUMNS = ("case_number", "target_ref", "justification")
 MAX_ROWS = 10_000
+#: Targets deconflicted together: one candidate lookup and one transaction of alerts each.
+CHUNK = 500
+#: Rows of one bulk insert statement.
+BULK_ROWS = 5_000
+
+#: Told how many of the stored targets are deconflicted, of how many.
+Progress = Callable[[int, int], None]
+
+log = logging.getLogger("jointops.targets.import")
 
 
 class ImportRefused(Exception):
@@ -242,7 +271,14 @@ def _warnings(by_field: dict[str, list[str]]) -> list[str]:
 
 
 def import_targets(
-    text: str, agency: Agency, user: User, *, skip_bad: bool = False, create_cases: bool = False
+    text: str,
+    agency: Agency,
+    user: User,
+    *,
+    skip_bad: bool = False,
+    create_cases: bool = False,
+    batched: bool = True,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Check every row; store them all (or, with ``skip_bad``, the good ones); deconflict.
 
@@ -250,30 +286,191 @@ def import_targets(
     (``report.warnings``) is not a bad row: it is stored, and the warning listed. With
     ``create_cases``, the cases the good rows name and the agency lacks are created first,
     in the targets' transaction (``report.new_cases``).
+
+    ``batched`` (the command's way): the targets are stored with a few bulk statements and
+    deconflicted ``CHUNK`` at a time (``deconflict_stored``), raising the very alerts that
+    storing and checking them one by one (``batched=False``, as a form saves) raises.
+    ``progress`` is told how many of the stored targets have been deconflicted, of how many.
     """
     drafts, report = read_rows(text, agency, create_cases=create_cases)
     if report.errors and not skip_bad:
         report.new_cases = []
         return report
-    if drafts:
-        with unit_of_work():
-            created = {
-                number: add_case(agency.id, number, number, user, via="import").id
-                for number in report.new_cases
-            }
-            ready = [
-                replace(row.draft, case_id=created[row.case_number])
-                if row.case_number in created
-                else row.draft
-                for row in drafts
-            ]
+    if not drafts:
+        return report
+    with unit_of_work():
+        created = {
+            number: add_case(agency.id, number, number, user, via="import").id
+            for number in report.new_cases
+        }
+        ready = [
+            replace(row.draft, case_id=created[row.case_number])
+            if row.case_number in created
+            else row.draft
+            for row in drafts
+        ]
+        if batched:
+            ids = store_many(ready, agency.id, user)
+        else:
             stored = store_targets(ready, user, via="import")
-        report.stored = [t.ref for t in stored]
-        before = _alert_count()
-        deconflict_targets(stored, user)
-        report.alerts = _alert_count() - before
+            ids = [t.id for t in stored]  # before the commit expires them
+    report.stored = [draft.ref for draft in ready]
+    before = _alert_count()
+    if batched:
+        checks = [
+            StoredTarget(i, agency.id, d.case_id, draft_target_record(d, agency.id))
+            for i, d in zip(ids, ready, strict=True)
+        ]
+        deconflict_stored(checks, user, progress)
+    else:
+        for done, target_id in enumerate(ids, 1):
+            deconflict_targets([db.session.get_one(Target, target_id)], user)
+            if progress is not None:
+                progress(done, len(ids))
+    report.alerts = _alert_count() - before
     return report
 
 
 def _alert_count() -> int:
     return int(db.session.scalar(select(func.count()).select_from(Alert)) or 0)
+
+
+def store_many(drafts: list[TargetDraft], agency_id: int, actor: User) -> list[int]:
+    """Store checked drafts of new targets in the caller's unit of work; their ids, in order.
+
+    What ``store_targets`` stores of a new target (the same values, validity, keys, pending
+    check and audit entry), with one bulk statement per table instead of a flush per target.
+    The cases were checked when the rows were read (``read_rows``); one closed since is
+    refused here, as a reference another writer took meanwhile is by the unique constraint.
+    """
+    case_ids = sorted({d.case_id for d in drafts})
+    for case in db.session.scalars(select(Case).where(Case.id.in_(case_ids))):
+        refused = case.refusal_of_new(None)
+        if case.agency_id != agency_id or refused:
+            raise ImportRefused(f"case_number: {case.number}: {refused or 'not your agency'}")
+    now = utcnow()
+    try:
+        ids = list(
+            db.session.scalars(
+                insert(Target).returning(Target.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "agency_id": agency_id,
+                        "case_id": d.case_id,
+                        "ref": d.ref,
+                        "first_name": d.first_name,
+                        "last_name": d.last_name,
+                        "aliases": list(d.aliases),
+                        "dob": d.dob,
+                        "justification": d.justification,
+                        "submitter_id": actor.id,
+                        "validated_at": now,
+                        "expires_at": years_after(now),
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for d in drafts
+                ],
+            )
+        )
+    except IntegrityError:
+        raise ImportRefused("target_ref: a reference of the file was taken a moment ago") from None
+    identifiers = [
+        {"target_id": i, "kind": kind, "raw": raw, "normalized": value}
+        for i, d in zip(ids, drafts, strict=True)
+        for kind, raw, value in d.identifiers
+    ]
+    keys = [
+        {"target_id": i, "key": key}
+        for i, d in zip(ids, drafts, strict=True)
+        for key in sorted(target_keys(draft_target_record(d, agency_id)))
+    ]
+    for table, rows in ((TargetIdentifier, identifiers), (TargetKey, keys)):
+        for part in range(0, len(rows), BULK_ROWS):
+            db.session.execute(insert(table), rows[part : part + BULK_ROWS])
+    pending.mark_many(TARGET, ids, now)
+    for i, d in zip(ids, drafts, strict=True):
+        warned: dict[str, Any] = {"warnings": sorted(d.warnings)} if d.warnings else {}
+        audit.record(
+            "target.create",
+            object_type="target",
+            object_id=i,
+            actor=actor,
+            ref=d.ref,
+            changed=created_fields(d),
+            via="import",
+            **warned,
+        )
+    return ids
+
+
+def created_fields(draft: TargetDraft) -> list[str]:
+    """The fields a new target's audit entry lists as set (as ``apply_draft`` finds them on a
+    new row: every column it copies, the date of birth, aliases and identifiers if given)."""
+    given = {
+        "dob": draft.dob is not None,
+        "aliases": bool(draft.aliases),
+        "identifiers": bool(draft.identifiers),
+    }
+    always = ["case_id", "ref", "first_name", "last_name", "justification"]
+    return sorted(always + [name for name, present in given.items() if present])
+
+
+def deconflict_stored(
+    targets: list[StoredTarget], actor: User, progress: Progress | None = None
+) -> None:
+    """Deconflict stored targets ``CHUNK`` at a time, each chunk in a unit of work of its own.
+
+    A chunk's hits come from ``many_target_hits`` (the same as each target's
+    ``target_hits``); then, in order, every target with hits, or with an alert (one
+    raised by an earlier target of the import, or stored before), has its alerts synced
+    as ``sync_target`` does after a save, so that a pair of the file is raised, then
+    updated or closed, just as checking the targets one after the other would. If a
+    chunk fails, its targets are checked one by one as after a save: those that fail again
+    stay pending for the sweep.
+    """
+    touched: set[int] = set()
+    for start in range(0, len(targets), CHUNK):
+        chunk = targets[start : start + CHUNK]
+        try:
+            with unit_of_work():
+                _sync_chunk(chunk, actor, touched)
+        except Exception:
+            log.exception("a batch of imported targets failed deconfliction; one by one now")
+            for stored in chunk:
+                report = pending.check(TARGET, stored.id, partial(_sync_one, stored.id, actor))
+                for alert in report.raised if report is not None else []:
+                    touched.update(i for i in (alert.item_a_id, alert.item_b_id) if i is not None)
+        if progress is not None:
+            progress(start + len(chunk), len(targets))
+
+
+def _sync_chunk(chunk: list[StoredTarget], actor: User, touched: set[int]) -> None:
+    ids = [t.id for t in chunk]
+    alerted = _alerted(ids)
+    for stored, hits in zip(chunk, many_target_hits(chunk), strict=True):
+        if hits or stored.id in touched or stored.id in alerted:
+            sync_target(db.session.get_one(Target, stored.id), actor, hits=hits)
+        touched.update(h.key[1] for h in hits)
+    pending.clear_many(TARGET, ids)
+
+
+def _sync_one(target_id: int, actor: User) -> SyncReport:
+    return sync_target(db.session.get_one(Target, target_id), actor)
+
+
+def _alerted(ids: list[int]) -> set[int]:
+    """Which of the targets ``ids`` are an item of some alert."""
+    found: set[int] = set()
+    for side_type, side_id in (
+        (Alert.item_a_type, Alert.item_a_id),
+        (Alert.item_b_type, Alert.item_b_id),
+    ):
+        found.update(
+            i
+            for i in db.session.scalars(
+                select(side_id).where(side_type == TARGET, side_id.in_(ids))
+            )
+            if i is not None
+        )
+    return found
