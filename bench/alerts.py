@@ -45,11 +45,12 @@ from flask_migrate import upgrade
 from sqlalchemy import func, insert, select
 
 from bench.benchlib import (
+    add_backend_argument,
+    backends,
     database,
     drop_kept_database,
     figures,
     kept_database,
-    postgres_server,
 )
 from jointops import create_app
 from jointops.extensions import db
@@ -318,12 +319,7 @@ def main() -> None:
         "--baseline-alerts", type=int, default=1_000, help="alerts stored for the baseline"
     )
     parser.add_argument("--runs", type=int, default=30, help="requests of each page per viewer")
-    parser.add_argument(
-        "--backend",
-        choices=("sqlite", "postgresql", "both"),
-        default=None,
-        help="default: both when a PostgreSQL URL is set, else sqlite",
-    )
+    add_backend_argument(parser)
     parser.add_argument("--seed", type=int, default=1420)
     parser.add_argument(
         "--keep",
@@ -333,8 +329,7 @@ def main() -> None:
         "it on the next run with the same size and seed",
     )
     args = parser.parse_args()
-    backend = args.backend or ("both" if postgres_server() else "sqlite")
-    for name in ("sqlite", "postgresql") if backend == "both" else (backend,):
+    for name in backends(args.backend):
         print(json.dumps(run(name, args)), flush=True)
 
 

@@ -36,7 +36,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import insert, select
 
-from bench.benchlib import database, figures, postgres_server
+from bench.benchlib import add_backend_argument, backends, database, figures
 from jointops import create_app
 from jointops.admin import audit_log
 from jointops.admin.audit_log import AuditFilter
@@ -155,10 +155,9 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=150_000, help="entries above the deep page")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1420)
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default=None)
+    add_backend_argument(parser)
     args = parser.parse_args()
-    backend = args.backend or ("both" if postgres_server() else "sqlite")
-    for name in ("sqlite", "postgresql") if backend == "both" else (backend,):
+    for name in backends(args.backend):
         print(json.dumps(run(name, args)), flush=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import tempfile
@@ -35,6 +36,21 @@ def postgres_server() -> str:
     return os.environ.get("JOINTOPS_BENCH_POSTGRES_URL") or os.environ.get(
         "JOINTOPS_TEST_POSTGRES_URL", ""
     )
+
+
+def add_backend_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql", "both"),
+        default=None,
+        help="default: both when a PostgreSQL URL is set, else sqlite",
+    )
+
+
+def backends(choice: str | None) -> tuple[str, ...]:
+    """The databases a run measures: ``--backend``, else both when a PostgreSQL URL is set."""
+    backend = choice or ("both" if postgres_server() else "sqlite")
+    return ("sqlite", "postgresql") if backend == "both" else (backend,)
 
 
 def kept_database(backend: str, name: str, folder: Path) -> tuple[str, bool]:

@@ -53,11 +53,12 @@ from flask_migrate import upgrade
 from sqlalchemy import func, insert, or_, select
 
 from bench.benchlib import (
+    add_backend_argument,
+    backends,
     database,
     drop_kept_database,
     figures,
     kept_database,
-    postgres_server,
 )
 from deconflict.events import EventRules, grid_cell, search_area
 from deconflict.identifiers import InvalidIdentifier, normalize, vin_check_digit
@@ -1066,12 +1067,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000, help="operations stored")
     parser.add_argument("--runs", type=int, default=200, help="new items checked through indexes")
     parser.add_argument("--baseline-runs", type=int, default=5, help="of those, by full scan")
-    parser.add_argument(
-        "--backend",
-        choices=("sqlite", "postgresql", "both"),
-        default=None,
-        help="default: both when a PostgreSQL URL is set, else sqlite",
-    )
+    add_backend_argument(parser)
     parser.add_argument("--seed", type=int, default=5546)
     parser.add_argument(
         "--keep",
@@ -1081,8 +1077,7 @@ def main() -> None:
         "them on the next run with the same sizes and seed; keys are rebuilt if the rules changed",
     )
     args = parser.parse_args()
-    backend = args.backend or ("both" if postgres_server() else "sqlite")
-    for name in ("sqlite", "postgresql") if backend == "both" else (backend,):
+    for name in backends(args.backend):
         print(json.dumps(run(name, args)), flush=True)
 
 
