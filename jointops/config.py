@@ -233,7 +233,7 @@ class Settings(BaseModel):
     # sessions and sign-in
     SESSION_IDLE_MINUTES: Int = 30
     SESSION_MAX_HOURS: Int = 12
-    SESSIONS_PER_USER: Int = 1
+    SESSIONS_PER_USER: Int = 3
     LOCKOUT_FAILURES: Int = 5
     LOCKOUT_MINUTES: Int = 10
     # failures from one client address, each within the window of the last, that block the

@@ -28,6 +28,7 @@ from jointops.forms import (
     reads_json,
 )
 from jointops.identity import api as identity_api
+from jointops.identity import session_views as user_sessions
 from jointops.identity import token_views as api_tokens
 from jointops.identity import views as login
 from jointops.identity.directory import uses_demo_directory
@@ -56,6 +57,7 @@ def init_app(app: Flask, exempt_from_csrf: Callable[[Any], Any]) -> None:
         mfa,
         mfa_api,
         api_tokens,
+        user_sessions,
         calendar_views,
         events,
         events_api,

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from auth.directory import DirectoryAgency, DirectoryUser, any_account
+from jointops.config import Settings
 from jointops.extensions import db
 from jointops.identity.directory import get_directory, sync_directory
 from jointops.models import AuditEntry, User, UserSession
@@ -114,6 +115,58 @@ def test_a_new_login_ends_the_older_session(app: Flask) -> None:
     second, _ = sign_in(app, "supervisor.hsi")
     assert signed_in(second)
     assert not signed_in(first)
+
+
+def default_limit(app: Flask) -> int:
+    """The configured default, in place of the suite's own (several roles sign in at once)."""
+    app.config["SESSIONS_PER_USER"] = Settings().SESSIONS_PER_USER
+    return int(app.config["SESSIONS_PER_USER"])
+
+
+def test_desk_and_phone_stay_signed_in_side_by_side(app: Flask) -> None:
+    assert default_limit(app) == 3
+    desk, _ = sign_in(app, "advocate.vs")
+    phone, _ = sign_in(app, "advocate.vs")
+    assert signed_in(desk) and signed_in(phone)
+    assert signed_in(desk), "the phone's sign-in ended the desk's session"
+
+
+def test_a_sign_in_beyond_the_limit_ends_the_oldest(
+    app: Flask, clock: time_machine.Traveller
+) -> None:
+    limit = default_limit(app)
+    clients = []
+    for _ in range(limit + 1):
+        clients.append(sign_in(app, "advocate.vs")[0])
+        clock.shift(timedelta(minutes=1))
+    oldest, *rest = clients
+    assert [signed_in(c) for c in rest] == [True] * limit
+    assert not signed_in(oldest)
+    assert "You signed in somewhere else" in oldest.get("/login").get_data(as_text=True)
+    ended = db.session.scalars(
+        select(UserSession.end_reason).where(UserSession.ended_at.is_not(None))
+    ).all()
+    assert ended == ["superseded"]
+
+
+def test_a_session_past_its_idle_limit_makes_room_before_a_live_one(
+    app: Flask, clock: time_machine.Traveller
+) -> None:
+    """The oldest session is in use at the desk; a newer one on the phone went idle. The next
+    sign-in ends the idle one, not the desk's."""
+    limit = default_limit(app)
+    desk, _ = sign_in(app, "advocate.vs")
+    clock.shift(timedelta(minutes=1))
+    forgotten = [sign_in(app, "advocate.vs")[0] for _ in range(limit - 1)]
+    for _ in range(2):
+        clock.shift(timedelta(minutes=20))
+        assert signed_in(desk)
+    sign_in(app, "advocate.vs")
+    assert signed_in(desk)
+    reasons = db.session.scalars(
+        select(UserSession.end_reason).where(UserSession.ended_at.is_not(None))
+    ).all()
+    assert reasons == ["idle"] * len(forgotten)
 
 
 def test_the_session_id_changes_at_login(app: Flask) -> None:
