@@ -176,6 +176,17 @@ def sees_both_sides(viewer: Viewer) -> bool:
     return DECONFLICTION_OFFICER in viewer.roles
 
 
+def told_of_deconfliction(viewer: Viewer) -> bool:
+    """Whether the viewer is told of deconfliction hits at all (notices, escalations).
+
+    Advocates and victim-service staff never are, even on an operation they take part in:
+    they learn of their own events, never of the agencies and matches behind them (as they
+    never see targets). The deconfliction officer always is."""
+    if sees_both_sides(viewer):
+        return True
+    return ADVOCATE not in viewer.roles and viewer.agency_kind != "victim_services"
+
+
 def alert_sides(viewer: Viewer, a: AlertParty, b: AlertParty) -> tuple[bool, bool]:
     """Which sides of an alert the viewer sees in full; (False, False): not the alert at all."""
     if sees_both_sides(viewer):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from jointops.admin.service import RUNS_PER_JOB, latest_runs
 from jointops.extensions import db
-from jointops.models import AuditEntry, User
+from jointops.models import AuditEntry, JobRun, User, utcnow
 
 Login = Callable[[str], FlaskClient]
 
@@ -132,3 +134,28 @@ def test_an_admin_cannot_end_their_own_sessions(login: Login) -> None:
     assert admin.get("/calendar").status_code == 200  # still signed in
     refused = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "admin.end_sessions"))
     assert refused is not None and refused.outcome == "refused"
+
+
+def test_jobs_page_shows_every_jobs_latest_runs_after_100_mail_runs(
+    app: Flask, login: Login
+) -> None:
+    start = utcnow().replace(microsecond=0) - timedelta(days=1)
+    for job_id, every, count in (("retention", 60 * 24, 1), ("escalation", 5, 7)):
+        for i in range(count):
+            at = start + timedelta(minutes=every * i)
+            db.session.add(JobRun(job_id=job_id, scheduled_for=at, holder="ops:1", started_at=at))
+    for i in range(100):  # the mail job, every minute, newer than all of them
+        at = start + timedelta(hours=2, minutes=i)
+        db.session.add(JobRun(job_id="mail", scheduled_for=at, holder="ops:1", started_at=at))
+    db.session.commit()
+
+    runs = latest_runs()
+    assert [len(runs[j]) for j in ("retention", "escalation", "mail")] == [1, RUNS_PER_JOB, 5]
+    assert runs["escalation"][0].started_at == start + timedelta(minutes=30)
+    assert runs["mail"][0].started_at == start + timedelta(hours=2, minutes=99)
+
+    page = login("admin.pbso").get("/admin/jobs").get_data(as_text=True)
+    for job_id, shown in (("retention", 1), ("escalation", RUNS_PER_JOB), ("mail", 5)):
+        body = re.search(rf'<tbody id="runs-{job_id}">(.*?)</tbody>', page, re.S)
+        assert body is not None, job_id
+        assert body[1].count("<tr>") == shown, job_id

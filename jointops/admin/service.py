@@ -191,19 +191,52 @@ class JobsOverview:
     leading: bool
     mode: str
     upcoming: list[tuple[JobSpec, datetime | None]]
-    runs: list[JobRun]
+    #: each job's latest runs, newest first, by job id
+    runs: dict[str, list[JobRun]]
+
+
+#: how many of each job's runs the jobs page shows
+RUNS_PER_JOB = 5
+
+
+def latest_runs(per_job: int = RUNS_PER_JOB) -> dict[str, list[JobRun]]:
+    """Each job's ``per_job`` latest runs, in one query: the every-minute mail job cannot
+    crowd the others out, as a single "last 50 runs" would."""
+    ranked = select(
+        JobRun.id,
+        func.row_number()
+        .over(
+            partition_by=JobRun.job_id,
+            order_by=(JobRun.started_at.desc(), JobRun.id.desc()),
+        )
+        .label("nth"),
+    ).subquery()
+    runs: dict[str, list[JobRun]] = {}
+    for run in db.session.scalars(
+        select(JobRun)
+        .join(ranked, ranked.c.id == JobRun.id)
+        .where(ranked.c.nth <= per_job)
+        .order_by(JobRun.job_id, JobRun.started_at.desc(), JobRun.id.desc())
+    ):
+        runs.setdefault(run.job_id, []).append(run)
+    return runs
 
 
 def jobs_overview() -> JobsOverview:
-    """Who runs the background jobs, when each runs next, and how the last runs went."""
+    """Who runs the background jobs, when each runs next, and how each job's last runs went."""
     now = utcnow()
     row = lease.current()
+    upcoming = scheduler.next_run_times(current_app.config, now)
+    found = latest_runs()
+    # in the schedule's order, then the jobs no longer scheduled that left runs behind
+    order = [spec.id for spec, _next in upcoming]
+    order += sorted(set(found) - set(order))
     return JobsOverview(
         lease=row,
         leading=lease.is_held(row, now),
         mode=current_app.config["SCHEDULER"],
-        upcoming=scheduler.next_run_times(current_app.config, now),
-        runs=scheduler.last_runs(50),
+        upcoming=upcoming,
+        runs={job_id: found.get(job_id, []) for job_id in order},
     )
 
 

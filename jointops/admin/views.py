@@ -105,7 +105,7 @@ def reset_factors(user_id: int) -> Response:
 @bp.get("/jobs")
 @allow("admin")
 def jobs() -> str:
-    """Who runs the background jobs, when each runs next, and how the last runs went."""
+    """Who runs the background jobs, when each runs next, and how each job's last runs went."""
     overview = admin.jobs_overview()
     return render_template(
         "admin_jobs.html",
@@ -114,6 +114,7 @@ def jobs() -> str:
         mode=overview.mode,
         upcoming=overview.upcoming,
         runs=overview.runs,
+        runs_per_job=admin.RUNS_PER_JOB,
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from auth.policy import (
     party_visible,
     sees_both_sides,
+    told_of_deconfliction,
 )
 from jointops.alerts.items import Item, ItemKey, item_keys, party_of
 from jointops.catalog import (
@@ -119,7 +120,8 @@ def alert_link(alert: Alert) -> str:
 
 def overseers(alert: Alert, also: Iterable[int] = ()) -> list[User]:
     """The active supervisors of both agencies and the office's deconfliction officers (the
-    watch centre mediates every hit, whichever agency employs them), with the users ``also``."""
+    watch centre mediates every hit, whichever agency employs them), with the users ``also``;
+    never an advocate (``auth.policy.told_of_deconfliction``), whatever part they have."""
     supervisors = (
         select(UserRole.user_id)
         .join(User)
@@ -129,13 +131,12 @@ def overseers(alert: Alert, also: Iterable[int] = ()) -> list[User]:
         )
     )
     officers = select(UserRole.user_id).where(UserRole.role == "deconfliction_officer")
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(
-                User.active.is_(True),
-                or_(User.id.in_(set(also)), User.id.in_(supervisors), User.id.in_(officers)),
-            )
-            .order_by(User.id)
+    found = db.session.scalars(
+        select(User)
+        .where(
+            User.active.is_(True),
+            or_(User.id.in_(set(also)), User.id.in_(supervisors), User.id.in_(officers)),
         )
+        .order_by(User.id)
     )
+    return [user for user in found if told_of_deconfliction(viewer_of(user))]

@@ -16,6 +16,7 @@ from auth.policy import (
     Visibility,
     may_see_targets,
     sees_both_sides,
+    told_of_deconfliction,
 )
 from deconflict.explain import for_side
 from deconflict.targets import record_values
@@ -214,7 +215,9 @@ def _tell_the_probed(item: Event | Target, actor: User, now: datetime) -> None:
         u.id for u in holders_of(SUPERVISOR, agency_ids=[item_agency])
     }
     for person in db.session.scalars(select(User).where(User.id.in_(people - {actor.id}))):
-        if not person.active or not _may_see(person, item):
+        if not (person.active and told_of_deconfliction(viewer_of(person))):
+            continue  # advocates are never told of deconfliction
+        if not _may_see(person, item):
             continue
         notify(
             person,

@@ -8,11 +8,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from jointops.forms import CsrfOnlyForm
+from auth.policy import told_of_deconfliction
+from jointops.forms import CsrfOnlyForm, InputRefused, row_id
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.notifications import inbox
 from jointops.notifications import service as notify
 from jointops.notifications.forms import NotificationSettingsForm
+from jointops.visibility import viewer_of
 
 bp = Blueprint("notifications", __name__)
 
@@ -24,20 +26,50 @@ def inbox_context() -> dict[str, Any]:
     return {"inbox_unread": lambda: inbox.unread_count(current_user)}
 
 
+def _page_number(text: str) -> int:
+    text = text.strip() or "1"
+    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+        abort(400, "page: expected a whole number from 1.")
+    return int(text)
+
+
 @bp.get("/inbox", endpoint="inbox")
 @allow(SIGNED_IN)
 def inbox_page() -> str:
-    return render_template("inbox.html", notifications=inbox.inbox(current_user))
+    """One line per alert and per other notification, in order of urgency, 50 to a page."""
+    chosen = inbox.inbox(current_user, _page_number(request.args.get("page", "")))
+    return render_template(
+        "inbox.html",
+        inbox=chosen,
+        urgency=inbox.URGENCY,
+        deconfliction=told_of_deconfliction(viewer_of(current_user)),
+    )
 
 
 @bp.post("/inbox/read")
 @allow(SIGNED_IN)
 def mark_read() -> Response:
+    """``line`` marks that line read; without it, every line up to ``upto`` (the newest
+    notification the page showed)."""
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
-    count = inbox.mark_all_read(current_user)
-    flash(f"Marked {count} notification{'' if count == 1 else 's'} read.", "success")
-    return redirect(url_for("notifications.inbox"))
+    page = _page_number(request.form.get("page", ""))
+    line, upto = request.form.get("line", ""), request.form.get("upto", "")
+    if line:
+        try:
+            found = inbox.mark_line_read(current_user, line)
+        except ValueError as refused:
+            abort(400, f"line: {refused}")
+        if not found:
+            abort(404)
+        return redirect(url_for("notifications.inbox", page=page if page > 1 else None))
+    try:
+        newest = row_id(upto, "upto") if upto else None
+    except InputRefused as refused:
+        abort(400, str(refused))
+    inbox.mark_all_read(current_user, newest)
+    flash("Marked every line read.", "success")
+    return redirect(url_for("notifications.inbox", page=page if page > 1 else None))
 
 
 def _render(form: NotificationSettingsForm, status: int = 200) -> tuple[str, int]:
