@@ -188,9 +188,12 @@ def told_of_deconfliction(viewer: Viewer) -> bool:
 
 
 def alert_sides(viewer: Viewer, a: AlertParty, b: AlertParty) -> tuple[bool, bool]:
-    """Which sides of an alert the viewer sees in full; (False, False): not the alert at all."""
+    """Which sides of an alert the viewer sees in full; (False, False): not the alert at all
+    (never for those who are not told of deconfliction, whatever events they see)."""
     if sees_both_sides(viewer):
         return True, True
+    if not told_of_deconfliction(viewer):
+        return False, False
     return party_visible(viewer, a), party_visible(viewer, b)
 
 

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from jointops.extensions import db
-from jointops.models import Alert, Event
+from jointops.models import Alert, Event, Participant
 from tests.alert_helpers import (
     LAT_300M,
     alerts_between,
@@ -348,6 +348,23 @@ def test_an_uninvolved_agency_and_an_advocate_see_nothing(app: Flask, login: Log
         == 404
     )
     assert alerts_between("event", pbso_id, fbi_id)[0].status == "open"
+
+
+def test_an_advocate_taking_part_in_an_operation_still_sees_none_of_its_alerts(
+    app: Flask, login: Login
+) -> None:
+    """Advocates learn of their own events, never of the matches and agencies behind them."""
+    pbso_id, fbi_id = pair(login, far_day(9))
+    [alert] = alerts_between("event", pbso_id, fbi_id)
+    db.session.add(Participant(event_id=pbso_id, user_id=user("advocate.vs").id, part="advocate"))
+    db.session.commit()
+    advocate = login("advocate.vs")
+    assert advocate.get(f"/events/{pbso_id}").status_code == 200  # their event, in full
+    assert advocate.get(f"/alerts/{alert.id}").status_code == 404
+    assert advocate.get(f"/api/alerts/{alert.id}").status_code == 404
+    assert advocate.get("/api/alerts?status=all").get_json()["alerts"] == []
+    assert f'/alerts/{alert.id}"' not in advocate.get("/alerts").get_data(as_text=True)
+    assert advocate.post(f"/alerts/{alert.id}/acknowledge").status_code == 404
 
 
 def test_resolving_needs_a_supervisor_both_acknowledgements_an_outcome_and_a_note(

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union, update
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, union, update
 from sqlalchemy.orm import selectinload
 
 from auth.policy import (
@@ -17,6 +17,7 @@ from auth.policy import (
     event_visibility,
     may_see_targets,
     sees_both_sides,
+    told_of_deconfliction,
 )
 from jointops import audit
 from jointops.alerts.items import ACTIVE, Item, load_items
@@ -83,6 +84,8 @@ def _visible_condition(user: User, viewer: Viewer) -> ColumnElement[bool] | None
     """
     if sees_both_sides(viewer):
         return None
+    if not told_of_deconfliction(viewer):
+        return false()
     # each a query an index serves: participants by user, events by lead, by agency; read
     # once (a common table expression) for both sides
     seen: list[Select[Any]] = [
