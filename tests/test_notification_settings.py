@@ -77,8 +77,8 @@ def test_the_agency_policy_wins_and_a_refused_choice_names_the_field(
     response = browser.post("/settings/notifications", data=ALL)
     assert response.status_code == 400
     body = response.get_data(as_text=True)
-    assert 'id="email_alert-error"' in body
-    assert "VS does not allow deconfliction alerts by e-mail." in body
+    assert 'id="email_retention-error"' in body
+    assert "VS does not allow warnings that your agency" in body
     assert 'id="email_reminder-error"' not in body
     advocate = user("advocate.vs")
     assert (
@@ -89,3 +89,20 @@ def test_the_agency_policy_wins_and_a_refused_choice_names_the_field(
     assert browser.post("/settings/notifications", data={"email_reminder": "y"}).status_code == 302
     assert gets_email(advocate, "reminder") is bool(advocate.email)
     assert not gets_email(advocate, "alert")
+
+
+def test_advocates_are_not_offered_deconfliction_e_mails(
+    app: Flask, login: Callable[[str], FlaskClient]
+) -> None:
+    browser = login("advocate.vs")
+    page = browser.get("/settings/notifications").get_data(as_text=True)
+    assert 'name="email_alert"' not in page and 'name="email_escalation"' not in page
+    assert 'name="email_reminder"' in page
+    assert browser.post("/settings/notifications", data=ALL).status_code == 302
+    saved = email_choices(user("advocate.vs"))
+    assert saved["reminder"] is True
+    assert "alert" not in saved or saved["alert"] is True  # untouched: never chosen here
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "settings.notifications")
+    )
+    assert entry is not None and "alert" not in entry.detail["email"]

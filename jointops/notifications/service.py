@@ -18,11 +18,13 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from auth.policy import told_of_deconfliction
 from jointops import audit
 from jointops.config import EMAIL_CATEGORIES, base_url
 from jointops.extensions import db
 from jointops.models import Notification, NotificationPreference, OutboxEmail, User, utcnow
 from jointops.transactions import unit_of_work
+from jointops.visibility import viewer_of
 
 #: the categories, as the settings page names them (keys: ``config.EMAIL_CATEGORIES``)
 CATEGORIES: dict[str, str] = {
@@ -56,6 +58,18 @@ EMAIL_TEXT: dict[str, tuple[str, str]] = {
 
 def email_enabled() -> bool:
     return bool(current_app.config["SMTP_HOST"])
+
+
+#: categories only those told of deconfliction receive (``auth.policy.told_of_deconfliction``)
+DECONFLICTION_CATEGORIES = frozenset({"alert", "escalation"})
+
+
+def categories_for(user: User) -> dict[str, str]:
+    """The categories the settings page offers the user: advocates and victim services are
+    never told of deconfliction, so are not offered its e-mails either."""
+    if told_of_deconfliction(viewer_of(user)):
+        return CATEGORIES
+    return {c: label for c, label in CATEGORIES.items() if c not in DECONFLICTION_CATEGORIES}
 
 
 def agency_allows(user: User) -> frozenset[str]:

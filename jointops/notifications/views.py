@@ -76,7 +76,7 @@ def _render(form: NotificationSettingsForm, status: int = 200) -> tuple[str, int
     return render_template(
         "settings_notifications.html",
         form=form,
-        categories=notify.CATEGORIES,
+        categories=notify.categories_for(current_user),
         allowed=notify.agency_allows(current_user),
         email_on=notify.email_enabled(),
     ), status
@@ -94,7 +94,7 @@ def settings() -> tuple[str, int] | Response:
         return _render(form)
     if not form.validate_on_submit():
         return _render(form, 400)
-    wanted = {c: bool(form[f"email_{c}"].data) for c in notify.CATEGORIES}
+    wanted = {c: bool(form[f"email_{c}"].data) for c in notify.categories_for(user)}
     refused = [c for c, on in wanted.items() if on and c not in allowed]
     for category in refused:
         agency = user.agency.code if user.agency else "your agency"
