@@ -12,6 +12,7 @@ The page's events come from ``jointops.events.calendar_data``, which must agree 
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,12 +25,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
 from auth.policy import Visibility
+from jointops.catalog import KIND_LABELS
 from jointops.events.calendar_data import filter_choices, window
 from jointops.events.grid import week_start
 from jointops.extensions import db
 from jointops.models import Agency, Booking, Event, Participant, PendingCheck, Resource, utcnow
 from jointops.officetime import local_day_bounds, office_zone, today_local
-from jointops.visibility import events_between
+from jointops.visibility import events_between, shared_resources
 from tests.conftest import user
 
 Login = Callable[[str], FlaskClient]
@@ -183,3 +185,44 @@ def test_a_crowded_calendar_takes_no_more_queries(app: Flask, login: Login, user
     sees_it = (pending, Visibility.FULL) in seen_by_policy(username, first, 7)
     assert bool(flagged) == sees_it
     assert page.count('not yet deconflicted"') == (1 if sees_it else 0)
+
+
+BLOCK = re.compile(r'<a class="ev [^"]*"\s+href="/events/(\d+)" aria-label="([^"]*)">')
+
+
+@pytest.mark.parametrize("username", VIEWERS)
+def test_each_block_says_what_the_viewer_may_know(login: Login, username: str) -> None:
+    """The labels worked out once per page say what ``visibility`` tells each viewer: an event
+    seen in full by its kind, title and room; a busy block by its time and only the resources
+    the viewer shares (``visibility.shared_resources``, the per-event rule)."""
+    first = far_week()
+    crowd_week(first)
+    page, _sent = page_queries(login(username), "week", first)
+    labels = {int(event_id): html.unescape(label) for event_id, label in BLOCK.findall(page)}
+    start, end = local_day_bounds(first, 7)
+    viewer = user(username)
+    seen = events_between(viewer, start, end)
+    assert sorted(labels) == sorted(s.event.id for s in seen)
+    for s in seen:
+        event, label = s.event, labels[s.event.id]
+        if s.full:
+            room = f", {event.room.name}" if event.room else ""
+            assert label.startswith(f"{KIND_LABELS[event.kind]}: {event.title}, "), label
+            assert room in label, label
+        else:
+            shared = "".join(f", {r.name}" for r in shared_resources(viewer, event))
+            assert label.startswith("Busy, ") and label.endswith(shared), label
+            assert event.title not in label
+
+
+def test_a_title_is_escaped_in_its_block_and_label(app: Flask, login: Login) -> None:
+    first = far_week()
+    crowd_week(first)
+    event = db.session.scalar(select(Event).where(Event.title == "PBSO op 0"))
+    assert event is not None
+    event.title = '<b>"Ops" & co</b>'
+    db.session.commit()
+    page, _sent = page_queries(login("investigator.pbso"), "week", first)
+    assert "<b>" not in page
+    assert 'aria-label="Operation: &lt;b&gt;&#34;Ops&#34; &amp; co&lt;/b&gt;, ' in page
+    assert '<span class="ev-title">&lt;b&gt;&#34;Ops&#34; &amp; co&lt;/b&gt;</span>' in page

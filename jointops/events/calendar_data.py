@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, exists, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from auth.policy import Viewer, Visibility, event_visibility
 from jointops.extensions import db
@@ -66,6 +66,19 @@ WINDOW = (
     )
     .where(Event.starts_at < bindparam("end"), Event.ends_at > bindparam("start"))
     .options(
+        # what the policy, the filters and the blocks read; anything else would be a query
+        # per event, so it raises instead (notes, places and client codes are never shown here)
+        load_only(
+            Event.kind,
+            Event.title,
+            Event.owner_agency_id,
+            Event.lead_id,
+            Event.starts_at,
+            Event.ends_at,
+            Event.status,
+            Event.sensitivity,
+            raiseload=True,
+        ),
         joinedload(Event.bookings),
         joinedload(Event.participants).options(lazyload(Participant.user)),
     )

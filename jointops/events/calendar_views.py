@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from auth.policy import creatable_kinds
 from jointops.catalog import KIND_LABELS
 from jointops.events.calendar_data import filter_choices, window
+from jointops.events.calendar_tiles import tiles_of
 from jointops.events.grid import ROWS, build_days, month_start, week_start
 from jointops.forms import row_id
 from jointops.identity.permissions import SIGNED_IN, allow
@@ -100,7 +101,7 @@ def calendar() -> str:
     first = {"day": anchor, "week": week_start(anchor), "month": month_start(anchor)}[view]
     start, end = local_day_bounds(first, count)
     seen = [s for s in window(choices, start, end) if filters.keep(s)]
-    days = build_days(first, count, seen, today_local())
+    days = build_days(first, count, tiles_of(choices.viewer, seen), today_local())
     if view == "month":
         for day in days:
             day.in_month = day.date.month == anchor.month

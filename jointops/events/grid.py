@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from jointops.officetime import office_zone, to_local
-from jointops.visibility import Seen
+from jointops.events.calendar_tiles import Tile
+from jointops.officetime import office_zone
 
 SLOT_MINUTES = 15
 ROWS = 24 * 60 // SLOT_MINUTES
@@ -23,7 +23,7 @@ MAX_LANES = 6
 
 @dataclass
 class Block:
-    seen: Seen
+    tile: Tile
     row: int  # 1-based first row
     span: int
     lane: int = 1
@@ -36,47 +36,45 @@ class Block:
 class Day:
     date: date
     blocks: list[Block] = field(default_factory=list)
-    all_events: list[Seen] = field(default_factory=list)
+    all_events: list[Tile] = field(default_factory=list)
     is_today: bool = False
     in_month: bool = True
 
 
-def _slot(moment: datetime, day: date) -> int:
-    """Quarter-hour index of ``moment`` on local ``day``, clamped to the day."""
-    local = to_local(moment)
-    start = datetime.combine(day, time.min, tzinfo=office_zone())
-    minutes = (local - start).total_seconds() / 60
+def _slot(local: datetime, day_start: datetime) -> int:
+    """Quarter-hour index of ``local`` on the day starting at ``day_start``, clamped to it."""
+    minutes = (local - day_start).total_seconds() / 60
     return max(0, min(ROWS, int(minutes // SLOT_MINUTES)))
 
 
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
+def build_days(first: date, count: int, tiles: Sequence[Tile], today: date) -> list[Day]:
+    """The days from ``first``, each with the tiles it holds and their blocks on its grid.
+
+    Each event's local times are worked out once, not once per day. Which day holds what is
+    decided on the instants (UTC), the rows on the local clock.
+    """
     zone = office_zone()
-    return (
-        datetime.combine(day, time.min, tzinfo=zone),
-        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
-    )
-
-
-def build_days(first: date, count: int, seen: Sequence[Seen], today: date) -> list[Day]:
+    timed = [(t, t.starts_at.astimezone(zone), t.ends_at.astimezone(zone)) for t in tiles]
     days = [Day(first + timedelta(days=i)) for i in range(count)]
     for day in days:
         day.is_today = day.date == today
-        start, end = _day_bounds(day.date)
-        todays = [s for s in seen if s.event.starts_at < end and s.event.ends_at > start]
-        day.all_events = todays
+        start = datetime.combine(day.date, time.min, tzinfo=zone)
+        end = datetime.combine(day.date + timedelta(days=1), time.min, tzinfo=zone)
+        todays = [(t, a, b) for t, a, b in timed if t.starts_at < end and t.ends_at > start]
+        day.all_events = [t for t, _a, _b in todays]
         blocks = []
-        for s in todays:
-            first_slot = _slot(s.event.starts_at, day.date)
-            last_slot = _slot(s.event.ends_at, day.date)
-            ends_exact = to_local(s.event.ends_at).minute % SLOT_MINUTES == 0
+        for tile, local_start, local_end in todays:
+            first_slot = _slot(local_start, start)
+            last_slot = _slot(local_end, start)
+            ends_exact = local_end.minute % SLOT_MINUTES == 0
             span = max(1, last_slot - first_slot + (0 if ends_exact or last_slot == ROWS else 1))
             blocks.append(
                 Block(
-                    s,
+                    tile,
                     row=first_slot + 1,
                     span=min(span, ROWS - first_slot),
-                    continues_before=s.event.starts_at < start,
-                    continues_after=s.event.ends_at > end,
+                    continues_before=tile.starts_at < start,
+                    continues_after=tile.ends_at > end,
                 )
             )
         day.blocks = _assign_lanes(blocks)
