@@ -1,4 +1,4 @@
-"""What each event on the calendar page says: its link, classes, label, times and rooms.
+"""What each event on the calendar page says: its link, classes, spoken context, times, rooms.
 
 Worked out once per event for the whole page, from what the page has already loaded (the
 viewer of ``calendar_data.Choices``, the event's bookings and their resources), so that a
@@ -28,6 +28,8 @@ class Tile:
     shown: Shown
     href: str
     classes: str
+    #: what a screen reader hears after the block's visible text: its kind in words, its day
+    #: and times with the zone (the visible text is the link's name, as WCAG 2.5.3 asks)
     label: str
     starts: str  # local clock times, the grid's corner naming the zone
     ends: str
@@ -63,18 +65,11 @@ def _tile(viewer: Viewer, shown: Shown, link: str) -> Tile:
     if shown.full:
         room = event.room
         rooms: tuple[str, ...] = (room.name,) if room else ()
-        classes, label = _classes(event), f"{KIND_LABELS[event.kind]}: {event.title}, {when}"
-        label += "".join(f", {name}" for name in rooms)
-        if event.sensitivity != Sensitivity.NORMAL:
-            label += f", {event.sensitivity}"
-        if event.is_cancelled:
-            label += ", cancelled"
-        if event.kind == "operation" and shown.unchecked:
-            label += ", not yet deconflicted"
+        classes, label = _classes(event), f"{KIND_LABELS[event.kind]}, {when}"
     else:
         held = [b.resource for b in event.bookings if b.active]
         rooms = tuple(r.name for r in resources_known_to(viewer, held))
-        classes, label = "ev ev-busy", f"Busy, {when}" + "".join(f", {n}" for n in rooms)
+        classes, label = "ev ev-busy", when
     return Tile(
         shown=shown,
         href=f"{link}{event.id}",
