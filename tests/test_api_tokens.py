@@ -112,6 +112,17 @@ def test_a_token_carries_only_its_owners_need_to_know(client: FlaskClient) -> No
     assert client.get(url, headers=bearer(make_token("advocate.vs"))).status_code == 200
 
 
+def test_a_token_carries_only_its_owners_roles(client: FlaskClient) -> None:
+    """Address search is for investigators and supervisors: an advocate's token is refused it,
+    as the advocate would be, and the refusal is audited as theirs."""
+    path = "/api/geocode?q=Clematis"
+    assert client.get(path, headers=bearer(make_token("investigator.pbso"))).status_code == 200
+    refused = client.get(path, headers=bearer(make_token("advocate.vs")))
+    assert refused.status_code == 403
+    denied = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "access.denied"))
+    assert [e.actor_username for e in denied] == ["advocate.vs"]
+
+
 def interview(room_id: int) -> dict[str, object]:
     day = datetime.now(ZoneInfo("America/New_York")).date() + timedelta(days=45)
     start = datetime.combine(day, time(9, 0))

@@ -219,10 +219,15 @@ def locked_until(username: str) -> datetime | None:
     return max((u for u in until if u is not None), default=None)
 
 
-def record_failure(username: str) -> bool:
-    """Count a failure (a wrong second factor) against the name and its account, atomically,
-    in the caller's unit of work; True when it locks them."""
-    return any(_count(_account_keys(username), refuse_locked=False).values())
+def count_attempt(username: str) -> bool:
+    """Count an attempt at a second factor on the name and its account *before* it is checked,
+    in the caller's unit of work; True when this attempt reaches the limit.
+
+    The counters stay locked until that unit of work ends, so parallel attempts take turns and
+    at most ``LOCKOUT_FAILURES`` of them are checked. Raises ``Locked`` when the name or the
+    account is locked already (then nothing is counted). A completed sign-in clears the count.
+    """
+    return any(_count(_account_keys(username), refuse_locked=True).values())
 
 
 def clear(username: str, dn: str | None = None) -> None:

@@ -4,15 +4,18 @@ The password step stores a ``PendingSignIn`` row and puts a random token in the 
 user is not signed in (``current_user`` stays anonymous), so only the second-factor pages,
 guarded by ``@allow(SECOND_FACTOR)``, answer. The row lives ``JOINTOPS_MFA_PENDING_MINUTES``.
 Completing it deletes the row, clears the cookie's session and opens a ``UserSession`` under
-a new id. Second-factor failures count toward the lockout of the account (its name and
-directory DN), which only a completed sign-in clears.
+a new id. Each attempt at the second factor counts toward the lockout of the account (its name
+and directory DN) before it is checked, and only a completed sign-in clears the count; parallel
+attempts take turns, and one that finds its pending sign-in ended meanwhile (completed, locked
+out, expired) changes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app, g, session
 from flask_login import login_user
@@ -74,8 +77,42 @@ def current() -> PendingSignIn | None:
     return pending
 
 
-def locked_until(row: PendingSignIn) -> datetime | None:
-    return lockout.locked_until(row.user.username)
+class Ended(Exception):
+    """The pending sign-in ended while this request waited: completed, locked out or expired."""
+
+
+@dataclass(frozen=True)
+class FactorAttempt:
+    """An attempt at the second factor, counted: the pending sign-in as it is now, and whether
+    this attempt reached the lockout's limit."""
+
+    row: PendingSignIn
+    last: bool
+
+
+def live(row_id: int) -> PendingSignIn:
+    """The pending sign-in ``row_id`` as the database holds it now, in the caller's unit of
+    work; raises ``Ended`` when it is gone or expired."""
+    row = db.session.scalar(
+        select(PendingSignIn)
+        .where(PendingSignIn.id == row_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if row is None or row.expires_at <= utcnow():
+        raise Ended
+    return row
+
+
+def attempt(row_id: int, username: str) -> FactorAttempt:
+    """Count an attempt at the second factor of the pending sign-in ``row_id`` (of the user
+    ``username``) toward the lockout, before it is checked, in the caller's unit of work.
+
+    Raises ``lockout.Locked`` when the account is locked, and ``Ended`` when the sign-in ended
+    while this request waited for its turn; the caller's unit of work then rolls back the count.
+    """
+    last = lockout.count_attempt(username)
+    return FactorAttempt(live(row_id), last)
 
 
 def finish(row: PendingSignIn, factor: str) -> User:
@@ -94,19 +131,18 @@ def finish(row: PendingSignIn, factor: str) -> User:
     return user
 
 
-def fail(row: PendingSignIn, factor: str) -> bool:
-    """Count a wrong second factor toward the lockout, in the caller's unit of work; True when
-    it locked the account, which also ends the pending sign-in."""
-    locks = lockout.record_failure(row.user.username)
+def fail(attempt: FactorAttempt, factor: str) -> bool:
+    """A wrong second factor (already counted by ``attempt``): audited, in the caller's unit of
+    work; True when it locked the account, which also ends the pending sign-in."""
     audit.record(
         "login.second_factor",
-        outcome="locked" if locks else "failure",
-        actor=row.user,
+        outcome="locked" if attempt.last else "failure",
+        actor=attempt.row.user,
         factor=factor,
     )
-    if locks:
-        abandon(row)
-    return locks
+    if attempt.last:
+        abandon(attempt.row)
+    return attempt.last
 
 
 def abandon(row: PendingSignIn) -> None:

@@ -9,6 +9,8 @@ secret goes into audit details: only the kind and the name of a factor.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +20,7 @@ from sqlalchemy import delete, select, update
 
 from jointops import audit
 from jointops.extensions import db
-from jointops.identity import pending
+from jointops.identity import lockout, pending
 from jointops.identity.mfa import passkeys, recovery, sealing, totp
 from jointops.identity.mfa.policy import factor_count, policy_of
 from jointops.models import (
@@ -47,6 +49,14 @@ class FactorRefused(Exception):
     def __init__(self, message: str, *, field: str = "", status: int = 400) -> None:
         super().__init__(message)
         self.message, self.field, self.status = message, field, status
+
+
+class SignInEnded(FactorRefused):
+    """The pending sign-in ended while this request waited (another attempt completed it or
+    locked the account, or it expired): nothing was done; sign in again."""
+
+    def __init__(self) -> None:
+        super().__init__("This sign-in has ended. Sign in again.", status=401)
 
 
 # --- what the settings page shows ------------------------------------------------------------
@@ -308,12 +318,20 @@ def remove_all(user: User) -> int:
 # --- the second factor at sign-in ------------------------------------------------------------
 
 
-def _refuse_if_locked(row: PendingSignIn) -> None:
-    until = pending.locked_until(row)
-    if until is not None:
+@contextmanager
+def _counted_attempt(row: PendingSignIn) -> Iterator[pending.FactorAttempt]:
+    """A unit of work around one attempt at the second factor, counted before it is checked;
+    a locked account or a sign-in ended meanwhile is refused, with nothing changed."""
+    row_id, username = row.id, row.user.username
+    try:
+        with unit_of_work():
+            yield pending.attempt(row_id, username)
+    except lockout.Locked as locked:
         raise FactorRefused(
-            f"Too many failed sign-ins. Try again after {fmt_time(until)}.", status=429
-        )
+            f"Too many failed sign-ins. Try again after {fmt_time(locked.until)}.", status=429
+        ) from None
+    except pending.Ended:
+        raise SignInEnded from None
 
 
 def _locked_out() -> FactorRefused:
@@ -363,24 +381,24 @@ def _use_recovery_code(user: User, code: str) -> bool:
 
 
 def sign_in_with_code(row: PendingSignIn, code: Any) -> User:
-    """Finish a pending sign-in with an authenticator app's code or a recovery code; a wrong
-    one counts toward the lockout."""
+    """Finish a pending sign-in with an authenticator app's code or a recovery code; every
+    attempt counts toward the lockout before it is checked, and a good one clears the count."""
     if not isinstance(code, str) or not code.strip():
         raise FactorRefused("Enter a code.", field="code")
-    _refuse_if_locked(row)
     compact = "".join(code.split())
     kind = "totp" if totp.looks_like_code(compact) else "recovery_code"
     user: User | None = None
     locked = False
-    with unit_of_work():
+    with _counted_attempt(row) as attempt:
+        live = attempt.row
         if kind == "totp":
-            good = _use_totp(row.user, compact)
+            good = _use_totp(live.user, compact)
         else:
-            good = recovery.looks_like_code(compact) and _use_recovery_code(row.user, compact)
+            good = recovery.looks_like_code(compact) and _use_recovery_code(live.user, compact)
         if good:
-            user = pending.finish(row, kind)
+            user = pending.finish(live, kind)
         else:
-            locked = pending.fail(row, kind)
+            locked = pending.fail(attempt, kind)
     if user is None:
         raise _locked_out() if locked else FactorRefused(WRONG_CODE, field="code", status=401)
     return user
@@ -398,36 +416,37 @@ def passkey_sign_in_options(row: PendingSignIn) -> dict[str, Any]:
 
 def sign_in_with_passkey(row: PendingSignIn, credential: Any) -> User:
     """Finish a pending sign-in with one of the user's passkeys, against the challenge last
-    offered (used once); a failure counts toward the lockout."""
+    offered (used once); every attempt counts toward the lockout before it is checked."""
     if not isinstance(credential, dict):
         raise FactorRefused("Send the browser's credential as a JSON object.", field="credential")
-    _refuse_if_locked(row)
-    challenge, credential_id = row.challenge, passkeys.credential_id_of(credential)
-    factor = None
-    if credential_id is not None:
-        factor = db.session.scalar(
-            select(SecondFactor).where(
-                SecondFactor.user_id == row.user_id, SecondFactor.credential_id == credential_id
-            )
-        )
-    new_count: int | None = None
-    if challenge and factor is not None and factor.public_key:
-        try:
-            new_count = passkeys.verify_authentication(
-                credential, challenge, factor.public_key, factor.sign_count
-            )
-        except passkeys.CeremonyFailed:
-            new_count = None
+    credential_id = passkeys.credential_id_of(credential)
     user: User | None = None
     locked = False
-    with unit_of_work():
-        row.challenge = None
+    with _counted_attempt(row) as attempt:
+        live = attempt.row
+        challenge, live.challenge = live.challenge, None
+        factor = None
+        if credential_id is not None:
+            factor = db.session.scalar(
+                select(SecondFactor).where(
+                    SecondFactor.user_id == live.user_id,
+                    SecondFactor.credential_id == credential_id,
+                )
+            )
+        new_count: int | None = None
+        if challenge and factor is not None and factor.public_key:
+            try:
+                new_count = passkeys.verify_authentication(
+                    credential, challenge, factor.public_key, factor.sign_count
+                )
+            except passkeys.CeremonyFailed:
+                new_count = None
         if factor is not None and new_count is not None:
             factor.sign_count = new_count
             factor.last_used_at = utcnow()
-            user = pending.finish(row, "webauthn")
+            user = pending.finish(live, "webauthn")
         else:
-            locked = pending.fail(row, "webauthn")
+            locked = pending.fail(attempt, "webauthn")
     if user is None:
         if locked:
             raise _locked_out()
@@ -442,13 +461,25 @@ def _must_enrol(row: PendingSignIn) -> None:
         raise FactorRefused("This sign-in asks for your second factor, not a new one.", status=409)
 
 
+@contextmanager
+def _live(row: PendingSignIn) -> Iterator[PendingSignIn]:
+    """A unit of work on the pending sign-in as it is now; one that ended meanwhile is
+    refused, with nothing changed."""
+    row_id = row.id
+    try:
+        with unit_of_work():
+            yield pending.live(row_id)
+    except pending.Ended:
+        raise SignInEnded from None
+
+
 def enrol_totp_at_sign_in(row: PendingSignIn, name: Any, code: Any) -> tuple[User, list[str]]:
     """First enrolment where the policy requires a factor: keep the app, then sign in."""
     _must_enrol(row)
-    with unit_of_work():
-        _add_totp(row.user, name, code)
-        codes = _codes_if_none(row.user) or []
-        user = pending.finish(row, "totp")
+    with _live(row) as live:
+        _add_totp(live.user, name, code)
+        codes = _codes_if_none(live.user) or []
+        user = pending.finish(live, "totp")
     return user, codes
 
 
@@ -456,10 +487,10 @@ def enrol_passkey_at_sign_in(
     row: PendingSignIn, name: Any, credential: Any
 ) -> tuple[User, list[str]]:
     _must_enrol(row)
-    with unit_of_work():
-        _add_passkey(row.user, name, credential)
-        codes = _codes_if_none(row.user) or []
-        user = pending.finish(row, "webauthn")
+    with _live(row) as live:
+        _add_passkey(live.user, name, credential)
+        codes = _codes_if_none(live.user) or []
+        user = pending.finish(live, "webauthn")
     return user, codes
 
 

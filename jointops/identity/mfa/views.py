@@ -34,7 +34,12 @@ def _show_codes(codes: list[str], next_url: str) -> str:
     return render_template("mfa_recovery_codes.html", codes=codes, next_url=next_url)
 
 
-def _locked_out(refused: mfa.FactorRefused) -> Response:
+def _ends_sign_in(refused: mfa.FactorRefused) -> bool:
+    """A locked account, or a sign-in that ended meanwhile: back to the password."""
+    return refused.status == 429 or isinstance(refused, mfa.SignInEnded)
+
+
+def _back_to_sign_in(refused: mfa.FactorRefused) -> Response:
     flash(refused.message, "error")
     return redirect(url_for("auth.login"))
 
@@ -49,13 +54,14 @@ def second_factor() -> Page:
     if row.enrol:
         return redirect(url_for("mfa.enrol", next=request.args.get("next")))
     form = SecondFactorForm()
+    passkey = mfa.has_passkey(row.user)  # read now: a parallel attempt may end the sign-in
     status = 200
     if form.validate_on_submit():
         try:
             mfa.sign_in_with_code(row, form.code.data)
         except mfa.FactorRefused as refused:
-            if refused.status == 429:
-                return _locked_out(refused)
+            if _ends_sign_in(refused):
+                return _back_to_sign_in(refused)
             form.code.errors = [refused.message]
             status = refused.status
         else:
@@ -63,7 +69,7 @@ def second_factor() -> Page:
     elif form.errors:
         status = 400
     return render_template(
-        "mfa_second_factor.html", form=form, passkey=mfa.has_passkey(row.user), next_url=_next()
+        "mfa_second_factor.html", form=form, passkey=passkey, next_url=_next()
     ), status
 
 
@@ -79,6 +85,8 @@ def enrol() -> Page:
         try:
             _, codes = mfa.enrol_totp_at_sign_in(row, form.name.data, form.code.data)
         except mfa.FactorRefused as refused:
+            if _ends_sign_in(refused):
+                return _back_to_sign_in(refused)
             _field_error(form, refused)
             status = refused.status
         else:
