@@ -37,6 +37,9 @@
       document.querySelectorAll("fieldset[data-kinds]").forEach(function (fs) {
         var show = fs.getAttribute("data-kinds").split(" ").indexOf(k) >= 0;
         fs.hidden = !show && !fs.querySelector(".has-error");
+        // a hidden fieldset's values are not sent: an operation's place typed before the
+        // kind was changed to an appointment must not be refused unseen, nor saved
+        fs.disabled = fs.hidden;
       });
       if (subtype) {
         var label = kind.options[kind.selectedIndex].text;

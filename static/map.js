@@ -65,12 +65,30 @@
     }
   }
 
+  // With no basemap and the demo gazetteer: its places as grey dots for bearings (towns named,
+  // the others named on hover). They are landmarks, not operations: a click goes to the map.
+  function addReference(map, el) {
+    var places = [];
+    try { places = JSON.parse(el.getAttribute("data-reference") || "[]"); } catch (e) { places = []; }
+    places.forEach(function (p) {
+      var dot = L.circleMarker([p.lat, p.lon], {
+        radius: p.town ? 5 : 3, weight: 1, color: "#4b5563", fillColor: "#4b5563",
+        fillOpacity: p.town ? 0.35 : 0.8, className: "map-reference" + (p.town ? " map-reference-town" : "")
+      }).addTo(map);
+      dot.bindTooltip(escapeHtml(String(p.name)), {
+        permanent: !!p.town, direction: "right", offset: [6, 0],
+        className: "reference-tag" + (p.town ? " reference-town" : "")
+      });
+    });
+  }
+
   function makeMap(el, options) {
     el.parentNode.hidden = false;
     var map = L.map(el, options || {});
     map.attributionControl.setPrefix("Leaflet");
     L.control.scale({ metric: true, imperial: true }).addTo(map);
     addBasemap(map, el);
+    addReference(map, el);
     return map;
   }
 
@@ -365,7 +383,7 @@
         circleStyle(tone, item.getAttribute("data-dashed") === "true"))).addTo(map);
       if (summary) marker.bindPopup(summary.cloneNode(true));
       var tag = item.getAttribute("data-tag");
-      if (tag) marker.bindTooltip(tag, { permanent: true, direction: "right", offset: [10, -18], className: "place-tag place-tag-" + tone });
+      if (tag) marker.bindTooltip(escapeHtml(tag), { permanent: true, direction: "right", offset: [10, -18], className: "place-tag place-tag-" + tone });
       bounds = bounds ? bounds.extend(extent) : L.latLngBounds(extent.getSouthWest(), extent.getNorthEast());
       var button = item.querySelector("button[data-show]");
       if (button) {

@@ -160,6 +160,7 @@ def edit(event: Event, actor: str, **changes: Any) -> Event:
         notes=event.notes,
         resource_ids=[b.resource_id for b in event.bookings],
         participants=[(p.user_id, p.part) for p in event.participants],
+        keep_place=True,  # an appointment's place stays as it is
     )
     for name, value in changes.items():
         setattr(draft, name, value)
@@ -289,6 +290,11 @@ def seed_canaries() -> dict[str, Event]:
         "longitude": -80.1,
         "radius_m": 500,
     }
+    # an appointment takes no address or coordinates: its place is words (or a known place)
+    appointment_secrets: dict[str, Any] = {
+        "notes": secrets["notes"],
+        "place_text": f"{CANARY}-place back door of her aunt's house",
+    }
     events = {
         "covert": plan(
             "investigator.pbso",
@@ -340,7 +346,7 @@ def seed_canaries() -> dict[str, Event]:
             timedelta(days=6),
             rooms=(own_room("Canary Conference Room", "conference_room"),),
             client_code="CNRY-454545",
-            **secrets,
+            **appointment_secrets,
         ),
         "edited": plan(
             "supervisor.vs",
@@ -349,7 +355,7 @@ def seed_canaries() -> dict[str, Event]:
             timedelta(days=7),
             people=(("advocate.vs", "advocate"),),
             client_code="CNRY-464646",
-            **secrets,
+            **appointment_secrets,
         ),
     }
     cancel_event(events["cancelled"], user("advocate.vs"), f"{CANARY}-reason client moved")
@@ -362,6 +368,8 @@ def secrets_in_the_database() -> list[str]:
     values = {CANARY, "Maria Gonzalez"}
     for event in db.session.scalars(select(Event)):
         values.update(v for v in (event.client_code, event.location_address, event.notes) if v)
+        if event.appointment_place is not None and event.appointment_place.place_text:
+            values.add(event.appointment_place.place_text)
         if event.case:
             values.update((event.case.number, event.case.title))
     for person in db.session.scalars(select(User)):
@@ -373,6 +381,7 @@ def test_canaries_never_reach_any_feed_for_anyone(app: Flask, client: FlaskClien
     events = seed_canaries()
     forbidden = secrets_in_the_database()
     assert any(v.startswith("CNRY-") for v in forbidden) and "PB-2026-0417" in forbidden
+    assert f"{CANARY}-place back door of her aunt's house" in forbidden
     covert_seen = {}
     for person, scope_text in all_scopes():
         # The very bytes a fetch serves (over HTTP for a sample, the rest straight from the

@@ -4,6 +4,7 @@ the week's map (one's own agency only) and the officer's map of both sides of an
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -314,3 +315,55 @@ def test_the_officer_sees_both_sides_on_a_map_and_the_view_is_audited(
         assert 'id="alert-map"' not in own and "data-lat" not in own, name
         assert "leaflet" not in own, name
     assert fbi_lat not in page_text(login("investigator.pbso").get(f"/alerts/{alert.id}"))
+
+
+# --- no basemap: the demo gazetteer's landmarks and towns give the blank map its bearings ----
+
+
+def raw(response: Any) -> str:
+    assert response.status_code == 200, response.status_code
+    return str(response.get_data(as_text=True))
+
+
+def reference_of(page: str, element: str) -> list[dict[str, Any]] | None:
+    """The places a map element carries for bearings (its ``data-reference``), if any."""
+    tag = re.search(rf'<div id="{element}"[^>]*>', page)
+    assert tag is not None, element
+    found = re.search(r'data-reference="([^"]*)"', tag[0])
+    return json.loads(html.unescape(found[1])) if found else None
+
+
+def test_without_a_basemap_the_demo_gazetteers_places_give_bearings(
+    app: Flask, login: Login
+) -> None:
+    from jointops.places.gazetteer import ENTRIES
+
+    browser = login("supervisor.pbso")
+    form = raw(browser.get("/events/new"))
+    places = reference_of(form, "event-map")
+    assert places is not None
+    by_name = {p["name"]: p for p in places}
+    assert by_name["West Palm Beach"] == {
+        "name": "West Palm Beach",
+        "lat": 26.7153,
+        "lon": -80.0534,
+        "town": True,
+    }
+    assert not by_name["Palm Beach County Courthouse"]["town"]
+    assert len(places) == len([e for e in ENTRIES if e.kind in ("landmark", "town")])
+    # never a street address: those are the demo events' places
+    for entry in ENTRIES:
+        if entry.kind == "address":
+            assert entry.label.split(",")[0] not in by_name, entry.label
+    assert "the demo gazetteer’s landmarks and towns" in form
+    week = raw(browser.get("/map"))
+    assert reference_of(week, "week-map") == places
+
+    # a basemap shows the streets itself; another geocoder has no gazetteer
+    app.config["MAP_TILES_URL"] = "https://tiles.example.org/{z}/{x}/{y}.png"
+    assert reference_of(raw(browser.get("/events/new")), "event-map") is None
+    app.config["MAP_TILES_URL"] = ""
+    app.config["GEOCODER"] = "off"
+    plain = raw(browser.get("/events/new"))
+    assert reference_of(plain, "event-map") is None
+    assert "No basemap is set" in plain and "gazetteer" not in plain

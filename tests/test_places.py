@@ -425,6 +425,33 @@ def test_typed_places_and_their_rules(login: Login) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"location_address": "12 Qzclient Home Rd, Lake Worth Beach, FL"},
+        {"latitude": "26.6168", "longitude": "-80.0684"},
+        {"radius_m": "200"},
+    ],
+    ids=["address", "coordinates", "radius"],
+)
+def test_an_appointment_takes_no_operation_address_nor_coordinates(
+    login: Login, where: dict[str, str]
+) -> None:
+    """A client's home typed into the operation's address fields (left filled in the hidden
+    fieldset after switching the kind, or sent to the API) is refused by name, never stored:
+    an appointment's place is a known place or words, shown to its participants only."""
+    advocate = login("advocate.vs")
+    before = events()
+    page = advocate.post("/events/new", data=appointment(**where))
+    assert page.status_code == 400
+    text = page.get_data(as_text=True)
+    assert "An appointment’s place is chosen under “Where (appointments)”" in text
+    api = advocate.post("/api/events", json=appointment(client_code="VS-7700109", **where))
+    assert api.status_code == 400
+    assert set(api.get_json()["errors"]) == set(where)
+    assert events() == before
+
+
 def test_appointments_places_never_reach_a_geocoder_nor_a_feed(
     app: Flask, login: Login, nominatim: FakeGeocoder
 ) -> None:

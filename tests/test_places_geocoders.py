@@ -3,7 +3,8 @@
 Nominatim ``/search?format=jsonv2``, Photon ``/api`` (GeoJSON), an ArcGIS GeocodeServer's
 ``findAddressCandidates`` (f=json) and the Census Bureau's ``locations/onelineaddress``:
 the request each sends, the quality read from each one's own fields, and timeouts, HTTP
-errors, garbage and empty answers. No app and no database: the adapters alone.
+errors, garbage and empty answers; then which adapter ``JOINTOPS_GEOCODER`` chooses and the
+settings refused by name. No app and no database: the adapters and the settings alone.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from jointops.config import PALM_BEACH_COUNTY
+from jointops.config import PALM_BEACH_COUNTY, ConfigError, load_config, validate_config
 from jointops.places.arcgis import ArcGISGeocoder
 from jointops.places.census import CensusGeocoder
+from jointops.places.choice import geocoder_for, geocoder_name
 from jointops.places.gazetteer import DemoGazetteer
 from jointops.places.geocoder import Candidate, Geocoder, GeocoderUnavailable
 from jointops.places.nominatim import NominatimGeocoder
@@ -386,3 +388,72 @@ def test_the_demo_gazetteer_finds_nothing_for_nonsense_and_has_every_demo_place(
             address, lat, lon = spec.where
             street = address.split(",")[0]
             assert any((c.lat, c.lon) == (lat, lon) for c in gazetteer.search(street)), address
+
+
+# --- which geocoder: JOINTOPS_GEOCODER ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("demo", DemoGazetteer),
+        ("nominatim", NominatimGeocoder),
+        ("photon", PhotonGeocoder),
+        ("arcgis", ArcGISGeocoder),
+        ("census", CensusGeocoder),
+    ],
+)
+def test_the_geocoder_is_the_one_configured(name: str, kind: type) -> None:
+    config = load_config(
+        {"JOINTOPS_GEOCODER": name, "JOINTOPS_GEOCODER_URL": "https://geo.office.example"}
+    )
+    validate_config(config)
+    chosen = geocoder_for(config)
+    assert chosen is not None and isinstance(chosen, kind) and chosen.name == name
+    assert chosen.remote is (name != "demo")
+
+
+def test_auto_is_the_gazetteer_with_the_demo_directory_else_off_and_never_outside() -> None:
+    demo = load_config({})
+    assert geocoder_name(demo) == "demo" and isinstance(geocoder_for(demo), DemoGazetteer)
+    directory = load_config({"JOINTOPS_LDAP_URL": "ldaps://dc.office.example"})
+    assert geocoder_name(directory) == "off" and geocoder_for(directory) is None
+    assert geocoder_for(load_config({"JOINTOPS_GEOCODER": "off"})) is None
+    # the Census Bureau only when named, at its public address unless another is given
+    census = geocoder_for(load_config({"JOINTOPS_GEOCODER": "census"}))
+    assert isinstance(census, CensusGeocoder)
+    assert census.url == "https://geocoding.geo.census.gov/geocoder/locations/onelineaddress"
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"JOINTOPS_GEOCODER": "google"}, "JOINTOPS_GEOCODER: 'google' is not one of"),
+        ({"JOINTOPS_GEOCODER": "nominatim"}, "JOINTOPS_GEOCODER_URL: the nominatim geocoder needs"),
+        ({"JOINTOPS_GEOCODER": "arcgis"}, "JOINTOPS_GEOCODER_URL: the arcgis geocoder needs"),
+        (
+            {"JOINTOPS_GEOCODER": "photon", "JOINTOPS_GEOCODER_URL": "geo.office.example"},
+            "JOINTOPS_GEOCODER_URL: expected http(s)://",
+        ),
+        ({"JOINTOPS_GEOCODER_TIMEOUT_S": "60"}, "JOINTOPS_GEOCODER_TIMEOUT_S: between"),
+        ({"JOINTOPS_GEOCODER_CACHE_DAYS": "-1"}, "JOINTOPS_GEOCODER_CACHE_DAYS: between"),
+    ],
+)
+def test_geocoder_settings_are_refused_by_name(env: dict[str, str], says: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        validate_config(load_config(env))
+    assert str(refused.value).startswith(says), str(refused.value)
+
+
+def test_production_sends_addresses_to_a_geocoder_only_over_https() -> None:
+    production = {
+        "PRODUCTION": True,
+        "SECRET_KEY": "5nWtGw2tmX8mylC7p_yBKhGf7wjexvuCFOwHI8t0eow",
+        "LDAP_URL": "ldaps://dc.office.example",
+    }
+    lan = {"JOINTOPS_GEOCODER": "nominatim", "JOINTOPS_GEOCODER_URL": "http://geo.office.lan"}
+    validate_config(load_config(lan))
+    with pytest.raises(ConfigError, match=r"^JOINTOPS_GEOCODER_URL: production sends .* https"):
+        validate_config(load_config(lan) | production)
+    secure = lan | {"JOINTOPS_GEOCODER_URL": "https://geo.office.lan"}
+    validate_config(load_config(secure) | production)

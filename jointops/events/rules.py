@@ -43,6 +43,10 @@ PLACE_TEXT_MAX = 300
 PARTICIPANTS = "participants"
 #: what confirms a place outside the service area (a form's checkbox, the API's flag)
 CONFIRM_OUTSIDE_AREA = "confirm_outside_area"
+APPOINTMENT_PLACE_ONLY = (
+    "An appointment’s place is chosen under “Where (appointments)”: a known place or words, "
+    "never an address or coordinates. Clear this field."
+)
 
 
 @dataclass
@@ -164,6 +168,17 @@ def _check_place(draft: EventDraft, fail: _Fail) -> None:
         fail("radius_m", f"Must be between {RADIUS_M[0]} and {RADIUS_M[1]:,} m.")
     if len(draft.location_address or "") > ADDRESS_MAX:
         fail("location_address", f"At most {ADDRESS_MAX} characters.")
+    if draft.kind == "appointment":
+        # a victim-related place (a shelter, a client's home) is never an address or a point
+        # that could be searched, mapped or deconflicted: only a known place or words
+        given = {
+            "location_address": (draft.location_address or "").strip(),
+            "latitude": lat,
+            "longitude": lon,
+            "radius_m": draft.radius_m,
+        }
+        for name in (name for name, value in given.items() if value not in (None, "")):
+            fail(name, APPOINTMENT_PLACE_ONLY)
     if draft.kind == "operation":
         if not (draft.location_address or "").strip():
             fail("location_address", "An operation needs the address where it happens.")
@@ -176,7 +191,7 @@ def _check_service_area(draft: EventDraft, fail: _Fail) -> bool:
     """A place outside the office's service area (``JOINTOPS_SERVICE_AREA``) is saved only
     when confirmed: a slipped digit must not pass in silence. True when it needs confirming."""
     lat, lon = draft.latitude, draft.longitude
-    if lat is None or lon is None or draft.outside_area_confirmed:
+    if lat is None or lon is None or draft.outside_area_confirmed or draft.kind == "appointment":
         return False
     if not (LATITUDE[0] <= lat <= LATITUDE[1] and LONGITUDE[0] <= lon <= LONGITUDE[1]):
         return False

@@ -28,6 +28,7 @@ def map_context() -> dict[str, Any]:
         "map_area": service_area_text(current_app.config),
         "operation_radii": service.default_radii,
         "map_radius": service.radius_m,
+        "reference_places": service.reference_places,
     }
 
 

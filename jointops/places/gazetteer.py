@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from jointops.places.geocoder import MAX_CANDIDATES, Candidate, Quality
+
+EntryKind = Literal["address", "landmark", "street", "town"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,9 @@ class Entry:
     quality: Quality
     #: other words people search it by
     aliases: str = ""
+    #: ``address`` (a street address), ``landmark``, ``street`` or ``town``: a map without a
+    #: basemap draws the landmarks and names the towns for bearings
+    kind: EntryKind = "address"
 
 
 WPB = "West Palm Beach, FL"
@@ -44,6 +50,7 @@ ENTRIES: tuple[Entry, ...] = (
         -80.0540,
         "rooftop",
         "main judicial center court",
+        kind="landmark",
     ),
     Entry(
         "South County Courthouse, 200 W Atlantic Ave, Delray Beach, FL 33444",
@@ -51,6 +58,7 @@ ENTRIES: tuple[Entry, ...] = (
         -80.0745,
         "rooftop",
         "court",
+        kind="landmark",
     ),
     Entry(
         f"Palm Beach County Sheriff's Office Headquarters, 3228 Gun Club Rd, {WPB} 33406",
@@ -58,6 +66,7 @@ ENTRIES: tuple[Entry, ...] = (
         -80.0925,
         "rooftop",
         "PBSO HQ sheriff",
+        kind="landmark",
     ),
     Entry(
         f"West Palm Beach Police Department, 600 Banyan Blvd, {WPB} 33401",
@@ -65,6 +74,7 @@ ENTRIES: tuple[Entry, ...] = (
         -80.0588,
         "rooftop",
         "WPBPD police",
+        kind="landmark",
     ),
     Entry(
         f"Palm Beach International Airport, 1000 James L Turnage Blvd, {WPB} 33415",
@@ -72,9 +82,15 @@ ENTRIES: tuple[Entry, ...] = (
         -80.0956,
         "centroid",
         "PBI airport",
+        kind="landmark",
     ),
     Entry(
-        f"The Square, 700 S Rosemary Ave, {WPB} 33401", 26.7075, -80.0590, "rooftop", "CityPlace"
+        f"The Square, 700 S Rosemary Ave, {WPB} 33401",
+        26.7075,
+        -80.0590,
+        "rooftop",
+        "CityPlace",
+        kind="landmark",
     ),
     Entry(
         f"Tri-Rail West Palm Beach Station, 203 S Tamarind Ave, {WPB} 33401",
@@ -82,22 +98,23 @@ ENTRIES: tuple[Entry, ...] = (
         -80.0621,
         "rooftop",
         "train Amtrak",
+        kind="landmark",
     ),
     # streets (their middle)
-    Entry(f"Okeechobee Blvd, {WPB}", 26.7090, -80.0950, "centroid"),
-    Entry(f"Broadway, {WPB}", 26.7420, -80.0560, "centroid"),
-    Entry(f"N Military Trl, {WPB}", 26.7300, -80.1160, "centroid"),
-    Entry(f"Clematis St, {WPB}", 26.7134, -80.0560, "centroid"),
-    Entry(f"Palm Beach Lakes Blvd, {WPB}", 26.7260, -80.0800, "centroid"),
-    Entry(f"Belvedere Rd, {WPB}", 26.7000, -80.0800, "centroid"),
-    Entry(f"N Dixie Hwy, {WPB}", 26.7250, -80.0560, "centroid"),
+    Entry(f"Okeechobee Blvd, {WPB}", 26.7090, -80.0950, "centroid", kind="street"),
+    Entry(f"Broadway, {WPB}", 26.7420, -80.0560, "centroid", kind="street"),
+    Entry(f"N Military Trl, {WPB}", 26.7300, -80.1160, "centroid", kind="street"),
+    Entry(f"Clematis St, {WPB}", 26.7134, -80.0560, "centroid", kind="street"),
+    Entry(f"Palm Beach Lakes Blvd, {WPB}", 26.7260, -80.0800, "centroid", kind="street"),
+    Entry(f"Belvedere Rd, {WPB}", 26.7000, -80.0800, "centroid", kind="street"),
+    Entry(f"N Dixie Hwy, {WPB}", 26.7250, -80.0560, "centroid", kind="street"),
     # towns
-    Entry("West Palm Beach, FL", 26.7153, -80.0534, "centroid"),
-    Entry("Riviera Beach, FL", 26.7753, -80.0581, "centroid"),
-    Entry("Lake Worth Beach, FL", 26.6168, -80.0684, "centroid"),
-    Entry("Boca Raton, FL", 26.3683, -80.1289, "centroid"),
-    Entry("Belle Glade, FL", 26.6845, -80.6676, "centroid"),
-    Entry("Jupiter, FL", 26.9342, -80.0942, "centroid"),
+    Entry("West Palm Beach, FL", 26.7153, -80.0534, "centroid", kind="town"),
+    Entry("Riviera Beach, FL", 26.7753, -80.0581, "centroid", kind="town"),
+    Entry("Lake Worth Beach, FL", 26.6168, -80.0684, "centroid", kind="town"),
+    Entry("Boca Raton, FL", 26.3683, -80.1289, "centroid", kind="town"),
+    Entry("Belle Glade, FL", 26.6845, -80.6676, "centroid", kind="town"),
+    Entry("Jupiter, FL", 26.9342, -80.0942, "centroid", kind="town"),
     # outside the default service area: the demo of a pin that must be confirmed
     Entry(
         "Miami-Dade County Courthouse, 73 W Flagler St, Miami, FL 33130",
@@ -105,6 +122,7 @@ ENTRIES: tuple[Entry, ...] = (
         -80.1963,
         "rooftop",
         "court",
+        kind="landmark",
     ),
 )
 

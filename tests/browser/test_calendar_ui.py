@@ -108,7 +108,7 @@ def test_form_error_is_shown_next_to_the_field_and_keeps_what_was_typed(
     expect(page.locator("#title")).to_have_value(title)
     expect(page.locator("#kind")).to_have_value("operation")
     expect(page.locator("#subtype")).to_have_value("search_warrant")
-    expect(page.locator("#starts_at")).to_have_value(f"{day.isoformat()}T11:00")
+    expect(page.locator("#starts_at")).to_have_value(f"{day.isoformat()} 11:00")
     expect(page.locator("#ends_at")).to_have_value(f"{day.isoformat()}T09:00")
     expect(page.locator("#latitude")).to_have_value("26.71")
     page.screenshot(path=screenshots / "event-form-errors.png", full_page=True)
@@ -116,3 +116,24 @@ def test_form_error_is_shown_next_to_the_field_and_keeps_what_was_typed(
     # And nothing was saved.
     page.goto(f"{server.url}/calendar?view=week&date={day.isoformat()}")
     expect(page.locator("a.ev", has_text=title)).to_have_count(0)
+
+
+def test_an_operations_place_left_behind_is_not_sent_with_an_interview(
+    new_page: Any, server: LiveServer
+) -> None:
+    """The place typed for an operation, then the kind changed: the hidden fields are not
+    sent, so the interview saves (the rules refuse a place on any other kind, by field)."""
+    from playwright.sync_api import expect
+
+    page = new_page()
+    sign_in(page, server, USER)
+    page.goto(f"{server.url}/events/new")
+    day = tomorrow() + timedelta(days=3)
+    fill_operation(page, "Kind changed after the place", day, "13:00", "14:00")
+    page.select_option("#kind", "interview")
+    page.select_option("#subtype", "witness_interview")
+    expect(page.locator("#location_address")).to_be_hidden()
+    page.get_by_role("button", name="Create event").click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kind changed after the place")
+    assert "Clematis" not in page.content()

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from jointops.places.gazetteer import ENTRIES
 from tests.browser import DESKTOP, PHONE, sign_in
 from tests.live_server import TIMEZONE, LiveServer
 
@@ -21,6 +22,8 @@ pytestmark = pytest.mark.browser
 
 USER = "investigator.pbso"
 COURTHOUSE = "Palm Beach County Courthouse, 205 N Dixie Hwy, West Palm Beach, FL 33401"
+#: the demo gazetteer's landmarks and towns, drawn for bearings when no basemap is set
+REFERENCE_PLACES = len([e for e in ENTRIES if e.kind in ("landmark", "town")])
 
 
 def far_day(offset: int) -> date:
@@ -71,6 +74,10 @@ def test_place_an_operation_from_an_address_then_adjust_and_save(
     page.fill("#starts_at", f"{day.isoformat()}T09:00")
     page.fill("#ends_at", f"{day.isoformat()}T11:00")
     expect(page.locator("#event-map-note")).to_contain_text("No basemap is set")
+    # ... so the demo gazetteer's landmarks and towns give the blank map its bearings
+    expect(page.locator("#event-map-note")).to_contain_text("landmarks and towns")
+    expect(page.locator("#event-map path.map-reference")).to_have_count(REFERENCE_PLACES)
+    expect(page.locator("#event-map .reference-town", has_text="West Palm Beach")).to_have_count(1)
 
     # Search, then choose by keyboard: the combobox points at the option it highlights.
     address = page.get_by_role("combobox", name="Address")
@@ -218,3 +225,53 @@ def test_use_my_location(browser: Any, server: LiveServer) -> None:
         expect(page.locator("#event-map .leaflet-marker-icon")).to_have_count(1)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("viewport", "shot"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_the_officer_sees_both_sides_of_an_alert_on_a_map(
+    new_page: Any, server: LiveServer, screenshots: Path, viewport: dict[str, int], shot: str
+) -> None:
+    """The demo's event alert (WPBPD's motel warrant, HSI's recruiter meet 300 m away): the
+    deconfliction officer's alert page draws both sides, each a pin, a circle and its tag;
+    a side's own page of the same alert has no map at all."""
+    from playwright.sync_api import expect
+
+    page = new_page(viewport)
+    errors = watch_errors(page)
+    sign_in(page, server, "deconfliction_officer.pbso")
+    page.goto(f"{server.url}/alerts?status=all&kind=event")
+    row = page.locator("tr.alert-row", has_text="Motel room warrant")
+    expect(row).to_have_count(1)
+    row.get_by_role("link").first.click()
+    page.wait_for_url(re.compile(r"/alerts/\d+$"))
+    alert_url = page.url
+
+    area = page.locator("#alert-map")
+    expect(area).to_be_visible()
+    expect(area.locator(".leaflet-marker-icon")).to_have_count(2)
+    expect(area.locator("path.place-circle")).to_have_count(2)
+    expect(area.locator("path.place-a")).to_have_count(1)
+    expect(area.locator("path.place-b")).to_have_count(1)
+    tags = area.locator(".place-tag")
+    expect(tags).to_have_count(2)
+    assert sorted(t.split(" · ")[1] for t in tags.all_inner_texts()) == ["HSI", "WPBPD"]
+    expect(area.locator("path.map-reference")).to_have_count(REFERENCE_PLACES)
+    # the map is fitted to both circles: each lies within its width
+    frame = area.bounding_box()
+    assert frame is not None
+    for circle in area.locator("path.place-circle").all():
+        box = circle.bounding_box()
+        assert box is not None
+        assert (
+            frame["x"] - 1 <= box["x"] <= box["x"] + box["width"] <= frame["x"] + frame["width"] + 1
+        )
+    area.scroll_into_view_if_needed()
+    page.screenshot(path=screenshots / f"map-alert-officer-{shot}.png", full_page=True)
+    assert errors == [], errors
+
+    side = new_page(viewport)
+    sign_in(side, server, "supervisor.wpbpd")
+    side.goto(alert_url)
+    expect(side.get_by_role("heading", level=1)).to_be_visible()
+    expect(side.locator("#alert-map")).to_have_count(0)
+    expect(side.locator(".leaflet-container")).to_have_count(0)

@@ -251,7 +251,8 @@ def test_the_week_map_over_tiles(new_page: Any, mapped: LiveServer, screenshots:
     day = far_day(7)
     page = new_page({"width": 1440, "height": 900})
     sign_in(page, mapped, "supervisor.pbso")
-    create_operation(page, mapped, "Week map north", f"{day.isoformat()}T09", "26.7400,-80.0600")
+    north = "Week map north <b>x</b>"  # a title is text on the map, never markup
+    create_operation(page, mapped, north, f"{day.isoformat()}T09", "26.7400,-80.0600")
     create_operation(page, mapped, "Week map south", f"{day.isoformat()}T13", "26.7000,-80.0700")
     page.goto(f"{mapped.url}/calendar?date={day.isoformat()}")
     page.get_by_role("link", name="Map", exact=True).click()
@@ -260,7 +261,10 @@ def test_the_week_map_over_tiles(new_page: Any, mapped: LiveServer, screenshots:
     expect(page.locator("#week-places li[data-lat]")).to_have_count(2)
     expect(page.locator("#week-map .leaflet-marker-icon")).to_have_count(2)
     expect(page.locator("#week-map path.place-circle")).to_have_count(2)
-    expect(page.locator("#week-map .leaflet-tooltip", has_text="Week map north")).to_be_visible()
+    tag = page.locator("#week-map .leaflet-tooltip", has_text="Week map north")
+    expect(tag).to_be_visible()
+    expect(tag).to_contain_text("<b>x</b>")
+    expect(tag.locator("b")).to_have_count(0)
     page.locator("#week-places li", has_text="Week map south").get_by_role(
         "button", name="Show on map"
     ).click()
