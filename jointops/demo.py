@@ -514,7 +514,7 @@ def _draft(
     cases: dict[str, Case],
 ) -> EventDraft:
     local_start = datetime.combine(today + timedelta(days=spec.day), time.fromisoformat(spec.start))
-    starts = local_to_utc(local_start)
+    starts = local_to_utc(local_start, fold=0)
     lead = users[spec.lead]
     people = [(lead.id, "lead")] + [(users[u].id, part) for u, part in spec.people]
     title = spec.title or f"{spec.subtype.replace('_', ' ').capitalize()} appointment"

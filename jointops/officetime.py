@@ -21,6 +21,18 @@ class NonexistentLocalTime(TimeRefused):
     """A wall-clock time skipped by a daylight-saving change."""
 
 
+class AmbiguousLocalTime(TimeRefused):
+    """A wall-clock time that happens twice (the repeated hour when the clocks go back).
+
+    ``choices``: the two readings, earlier first, as the person would pick them
+    (``01:30 EDT``, ``01:30 EST``); ``fold`` 0 and 1 of ``local_to_utc``.
+    """
+
+    def __init__(self, message: str, choices: tuple[str, str]) -> None:
+        super().__init__(message)
+        self.choices = choices
+
+
 class OutOfRange(TimeRefused):
     """A date outside ``FIRST_DAY`` .. ``LAST_DAY``."""
 
@@ -61,23 +73,47 @@ def to_local(moment: datetime) -> datetime:
     return moment.astimezone(office_zone())
 
 
-def local_to_utc(naive: datetime, zone: ZoneInfo | None = None) -> datetime:
+def local_to_utc(
+    naive: datetime, zone: ZoneInfo | None = None, *, fold: int | None = None
+) -> datetime:
     """Read a wall-clock time typed in the office and return it in UTC.
 
-    A time that the clocks skip (02:30 on the spring-forward night) is refused
-    rather than silently moved; an ambiguous one (the repeated hour in autumn)
-    takes its first occurrence, as calendar apps do. A day out of range is refused.
+    A time that the clocks skip (02:30 on the spring-forward night) is refused rather than
+    silently moved. A time that happens twice (01:30 on the night the clocks go back) is
+    refused unless ``fold`` says which: 0 the first (summer time), 1 the second; the refusal
+    carries both readings to offer. A day out of range is refused.
     """
     zone = zone or office_zone()
     check_day(naive.date())
-    aware = naive.replace(tzinfo=zone, fold=0)
-    round_trip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
     if round_trip != naive:
+        after = _first_time_after_gap(naive, zone)
         raise NonexistentLocalTime(
             f"{naive:%H:%M} does not exist on {naive:%d %b %Y} in {zone.key} "
-            "(the clocks go forward)"
+            f"(the clocks go forward): the first time after the change is {after}"
         )
-    return aware.astimezone(UTC)
+    if first.utcoffset() == second.utcoffset():
+        return first.astimezone(UTC)
+    if fold is None:
+        choices = (f"{naive:%H:%M} {first.tzname()}", f"{naive:%H:%M} {second.tzname()}")
+        raise AmbiguousLocalTime(
+            f"{naive:%H:%M} happens twice on {naive:%d %b %Y} in {zone.key} (the clocks go "
+            f"back): choose {choices[0]} (the first) or {choices[1]} (the second)",
+            choices,
+        )
+    return (second if fold else first).astimezone(UTC)
+
+
+def _first_time_after_gap(naive: datetime, zone: ZoneInfo) -> str:
+    """The first wall-clock minute after the skipped one ``naive`` that exists (``03:00 EDT``)."""
+    moment = naive
+    for _ in range(24 * 60):
+        moment += timedelta(minutes=1)
+        aware = moment.replace(tzinfo=zone)
+        if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == moment:
+            return f"{aware:%H:%M %Z}"
+    return "later that day"  # pragma: no cover - no zone skips a whole day of minutes
 
 
 def local_day_bounds(first: date, days: int) -> tuple[datetime, datetime]:

@@ -788,8 +788,8 @@ def test_a_clicked_slot_proposes_an_hour_even_past_midnight(
     page = signed_in("investigator.pbso").get(f"/events/new?start={day}T{clicked}")
     starts = datetime.fromisoformat(f"{day}T{clicked}")
     assert proposed(page) == (
-        f"{starts:%Y-%m-%dT%H:%M}",
-        f"{starts + timedelta(hours=1):%Y-%m-%dT%H:%M}",
+        f"{starts:%Y-%m-%d %H:%M}",
+        f"{starts + timedelta(hours=1):%Y-%m-%d %H:%M}",
     )
 
 
@@ -818,6 +818,6 @@ def test_new_event_proposes_the_next_half_hour(signed_in: Callable[[str], FlaskC
         page = signed_in("investigator.pbso").get("/events/new")
     first = now.replace(minute=30, tzinfo=None)
     assert proposed(page) == (
-        f"{first:%Y-%m-%dT%H:%M}",
-        f"{first + timedelta(hours=1):%Y-%m-%dT%H:%M}",
+        f"{first:%Y-%m-%d %H:%M}",
+        f"{first + timedelta(hours=1):%Y-%m-%d %H:%M}",
     )

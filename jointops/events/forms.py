@@ -9,15 +9,17 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
+    DateTimeField,
     FloatField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import TextInput
 
 from auth.policy import creatable_kinds, may_create, may_investigate
 from jointops.catalog import (
@@ -36,11 +38,44 @@ from jointops.events.rules import (
 from jointops.extensions import db
 from jointops.forms import optional_int
 from jointops.models import Case, Event, User
-from jointops.officetime import TimeRefused, local_to_utc, to_local
+from jointops.officetime import AmbiguousLocalTime, TimeRefused, local_to_utc, to_local
 from jointops.places.known import choice_label, may_see_place, places_to_choose
 from jointops.visibility import known_resources, viewer_of
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+#: how a time is shown and typed in the form: the 24-hour clock of the grid, whatever the
+#: browser's language (a ``datetime-local`` input would show AM/PM in US English)
+WALL_CLOCK_FORMAT = "%Y-%m-%d %H:%M"
+
+
+class WallClockField(DateTimeField):
+    """A wall-clock time in the office, typed ``2026-12-02 14:30`` (a ``T`` is read too)."""
+
+    widget = TextInput()
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {}).update(
+            placeholder="YYYY-MM-DD HH:MM",
+            pattern=r"\s*\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}\s*",
+            title="Date and 24-hour time, for example 2026-12-02 14:30",
+            autocomplete="off",
+        )
+        super().__init__(label, format=[WALL_CLOCK_FORMAT, LOCAL_FORMAT], **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            valuelist = [" ".join(str(v).split()) for v in valuelist]
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(
+                "Type the date and the 24-hour time, for example 2026-12-02 14:30."
+            ) from None
+
+
+def _fold_field(label: str) -> RadioField:
+    """Which of the two readings of a time that happens twice (shown only when it does)."""
+    return RadioField(label, choices={"0": "the first", "1": "the second"}, validators=[Optional()])
 
 
 PART_FIELDS = {
@@ -63,8 +98,10 @@ class EventForm(FlaskForm):
     kind = SelectField("Kind", validators=[InputRequired()])
     subtype = SelectField("Type", validators=[InputRequired()])
     title = StringField("Title", validators=[Optional()])
-    starts_at = DateTimeLocalField("Starts", format=LOCAL_FORMAT, validators=[InputRequired()])
-    ends_at = DateTimeLocalField("Ends", format=LOCAL_FORMAT, validators=[InputRequired()])
+    starts_at = WallClockField("Starts", validators=[InputRequired()])
+    ends_at = WallClockField("Ends", validators=[InputRequired()])
+    starts_at_fold = _fold_field("Which start?")
+    ends_at_fold = _fold_field("Which end?")
     status = SelectField(
         "Status", choices={k: v for k, v in STATUS_LABELS.items() if k != "cancelled"}
     )
@@ -107,6 +144,8 @@ class EventForm(FlaskForm):
         )
         #: the confirmations that would lift an error shown (their checkboxes are shown too)
         self.confirmable: set[str] = set()
+        #: the time fields whose time happens twice: their choice of reading is shown
+        self.folds_offered: set[str] = set()
         self._populate_choices(event)
 
     def _populate_choices(self, event: Event | None) -> None:
@@ -167,6 +206,9 @@ class EventForm(FlaskForm):
             "title": event.title,
             "starts_at": to_local(event.starts_at).replace(tzinfo=None),
             "ends_at": to_local(event.ends_at).replace(tzinfo=None),
+            # the repeated hour's second reading, kept when the event is saved again
+            "starts_at_fold": str(to_local(event.starts_at).fold),
+            "ends_at_fold": str(to_local(event.ends_at).fold),
             "status": event.status,
             "sensitivity": event.sensitivity,
             "case_id": event.case_id,
@@ -192,8 +234,17 @@ class EventForm(FlaskForm):
         for field in (self.starts_at, self.ends_at):
             if field.data is None or field.errors:
                 continue
+            fold = self[f"{field.name}_fold"]
             try:
-                self._utc[field.name] = local_to_utc(field.data)
+                chosen = int(fold.data) if fold.data in ("0", "1") else None
+                self._utc[field.name] = local_to_utc(field.data, fold=chosen)
+            except AmbiguousLocalTime as exc:
+                fold.choices = {
+                    "0": f"{exc.choices[0]} (the first)",
+                    "1": f"{exc.choices[1]} (the second)",
+                }
+                self.folds_offered.add(field.name)
+                self._fail(field, str(exc))
             except TimeRefused as exc:
                 self._fail(field, str(exc))
         if not self.shows_place and self.place_text.data:
