@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from icalendar import Calendar, Event, vDDDTypes, vDuration, vInt, vText, vUri
+from icalendar import Alarm, Calendar, Event, vDDDTypes, vDuration, vInt, vText, vUri
 
 from calendars.redaction import Entry, place
 
@@ -43,10 +43,14 @@ class FeedSettings:
     uid_key: bytes
     #: where the rooms are: written after them in ``LOCATION`` (``redaction.place``)
     office_address: str = ""
+    #: a reminder this long before each event (``VALARM``, chosen per feed), or none
+    alarm: timedelta | None = None
 
     def __post_init__(self) -> None:
         if self.refresh <= timedelta(0):
             raise ValueError("refresh must be positive")
+        if self.alarm is not None and self.alarm <= timedelta(0):
+            raise ValueError("an alarm must come before the event")
         if not self.uid_key:
             raise ValueError("uid_key must not be empty")
 
@@ -76,6 +80,7 @@ def fingerprint(entries: Sequence[Entry], settings: FeedSettings) -> str:
         settings.uid_domain,
         hashlib.sha256(settings.uid_key).hexdigest(),
         settings.office_address,
+        None if settings.alarm is None else int(settings.alarm.total_seconds()),
     )
     digest.update(repr(head).encode())
     for e in ordered(entries):
@@ -162,7 +167,18 @@ def _vevent(entry: Entry, settings: FeedSettings) -> Event:
     event = Event()
     for name, value in values:
         event.add(name, value, encode=False)
+    if settings.alarm is not None:
+        event.add_component(_alarm(entry, settings.alarm))
     return event
+
+
+def _alarm(entry: Entry, before: timedelta) -> Alarm:
+    """A reminder ``before`` the start that says what the event's summary says, no more."""
+    alarm = Alarm()
+    alarm.add("action", vText("DISPLAY"), encode=False)
+    alarm.add("description", vText(entry.summary), encode=False)
+    alarm.add("trigger", vDuration(-before), encode=False)
+    return alarm
 
 
 def _utc(moment: datetime) -> datetime:

@@ -468,6 +468,9 @@ class FeedToken(Model):
     #: the passing of time alone leaves it current
     content_state: Mapped[str | None] = mapped_column(String(64))
     content_valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: minutes before each event that subscribed calendars remind (``VALARM``), or none;
+    #: chosen when the token is made
+    alarm_minutes: Mapped[int | None] = mapped_column(Integer)
 
     user: Mapped[User] = relationship()
 

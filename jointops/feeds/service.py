@@ -115,9 +115,10 @@ def feed_name(user: User, scope: Scope) -> str:
     return f"JointOps: {user.display_name or user.username}"
 
 
-def settings_for(user: User, scope: Scope) -> FeedSettings:
+def settings_for(user: User, scope: Scope, alarm_minutes: int | None = None) -> FeedSettings:
     config = current_app.config
     return FeedSettings(
+        alarm=timedelta(minutes=alarm_minutes) if alarm_minutes else None,
         name=feed_name(user, scope),
         refresh=timedelta(minutes=config["FEED_REFRESH_MINUTES"]),
         office_address=config["OFFICE_ADDRESS"],
@@ -418,7 +419,7 @@ def _serve_built(
     window = current_window(now)
     events = feed_events(user, scope, now)
     entries = [redact(e, scope.kind, LABELS) for e in events]
-    settings = settings_for(user, scope)
+    settings = settings_for(user, scope, token.alarm_minutes)
     etag_value = validator.etag_of(fingerprint(entries, settings))
     until = _valid_until(events, window)
     etag = _quoted(etag_value)

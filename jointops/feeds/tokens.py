@@ -39,6 +39,13 @@ from jointops.visibility import viewer_of
 SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 MAX_LIVE_TOKENS = 20
 LABEL_MAX = 80
+#: the reminders a feed may carry, in minutes before each event, and how they read
+ALARMS = {
+    10: "10 minutes before",
+    30: "30 minutes before",
+    60: "1 hour before",
+    1440: "1 day before",
+}
 
 
 class ScopeError(ValueError):
@@ -180,15 +187,24 @@ def tokens_of(user: User) -> list[FeedToken]:
 
 
 def create(
-    user: User, label: str, scope_text: str, *, actor: User | None = None, via: str = "web"
+    user: User,
+    label: str,
+    scope_text: str,
+    *,
+    actor: User | None = None,
+    via: str = "web",
+    alarm_minutes: int | None = None,
 ) -> tuple[FeedToken, str]:
     """Make a token for ``user``; returns it and its secret (never stored).
 
+    ``alarm_minutes``: one of ``ALARMS`` (a reminder that long before each event), or None.
     Raises ``ScopeError`` or ``TokenLimit`` (nothing stored) when it may not be made.
     """
     label = " ".join(label.split())
     if not label or len(label) > LABEL_MAX:
         raise ValueError(f"a label of 1 to {LABEL_MAX} characters is needed")
+    if alarm_minutes is not None and alarm_minutes not in ALARMS:
+        raise ValueError(f"a reminder of {', '.join(map(str, ALARMS))} minutes, or none")
     scope = Scope.parse(scope_text)
     reason = refusal(user, scope)
     if reason is not None:
@@ -202,7 +218,13 @@ def create(
         if (live or 0) >= MAX_LIVE_TOKENS:
             raise TokenLimit(f"at most {MAX_LIVE_TOKENS} live feed tokens; revoke one first")
         secret = secrets.token_urlsafe(32)
-        token = FeedToken(token_hash=hash_secret(secret), user=user, label=label, scope=str(scope))
+        token = FeedToken(
+            token_hash=hash_secret(secret),
+            user=user,
+            label=label,
+            scope=str(scope),
+            alarm_minutes=alarm_minutes,
+        )
         db.session.add(token)
         db.session.flush()
         audit.record(
@@ -212,6 +234,7 @@ def create(
             actor=actor or user,
             owner=user.username,
             scope=token.scope,
+            alarm_minutes=alarm_minutes,
             via=via,
         )
     return token, secret

@@ -34,6 +34,11 @@ class FeedTokenForm(FlaskForm):
         ],
     )
     scope = SelectField("Calendar", validators=[InputRequired()])
+    alarm = SelectField(
+        "Reminder",
+        choices={"": "No reminder"} | {str(m): text for m, text in feed_tokens.ALARMS.items()},
+        default="",
+    )
 
     def __init__(self, user: User, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -59,6 +64,7 @@ def _page(form: FeedTokenForm, created: Created | None = None, status: int = 200
             created=created,
             describe=feed_tokens.describe,
             max_tokens=feed_tokens.MAX_LIVE_TOKENS,
+            alarms=feed_tokens.ALARMS,
         ),
         status,
     )
@@ -79,7 +85,12 @@ def create() -> Response:
     if not form.validate_on_submit():
         return _page(form, status=400)
     try:
-        token, secret = feed_tokens.create(current_user, form.label.data, form.scope.data)
+        token, secret = feed_tokens.create(
+            current_user,
+            form.label.data,
+            form.scope.data,
+            alarm_minutes=int(form.alarm.data) if form.alarm.data else None,
+        )
     except feed_tokens.ScopeError as exc:
         form.scope.errors = [str(exc).capitalize() + "."]
         return _page(form, status=400)
