@@ -5,7 +5,13 @@ import pytest
 from flask import Flask
 
 from jointops.events.grid import grid_css, month_start, week_start
-from jointops.officetime import NonexistentLocalTime, fmt_range, local_day_bounds, local_to_utc
+from jointops.officetime import (
+    AmbiguousLocalTime,
+    NonexistentLocalTime,
+    fmt_range,
+    local_day_bounds,
+    local_to_utc,
+)
 
 ROOT_STATIC = __import__("pathlib").Path(__file__).resolve().parent.parent / "static"
 
@@ -28,8 +34,20 @@ def test_a_time_skipped_by_spring_forward_is_refused(office: Flask) -> None:
         local_to_utc(datetime(2027, 3, 14, 2, 30))
 
 
-def test_the_repeated_autumn_hour_takes_its_first_occurrence(office: Flask) -> None:
-    assert local_to_utc(datetime(2026, 11, 1, 1, 30)) == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+def test_the_repeated_autumn_hour_is_refused_until_one_reading_is_chosen(office: Flask) -> None:
+    with pytest.raises(AmbiguousLocalTime) as refused:
+        local_to_utc(datetime(2026, 11, 1, 1, 30))
+    assert refused.value.choices == ("01:30 EDT", "01:30 EST")
+    assert local_to_utc(datetime(2026, 11, 1, 1, 30), fold=0) == datetime(
+        2026, 11, 1, 5, 30, tzinfo=UTC
+    )
+    assert local_to_utc(datetime(2026, 11, 1, 1, 30), fold=1) == datetime(
+        2026, 11, 1, 6, 30, tzinfo=UTC
+    )
+    # an hour that happens once takes no choice, whatever is passed
+    assert local_to_utc(datetime(2026, 11, 1, 3, 0), fold=1) == datetime(
+        2026, 11, 1, 8, 0, tzinfo=UTC
+    )
 
 
 def test_ranges_show_the_zone_abbreviation(office: Flask) -> None:
