@@ -1,7 +1,7 @@
 """What every form shares: parsing helpers and the form that carries only its CSRF token.
 
-Every request's input passes the rules here, whoever reads it: ids are 64-bit keys
-(``row_id``, and ``RowIdConverter`` for ``<int:...>`` in every route), text carries no
+Every request's input passes the rules here, whoever reads it: ids are keys of the 32-bit
+id columns (``row_id``, and ``RowIdConverter`` for ``<int:...>`` in every route), text carries no
 control characters (``check_text``), and a JSON body is an object of bounded depth
 holding finite numbers (``json_body``). Each refusal is an ``InputRefused`` naming the
 field, which the web layer answers with 400.
@@ -20,8 +20,11 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter, Map
 
-#: the largest key of a 64-bit (signed) primary key column
-MAX_ID = 2**63 - 1
+#: the largest key of the id columns, INTEGER (32 bits, signed) on PostgreSQL: a larger one
+#: names no row, and PostgreSQL refuses to compare it with the column ("integer out of range")
+MAX_ID = 2**31 - 1
+#: the largest whole number a JSON body may hold anywhere (64 bits, signed)
+MAX_JSON_INT = 2**63 - 1
 MAX_JSON_DEPTH = 16
 _DIGITS = re.compile(r"[0-9]{1,19}")
 #: C0 controls but tab, line feed and carriage return; DEL and C1; lone surrogates
@@ -59,10 +62,27 @@ def optional_int(value: Any) -> int | None:
     return row_id(value, "id")
 
 
-class RowIdConverter(IntegerConverter):
-    """``<int:...>`` in every route: 1 to ``MAX_ID`` in ASCII digits; anything else is a 404."""
+def _digits_up_to(limit: int) -> str:
+    """A pattern of the decimal numbers 1 to ``limit``, without leading zeros."""
+    top = str(limit)
+    shorter = [f"[1-9][0-9]{{0,{len(top) - 2}}}"] if len(top) > 1 else []
+    same = []
+    for i, digit in enumerate(top):
+        low = 1 if i == 0 else 0
+        if int(digit) > low:
+            rest = len(top) - i - 1
+            same.append(f"{top[:i]}[{low}-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    return "|".join([*shorter, *same, top])
 
-    regex = r"[0-9]{1,19}"
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: 1 to ``MAX_ID`` in ASCII digits; anything else is a 404.
+
+    The pattern itself holds the range: a path that matches a rule's pattern but not its
+    method answers 405, so ``PUT /api/v1/events/0`` (or past ``MAX_ID``) would not answer 404
+    if a check after the pattern refused it."""
+
+    regex = f"(?:{_digits_up_to(MAX_ID)})"
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
         super().__init__(map, *args, **({"min": 1, "max": MAX_ID} | kwargs))
@@ -107,7 +127,7 @@ def _check_json_value(value: Any, field: str, depth: int) -> None:
         check_text(value, field)
     elif isinstance(value, float) and not math.isfinite(value):
         raise InputRefused(field, "expected a finite number.")
-    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_JSON_INT:
         raise InputRefused(field, "a number beyond 64 bits.")
     elif isinstance(value, list):
         for index, item in enumerate(value):

@@ -13,11 +13,13 @@ from flask_wtf.csrf import CSRFError
 from auth.policy import may_see_targets
 from jointops import catalog
 from jointops.admin import views as admin
+from jointops.alerts import api as alerts_api
 from jointops.alerts import views as alerts
 from jointops.deconfliction import pending, precheck
 from jointops.events import api as events_api
 from jointops.events import calendar_views
 from jointops.events import views as events
+from jointops.feeds import api as feeds_api
 from jointops.feeds import views as feeds
 from jointops.forms import (
     SECRET_FIELDS,
@@ -34,12 +36,15 @@ from jointops.identity import views as login
 from jointops.identity.directory import uses_demo_directory
 from jointops.identity.mfa import api as mfa_api
 from jointops.identity.mfa import views as mfa
+from jointops.identity.pending import waiting as waits_for_second_factor
 from jointops.identity.permissions import PUBLIC, allow
 from jointops.maps import views as maps
 from jointops.notifications import views as notifications
 from jointops.officetime import office_zone, today_local
+from jointops.openapi import API_V1, ApiInvalid, build_document
 from jointops.places import api as places_api
 from jointops.places import views as places
+from jointops.targets import api as targets_api
 from jointops.targets import views as targets
 from jointops.visibility import shared_resources, viewer_of
 
@@ -63,8 +68,11 @@ def init_app(app: Flask, exempt_from_csrf: Callable[[Any], Any]) -> None:
         events_api,
         admin,
         feeds,
+        feeds_api,
         alerts,
+        alerts_api,
         targets,
+        targets_api,
         notifications,
         maps,
         places,
@@ -72,6 +80,7 @@ def init_app(app: Flask, exempt_from_csrf: Callable[[Any], Any]) -> None:
     ):
         app.register_blueprint(module.bp)
     exempt_from_csrf(identity_api.login)
+    app.add_url_rule("/api/openapi.json", "openapi", allow(PUBLIC)(_openapi_document))
     app.context_processor(notifications.inbox_context)
     app.context_processor(maps.map_context)
     allow(PUBLIC)(app.view_functions["static"])
@@ -81,6 +90,7 @@ def init_app(app: Flask, exempt_from_csrf: Callable[[Any], Any]) -> None:
     app.register_error_handler(413, _too_large)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InputRefused, _input_refused)
+    app.register_error_handler(ApiInvalid, _api_invalid)
     app.before_request(_refuse_hostile_input)
     app.after_request(_no_store_when_signed_in)
 
@@ -102,14 +112,15 @@ def _refuse_hostile_input() -> None:
 
 
 def _no_store_when_signed_in(response: Response) -> Response:
-    """What a signed-in user is shown stays out of every cache (browser, proxy, back button);
-    static files and responses that set their own caching (the feeds, a database outage's
-    503) keep it. ``is_anonymous`` reads nothing of the user: after a save's commit, or in an
-    outage, this must not go to the database."""
+    """What a signed-in user is shown stays out of every cache (browser, proxy, back button),
+    and so does what a sign-in waiting for its second factor is shown (a new authenticator
+    app's key, passkey challenges); static files and responses that set their own caching (the
+    feeds, a database outage's 503) keep it. ``is_anonymous`` and ``waiting`` read nothing of
+    the database: after a save's commit, or in an outage, this must not go to it."""
     if (
         request.endpoint != "static"
         and "Cache-Control" not in response.headers
-        and not current_user.is_anonymous
+        and (not current_user.is_anonymous or waits_for_second_factor())
     ):
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -197,8 +208,29 @@ def database_unavailable(error: Exception) -> Response:
     return response
 
 
+def _openapi_document() -> tuple[dict[str, Any], int, dict[str, str]]:
+    """The OpenAPI 3.1 document of ``/api/v1/``, public: it is the code's contract, the same
+    for every deployment, and holds no data, setting or secret; clients and their generators
+    read it before they hold a token."""
+    if "openapi" not in current_app.extensions:
+        current_app.extensions["openapi"] = build_document(current_app)
+    return current_app.extensions["openapi"], 200, {"Cache-Control": "public, max-age=300"}
+
+
+def _api_invalid(error: ApiInvalid) -> tuple[Any, int]:
+    """422 naming each field that does not fit the request's model."""
+    return {
+        "errors": error.errors,
+        "error": "The request does not fit its model.",
+        "status": 422,
+    }, 422
+
+
 def _input_refused(error: InputRefused) -> tuple[Any, int]:
-    """400 naming the field: in JSON to the API and to the pages' views that read JSON."""
+    """400 naming the field: in JSON to the API and to the pages' views that read JSON; on
+    ``/api/v1/`` 422 with the field's reason under ``errors``, as a request's model answers."""
+    if request.path.startswith(API_V1):
+        return _api_invalid(ApiInvalid({error.field: [error.reason]}))
     if reads_json(current_app.view_functions.get(request.endpoint or "")):
         return {"error": str(error), "field": error.field, "status": 400}, 400
     return render_template("error.html", code=400, message=str(error)), 400

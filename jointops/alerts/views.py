@@ -1,4 +1,4 @@
-"""Alert pages and JSON: the review list, and one alert with its workflow.
+"""Alert pages: the review list, and one alert with its workflow (JSON: ``alerts.api``).
 
 Every route is open to any signed-in user; what each sees is decided by
 ``auth.policy`` (through the ``jointops.alerts`` services: the list pages in SQL on the
@@ -8,7 +8,7 @@ deconfliction officer saw both sides.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -20,11 +20,10 @@ from jointops.alerts import listing, pointer, workflow
 from jointops.alerts.forms import AcknowledgeForm, ResolveForm
 from jointops.alerts.items import SORTS, STATUS_FILTERS, AlertActionRefused
 from jointops.alerts.listing import AlertFilters
-from jointops.alerts.pointer import AlertView, Side
+from jointops.alerts.pointer import AlertView
 from jointops.catalog import ALERT_KIND_LABELS, STRENGTH_LABELS
 from jointops.identity.directory import agencies
 from jointops.identity.permissions import SIGNED_IN, allow
-from jointops.models import Event
 
 bp = Blueprint("alerts", __name__)
 
@@ -53,7 +52,7 @@ def _choice(name: str, allowed: tuple[str, ...] | dict[str, str], default: str |
     return raw
 
 
-def _filters() -> AlertFilters:
+def filters_of_query() -> AlertFilters:
     agency = (request.args.get("agency") or "").strip().upper() or None
     if agency is not None and len(agency) > 16:
         abort(400, "agency: expected an agency code.")
@@ -74,7 +73,8 @@ def _page() -> int:
     return int(text)
 
 
-def _load(alert_id: int) -> AlertView:
+def load_alert(alert_id: int) -> AlertView:
+    """The alert as the current user may see it; 404 (audited) when none."""
     view = pointer.get_alert_view(alert_id, current_user)
     if view is None:
         audit.record_now(
@@ -91,7 +91,7 @@ def _load(alert_id: int) -> AlertView:
 @bp.get("/alerts")
 @allow(SIGNED_IN)
 def review() -> str:
-    filters = _filters()
+    filters = filters_of_query()
     found = listing.list_alerts(current_user, filters)
     # rendered before the audit's commit, which would expire every row of the page
     page = render_template("alerts.html", listing=found, filters=filters, agencies=agencies())
@@ -102,7 +102,7 @@ def review() -> str:
 @bp.get("/alerts/<int:alert_id>")
 @allow(SIGNED_IN)
 def show(alert_id: int) -> Page:
-    view = _load(alert_id)
+    view = load_alert(alert_id)
     listing.record_view(view, current_user, via="page")
     return _render(view, ResolveForm())
 
@@ -135,7 +135,7 @@ def acknowledge(alert_id: int) -> Response:
 @bp.post("/alerts/<int:alert_id>/resolve")
 @allow("supervisor", "deconfliction_officer")
 def resolve(alert_id: int) -> Page:
-    view = _load(alert_id)
+    view = load_alert(alert_id)
     form = ResolveForm()
     status = 400
     if form.validate_on_submit():
@@ -153,75 +153,5 @@ def resolve(alert_id: int) -> Page:
             flash(f"Alert #{alert_id} resolved.", "success")
             return redirect(url_for("alerts.show", alert_id=alert_id))
     listing.record_view(view, current_user, via="resolve")
-    view = _load(alert_id)
+    view = load_alert(alert_id)
     return _render(view, form, status)
-
-
-# --- JSON ------------------------------------------------------------------------------
-
-
-def _when(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def side_json(side: Side) -> dict[str, Any]:
-    """One party: the pointer always; the item itself only when the viewer may see it."""
-    contact = side.contact
-    body: dict[str, Any] = {
-        "agency": side.agency.code,
-        "agency_name": side.agency.name,
-        "own": side.own,
-        "contact": (
-            {"name": contact.name, "phone": contact.phone, "email": contact.email}
-            if contact
-            else None
-        ),
-        "acknowledged_at": _when(side.acked_at),
-    }
-    if side.shown:
-        body |= {"type": side.item_type, "ref": side.ref, "label": side.label}
-        if isinstance(side.item, Event):
-            body["starts_at"] = _when(side.item.starts_at)
-    return body
-
-
-def alert_json(view: AlertView) -> dict[str, Any]:
-    alert = view.alert
-    return {
-        "id": alert.id,
-        "kind": alert.kind,
-        "status": alert.status,
-        "strength": alert.strength,
-        "score": alert.score,
-        "explanation": view.explanation,
-        "outcome": alert.outcome,
-        "resolution_note": alert.resolution_note or None,
-        "raised_at": _when(alert.raised_at),
-        "resolved_at": _when(alert.resolved_at),
-        "closed_at": _when(alert.closed_at),
-        "waiting_seconds": int(view.waiting / timedelta(seconds=1)),
-        "parties": [side_json(s) for s in view.sides],
-    }
-
-
-@bp.get("/api/alerts")
-@allow(SIGNED_IN)
-def api_list() -> tuple[dict[str, Any], int]:
-    found = listing.list_alerts(current_user, _filters())
-    body = {
-        "alerts": [alert_json(v) for v in found.views],
-        "counts": found.counts,
-        "total": found.total,
-        "page": found.page,
-        "pages": found.pages,
-    }
-    listing.record_list_view(found.views, current_user, via="api")
-    return body, 200
-
-
-@bp.get("/api/alerts/<int:alert_id>")
-@allow(SIGNED_IN)
-def api_show(alert_id: int) -> tuple[dict[str, Any], int]:
-    view = _load(alert_id)
-    listing.record_view(view, current_user, via="api")
-    return {"alert": alert_json(view)}, 200

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from flask import current_app
+from pydantic import BaseModel
 from sqlalchemy import Select, select
 
 from auth.policy import (
@@ -57,6 +58,43 @@ class Pointer:
     own_agency: bool = False
     case: str | None = None
     is_you: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """What the pre-check page shows of it (``PointerOut``): no score, no figure."""
+        contact = self.contact
+        return {
+            "agency": self.agency.code,
+            "agency_name": self.agency.name,
+            "own_agency": self.own_agency,
+            "case": self.case,
+            "is_you": self.is_you,
+            "strength": self.strength,
+            "explanation": self.explanation,
+            "contact": (
+                {"name": contact.name, "phone": contact.phone, "email": contact.email}
+                if contact is not None and not self.is_you
+                else None
+            ),
+        }
+
+
+class ContactOut(BaseModel):
+    name: str
+    phone: str | None
+    email: str | None
+
+
+class PointerOut(BaseModel):
+    """A pre-check's hit: the other agency (or the viewer's own case), who to call and why."""
+
+    agency: str
+    agency_name: str
+    own_agency: bool
+    case: str | None
+    is_you: bool
+    strength: str
+    explanation: str
+    contact: ContactOut | None
 
 
 def _pointers(hits: list[Hit], own: Mapping[str, str], viewer: User) -> list[Pointer]:

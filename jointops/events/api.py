@@ -3,25 +3,46 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, abort, request
 from flask_login import current_user
+from pydantic import BaseModel, Field
 
 from auth.policy import Visibility, creatable_kinds
 from jointops import audit
-from jointops.events.forms import EventForm
+from jointops.deconfliction.precheck import PointerOut, PrecheckRefused, precheck_event
+from jointops.events.forms import CancelForm, EventForm
 from jointops.events.rules import EventErrors
 from jointops.events.service import (
     BookingConflict,
     NeedsConfirmation,
+    cancel_event,
     find_event,
     save_event_and_read,
 )
+from jointops.events.views import load_editable, load_event
 from jointops.forms import form_data, json_body
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Event
 from jointops.officetime import TimeRefused, parse_instant
+from jointops.openapi import (
+    Body,
+    Flag,
+    Id,
+    Instant,
+    Invalid,
+    PageInfo,
+    Paging,
+    Problem,
+    Responses,
+    Text,
+    choice,
+    operation,
+    page_of,
+    parse_body,
+    parse_query,
+)
 from jointops.visibility import Seen, events_between, shared_resources, viewer_of, visibility
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -139,3 +160,292 @@ def create_event() -> Reply:
     except BookingConflict as conflict:
         return {"error": str(conflict), "field": conflict.field}, 409
     return {"event": body}, 201
+
+
+# --- version 1 ---------------------------------------------------------------------------
+#
+# The same form (its parsing and the events service's rules) and the same service as the
+# pages; the body's shape is checked first by its model (422), the rules answer 400.
+
+LocalTime = Annotated[
+    Text,
+    Field(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}$",
+        description="Wall-clock time in the office time zone, YYYY-MM-DDTHH:MM (24-hour).",
+    ),
+]
+
+
+class EventIn(Body):
+    """An event as the event form takes it; ids are those the form offers."""
+
+    kind: Text = Field(description="operation, interview or appointment")
+    subtype: Text
+    starts_at: LocalTime
+    ends_at: LocalTime
+    starts_at_fold: Text | None = choice(
+        None,
+        ["0", "1", None],
+        "When starts_at happens twice (the clocks go back): 0 the first, 1 the second reading.",
+    )
+    ends_at_fold: Text | None = choice(None, ["0", "1", None], "As starts_at_fold, for ends_at.")
+    title: Text | None = None
+    status: Text | None = None
+    sensitivity: Text | None = None
+    case_id: Id | None = None
+    location_address: Text | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_m: int | None = Field(None, ge=-(2**31), le=2**31 - 1)
+    room_id: Id | None = None
+    resource_ids: list[Id] = Field(default_factory=list, max_length=50)
+    lead_id: Id | None = None
+    investigators: list[Id] = Field(default_factory=list, max_length=100)
+    advocates: list[Id] = Field(default_factory=list, max_length=100)
+    interpreters: list[Id] = Field(default_factory=list, max_length=100)
+    prosecutors: list[Id] = Field(default_factory=list, max_length=100)
+    forensic_interviewers: list[Id] = Field(default_factory=list, max_length=100)
+    client_code: Text | None = None
+    place_id: Id | None = None
+    place_text: Text | None = None
+    notes: Text | None = None
+    confirm_warnings: Flag = False
+    confirm_outside_area: Flag = False
+
+
+class CancelIn(Body):
+    reason: Text = Field(description="Why: it goes to the audit trail.")
+
+
+class LocationOut(BaseModel):
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    radius_m: int | None
+
+
+class ParticipantOut(BaseModel):
+    username: str
+    part: str
+
+
+class EventOut(BaseModel):
+    """An event as the viewer may know it: a busy block (``busy``) carries only its time and
+    the resources the viewer shares with it."""
+
+    id: int
+    busy: bool
+    starts_at: str
+    ends_at: str
+    resources: list[str]
+    rooms: list[str] | None = None
+    kind: str | None = None
+    subtype: str | None = None
+    title: str | None = None
+    status: str | None = None
+    sensitivity: str | None = None
+    owner_agency: str | None = None
+    lead: str | None = None
+    case: str | None = None
+    location: LocationOut | None = None
+    client_code: str | None = None
+    notes: str | None = None
+    participants: list[ParticipantOut] | None = None
+    version: int | None = None
+
+
+class OneEvent(BaseModel):
+    event: EventOut
+
+
+class EventPage(BaseModel):
+    events: list[EventOut]
+    paging: PageInfo
+
+
+class Cancelled(BaseModel):
+    id: int
+    status: str
+
+
+class Precheck(BaseModel):
+    deconflicted: bool = Field(description="False when the plan is not an operation.")
+    pointers: list[PointerOut]
+
+
+class Window(Paging):
+    start: Instant | None = Field(None, description="Default: 7 days ago.")
+    end: Instant | None = Field(None, description="Default: 28 days after start; at most 92.")
+
+
+@bp.get("/v1/events")
+@operation(
+    "Events overlapping a window",
+    query=Window,
+    responses={200: EventPage},
+    tag="events",
+)
+@allow(SIGNED_IN)
+def v1_list_events() -> Reply:
+    """Every event overlapping ``[start, end)`` the user may see, busy blocks included, by
+    start; paged."""
+    query = parse_query(Window)
+    start = query.start or datetime.now(UTC) - timedelta(days=7)
+    end = query.end or start + timedelta(days=28)
+    if end <= start:
+        return {"errors": {"end": ["must be after start."]}}, 422
+    if end - start > MAX_WINDOW:
+        return {"errors": {"end": ["the window may span at most 92 days."]}}, 422
+    seen, paging = page_of(events_between(current_user, start, end), query)
+    return {"events": [event_json(s.event, s.visibility) for s in seen], "paging": paging}, 200
+
+
+@bp.get("/v1/events/<int:event_id>")
+@operation("One event", responses={200: OneEvent}, tag="events")
+@allow(SIGNED_IN)
+def v1_get_event(event_id: int) -> Reply:
+    """Another agency's event that the user may not see answers 404, as a missing one does;
+    both are audited, as on the event's page."""
+    event, seen = load_event(event_id)
+    audit.record_now("event.view", object_type="event", object_id=event.id, level=seen.name.lower())
+    return {"event": event_json(event, seen)}, 200
+
+
+def _save(body: EventIn, event: Event | None) -> Reply:
+    form = EventForm(
+        current_user,
+        formdata=form_data(body.model_dump(exclude_none=True)),
+        event=event,
+        meta={"csrf": False},  # CSRFProtect checked the header; a token needs none
+    )
+    if not form.validate():
+        return _refused(form), 400
+    draft = form.to_draft()
+    if event is not None:
+        draft.owner_agency_id = event.owner_agency_id
+    try:
+        saved = save_event_and_read(
+            draft,
+            current_user,
+            event,
+            confirmed=form.confirm_warnings.data,
+            read=lambda event: event_json(event, Visibility.FULL),
+        )
+    except NeedsConfirmation as pending:
+        return {
+            "errors": {"confirm_warnings": [w.message for w in pending.warnings]},
+            "confirm": ["confirm_warnings"],
+        }, 400
+    except EventErrors as refused:
+        form.refused_by(refused)
+        return _refused(form), 400
+    except BookingConflict as conflict:
+        return {"error": str(conflict), "field": conflict.field, "status": 409}, 409
+    return {"event": saved}, 201 if event is None else 200
+
+
+@bp.post("/v1/events")
+@operation(
+    "Schedule an event",
+    body=EventIn,
+    responses={201: OneEvent, 400: Invalid, 403: Problem, 409: Problem},
+    tag="events",
+)
+@allow(SIGNED_IN)
+def v1_create_event() -> Reply:
+    """As the event form: booking warnings (a person booked twice, a repeat interview) answer
+    400 until sent again with ``confirm_warnings: true``; a taken room answers 409."""
+    body = parse_body(EventIn)
+    if not creatable_kinds(viewer_of(current_user)):
+        audit.record_now("event.create", outcome="denied", path=request.path)
+        abort(403)
+    return _save(body, None)
+
+
+@bp.put("/v1/events/<int:event_id>")
+@operation(
+    "Change an event",
+    body=EventIn,
+    responses={200: OneEvent, 400: Invalid, 403: Problem, 409: Problem},
+    tag="events",
+)
+@allow(SIGNED_IN)
+def v1_update_event(event_id: int) -> Reply:
+    """The whole event, as the edit form sends it (a field left out is emptied)."""
+    event = load_editable(event_id, "event.update")
+    return _save(parse_body(EventIn), event)
+
+
+@bp.post("/v1/events/<int:event_id>/cancel")
+@operation(
+    "Cancel an event",
+    body=CancelIn,
+    responses={200: Cancelled, 400: Invalid, 403: Problem},
+    tag="events",
+)
+@allow(SIGNED_IN)
+def v1_cancel_event(event_id: int) -> Reply:
+    """Frees its rooms and vehicles; the reason goes to the audit trail."""
+    event = load_editable(event_id, "event.cancel")
+    body = parse_body(CancelIn)
+    form = CancelForm(formdata=form_data(body.model_dump()), meta={"csrf": False})
+    if not form.validate():
+        return {"errors": {k: list(v) for k, v in form.errors.items()}}, 400
+    cancel_event(event, current_user, form.reason.data.strip())
+    return {"id": event_id, "status": "cancelled"}, 200
+
+
+def _precheck(body: EventIn, event: Event | None) -> Reply:
+    form = EventForm(
+        current_user,
+        formdata=form_data(body.model_dump(exclude_none=True)),
+        event=event,
+        meta={"csrf": False},
+    )
+    if not form.validate():
+        return _refused(form), 400
+    draft = form.to_draft()
+    if event is not None:
+        draft.owner_agency_id = event.owner_agency_id
+    try:
+        pointers = precheck_event(draft, current_user, event.id if event else None)
+    except PrecheckRefused as refused:
+        return {"error": str(refused), "status": refused.status}, refused.status
+    return {
+        "deconflicted": pointers is not None,
+        "pointers": [p.as_json() for p in pointers or []],
+    }, 200
+
+
+PRECHECK_RESPONSES: Responses = {200: Precheck, 400: Invalid, 403: Problem, 429: Problem}
+
+
+@bp.post("/v1/events/precheck")
+@operation(
+    "Deconflict a plan without saving it",
+    body=EventIn,
+    responses=PRECHECK_RESPONSES,
+    tag="events",
+)
+@allow(SIGNED_IN)
+def v1_precheck_new() -> Reply:
+    """ "Deconflict this plan" of the event form: the same rules, limits (429 past them) and
+    notices to the side it hits; nothing is stored."""
+    body = parse_body(EventIn)
+    if not creatable_kinds(viewer_of(current_user)):
+        audit.record_now("event.create", outcome="denied", path=request.path)
+        abort(403)
+    return _precheck(body, None)
+
+
+@bp.post("/v1/events/<int:event_id>/precheck")
+@operation(
+    "Deconflict a change to an event without saving it",
+    body=EventIn,
+    responses=PRECHECK_RESPONSES,
+    tag="events",
+)
+@allow(SIGNED_IN)
+def v1_precheck_change(event_id: int) -> Reply:
+    event = load_editable(event_id, "event.update")
+    return _precheck(parse_body(EventIn), event)

@@ -178,7 +178,7 @@ def show(event_id: int) -> Page:
     )
 
 
-def _load_editable(event_id: int, action: str) -> Event:
+def load_editable(event_id: int, action: str) -> Event:
     """The event if the current user may change it; 404 or 403 (audited as ``action``) if not."""
     event, _ = load_event(event_id, need=Visibility.FULL)
     if not editable(current_user, event) or event.is_cancelled:
@@ -190,7 +190,7 @@ def _load_editable(event_id: int, action: str) -> Event:
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def edit(event_id: int) -> Page:
-    event = _load_editable(event_id, "event.update")
+    event = load_editable(event_id, "event.update")
     form = (
         EventForm.for_event(current_user, event)
         if request.method == "GET"
@@ -207,7 +207,7 @@ def edit(event_id: int) -> Page:
 @bp.route("/<int:event_id>/cancel", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def cancel(event_id: int) -> Page:
-    event = _load_editable(event_id, "event.cancel")
+    event = load_editable(event_id, "event.cancel")
     form = CancelForm()
     if form.validate_on_submit():
         title = event.title  # the commit expires the row: nothing after it reads the database

@@ -48,7 +48,7 @@ def _agency_code() -> str | None:
     return current_user.agency.code if current_user.agency else None
 
 
-def _require(edit: bool = False) -> None:
+def require_target_access(edit: bool = False) -> None:
     """403 (audited) unless the user may see (or change) their agency's targets."""
     viewer = viewer_of(current_user)
     allowed = (may_edit_targets if edit else may_see_targets)(viewer, _agency_code())
@@ -62,7 +62,7 @@ def _require(edit: bool = False) -> None:
         abort(403)
 
 
-def _load(target_id: int, *, edit: bool = False) -> Target:
+def load_target(target_id: int, *, edit: bool = False) -> Target:
     """The target if it is the user's agency's and they may see it; else 404 (audited)."""
     target = find_target(target_id)
     viewer = viewer_of(current_user)
@@ -82,7 +82,7 @@ def _load(target_id: int, *, edit: bool = False) -> Target:
 @bp.get("/targets")
 @allow(SIGNED_IN)
 def index() -> str:
-    _require()
+    require_target_access()
     cases = agency_cases(current_user.agency_id)
     case_id = request.args.get("case", type=int)
     validity = request.args.get("validity", "live")
@@ -165,7 +165,7 @@ def _saved(target: Target) -> Response:
 @bp.route("/targets/new", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def create() -> Page:
-    _require(edit=True)
+    require_target_access(edit=True)
     form = TargetForm(current_user)
     case_id = request.args.get("case", type=int)
     if request.method == "GET" and case_id:
@@ -186,7 +186,7 @@ def understood() -> dict[str, Any]:
     would be refused. Nothing is looked up or kept; the typed values travel in the body,
     not the URL, so no access log holds them.
     """
-    _require(edit=True)
+    require_target_access(edit=True)
     body = json_body()
     name, text = body.get("field"), body.get("text")
     if not isinstance(name, str) or name not in IDENTIFIER_FIELDS:
@@ -199,7 +199,7 @@ def understood() -> dict[str, Any]:
 @bp.get("/targets/<int:target_id>")
 @allow(SIGNED_IN)
 def show(target_id: int) -> str:
-    target = _load(target_id)
+    target = load_target(target_id)
     audit.record_now("target.view", object_type="target", object_id=target.id, ref=target.ref)
     return render_template(
         "target.html",
@@ -214,7 +214,7 @@ def show(target_id: int) -> str:
 @bp.route("/targets/<int:target_id>/edit", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def edit(target_id: int) -> Page:
-    target = _load(target_id, edit=True)
+    target = load_target(target_id, edit=True)
     form = (
         TargetForm.for_target(current_user, target)
         if request.method == "GET"
@@ -229,7 +229,7 @@ def edit(target_id: int) -> Page:
 @bp.post("/targets/<int:target_id>/revalidate")
 @allow(SIGNED_IN)
 def revalidate_target(target_id: int) -> Page:
-    target = _load(target_id, edit=True)
+    target = load_target(target_id, edit=True)
     form = RevalidateForm()
     if form.validate_on_submit():
         revalidate(target, current_user, form.reason.data.strip())
@@ -245,7 +245,7 @@ def revalidate_target(target_id: int) -> Page:
     ), 400
 
 
-def _load_case(case_id: int, *, manage: bool = False) -> Case:
+def load_case(case_id: int, *, manage: bool = False) -> Case:
     """The case if it is the user's agency's and they may see (or manage) it; else 404 / 403."""
     case = find_case(case_id)
     viewer = viewer_of(current_user)
@@ -262,7 +262,7 @@ def _load_case(case_id: int, *, manage: bool = False) -> Case:
 @bp.get("/cases")
 @allow(SIGNED_IN)
 def cases() -> str:
-    _require()
+    require_target_access()
     listed = agency_cases(current_user.agency_id)
     return render_template(
         "cases.html",
@@ -275,7 +275,7 @@ def cases() -> str:
 @bp.route("/cases/new", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def new_case() -> Page:
-    _require(edit=True)
+    require_target_access(edit=True)
     form = CaseForm()
     if form.validate_on_submit():
         try:
@@ -294,7 +294,7 @@ def new_case() -> Page:
 @bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def edit_case(case_id: int) -> Page:
-    case = _load_case(case_id, manage=True)
+    case = load_case(case_id, manage=True)
     form = CaseForm.for_case(case) if request.method == "GET" else CaseForm()
     if form.validate_on_submit():
         try:
@@ -311,7 +311,7 @@ def edit_case(case_id: int) -> Page:
 @bp.post("/cases/<int:case_id>/close")
 @allow(SIGNED_IN)
 def close_case(case_id: int) -> Response:
-    case = _load_case(case_id, manage=True)
+    case = load_case(case_id, manage=True)
     set_case_closed(case, True, current_user)
     flash(f"Closed case {case.number}: it takes no new targets or events.", "success")
     return redirect(url_for("targets.cases"))
@@ -320,7 +320,7 @@ def close_case(case_id: int) -> Response:
 @bp.post("/cases/<int:case_id>/reopen")
 @allow(SIGNED_IN)
 def reopen_case(case_id: int) -> Response:
-    case = _load_case(case_id, manage=True)
+    case = load_case(case_id, manage=True)
     set_case_closed(case, False, current_user)
     flash(f"Reopened case {case.number}.", "success")
     return redirect(url_for("targets.cases"))
