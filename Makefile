@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --dist worksteal
 
 # The database-free and SQLite tests under frozen clocks: a weekday morning in New York,
 # the spring-forward night at 02:30 local, New Year's Eve at 23:30.
@@ -35,7 +35,7 @@ test-clocks: $(STAMP)
 	@for clock in $(CLOCKS); do \
 		echo "== clock $$clock"; \
 		JOINTOPS_TEST_CLOCK="$$clock" JOINTOPS_TEST_BACKENDS=sqlite \
-			$(BIN)/pytest -n auto -q -p no:cacheprovider -m "not browser and not clockless" || exit 1; \
+			$(BIN)/pytest -n auto --dist worksteal -q -p no:cacheprovider -m "not browser and not clockless" || exit 1; \
 	done
 
 lint: $(STAMP)

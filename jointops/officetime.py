@@ -131,6 +131,12 @@ def next_half_hour(moment: datetime | None = None) -> datetime:
     return local.replace(minute=0) + timedelta(minutes=30 if local.minute < 30 else 60)
 
 
+def wall_minutes_now() -> int:
+    """Minutes since midnight on the office's wall clock: where the grid's current-time line is."""
+    local = to_local(datetime.now(UTC))
+    return local.hour * 60 + local.minute
+
+
 def today_local() -> date:
     return datetime.now(UTC).astimezone(office_zone()).date()
 

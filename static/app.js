@@ -2,13 +2,58 @@
 (function () {
   "use strict";
 
-  // Open the time grid at the start of the working day, as calendar apps do.
+  // Open the time grid at the start of the working day, as calendar apps do, or higher up
+  // for an earlier event; an evening operation below the fold is scrolled into view.
   function scrollGrid() {
     var body = document.getElementById("tg-body");
     if (!body) return;
     var hour = parseInt(body.getAttribute("data-scroll-hour") || "7", 10);
     var row = body.querySelector(".tg-hour.row-" + (hour * 4 + 1));
-    if (row) body.scrollTop = Math.max(0, row.offsetTop - 8);
+    if (!row) return;
+    var top = row.offsetTop - 8;
+    var origin = body.getBoundingClientRect().top - body.scrollTop;
+    var first = null, firstBlock = null;
+    body.querySelectorAll("a.ev").forEach(function (block) {
+      var at = block.getBoundingClientRect().top - origin;
+      if (first === null || at < first) { first = at; firstBlock = block; }
+    });
+    if (first !== null && first < top) top = first - 8;
+    else if (first !== null && first + 40 > top + body.clientHeight) top = first - 60;
+    body.scrollTop = Math.max(0, top);
+    // on a short screen the grid itself may start low: bring the first event onto it
+    if (firstBlock && firstBlock.getBoundingClientRect().top + 40 > window.innerHeight) {
+      firstBlock.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  // A line across today's column at the office's current time, moved every minute. The
+  // server gives the office's wall-clock minutes at render; the browser's own zone is not used.
+  function nowLine() {
+    var body = document.getElementById("tg-body");
+    var today = document.getElementById("tg-today");
+    if (!body || !today) return;
+    var minutes = parseInt(body.getAttribute("data-now"), 10);
+    if (isNaN(minutes)) return;
+    var loaded = Date.now();
+    var line = document.createElement("div");
+    line.className = "now-line";
+    line.setAttribute("aria-hidden", "true");
+    today.appendChild(line);
+    function place() {
+      var now = minutes + Math.floor((Date.now() - loaded) / 60000);
+      if (now >= 24 * 60) { line.hidden = true; return; }
+      line.style.top = (now / (24 * 60) * 100) + "%";
+    }
+    place();
+    window.setInterval(place, 60000);
+  }
+
+  // On a phone the calendar comes first: the filters and legend fold into one control
+  // (left open while a filter is on, so that what is hidden is said).
+  function foldFilters() {
+    var more = document.getElementById("cal-more");
+    if (!more || more.hasAttribute("data-active")) return;
+    if (window.matchMedia("(max-width: 760px)").matches) more.open = false;
   }
 
   // Click an empty slot of a day column to start a new event there.
@@ -154,7 +199,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     phoneDayView();
-    scrollGrid(); slotClicks(); kindFields(); focusErrors(); copyButtons(); confirmForms();
+    foldFilters(); nowLine(); scrollGrid(); slotClicks(); kindFields(); focusErrors(); copyButtons(); confirmForms();
     understoodIdentifiers();
   });
 })();

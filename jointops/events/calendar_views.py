@@ -17,7 +17,13 @@ from jointops.events.grid import ROWS, build_days, month_start, week_start
 from jointops.forms import row_id
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Resource
-from jointops.officetime import TimeRefused, local_day_bounds, parse_day, today_local
+from jointops.officetime import (
+    TimeRefused,
+    local_day_bounds,
+    parse_day,
+    today_local,
+    wall_minutes_now,
+)
 from jointops.visibility import Seen
 
 bp = Blueprint("schedule", __name__)
@@ -124,4 +130,5 @@ def calendar() -> str:
         count_full=sum(1 for s in seen if s.full),
         count_busy=sum(1 for s in seen if not s.full),
         can_create=bool(creatable_kinds(choices.viewer)),
+        now_minutes=wall_minutes_now(),
     )

@@ -137,3 +137,54 @@ def test_an_operations_place_left_behind_is_not_sent_with_an_interview(
     page.wait_for_url(re.compile(r"/events/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Kind changed after the place")
     assert "Clematis" not in page.content()
+
+
+def test_on_a_phone_the_calendar_comes_first_and_an_evening_operation_is_in_view(
+    new_page: Any, server: LiveServer, screenshots: Path
+) -> None:
+    """Filters and legend fold into one control; the day opens scrolled so that an
+    operation at 21:00 is on the first screen, not below the fold unseen."""
+    from playwright.sync_api import expect
+
+    desk = new_page()
+    sign_in(desk, server, USER)
+    desk.goto(f"{server.url}/events/new")
+    day, title = tomorrow() + timedelta(days=9), "Evening knock, phone test"
+    fill_operation(desk, title, day, "21:00", "22:30")
+    desk.get_by_role("button", name="Create event").click()
+    desk.wait_for_url(re.compile(r"/events/\d+$"))
+
+    phone = new_page(PHONE)
+    sign_in(phone, server, USER)
+    phone.goto(f"{server.url}/calendar?view=day&date={day.isoformat()}")
+    expect(phone.get_by_text("Filters and legend")).to_be_visible()
+    expect(phone.get_by_label("Agency")).to_be_hidden()
+    block = phone.locator("a.ev", has_text=title)
+    expect(block).to_be_in_viewport()
+    box = block.bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + 20 <= PHONE["height"], box
+    phone.screenshot(path=screenshots / "calendar-phone-evening.png")
+    phone.get_by_text("Filters and legend").click()
+    expect(phone.get_by_label("Agency")).to_be_visible()
+
+    # a filter on leaves the control open, so that what is hidden is said
+    phone.goto(f"{server.url}/calendar?view=day&date={day.isoformat()}&kind=operation")
+    expect(phone.get_by_text("Filters and legend (1 on)")).to_be_visible()
+    expect(phone.get_by_label("Kind")).to_be_visible()
+
+
+def test_the_current_time_line_is_on_todays_column_at_the_office_clock(
+    new_page: Any, server: LiveServer
+) -> None:
+    page = new_page()
+    sign_in(page, server, USER)
+    page.goto(f"{server.url}/calendar?view=week")
+    line = page.locator("#tg-today .now-line")
+    assert line.count() == 1
+    minutes = int(page.locator("#tg-body").get_attribute("data-now") or "-1")
+    office = datetime.now(ZoneInfo(TIMEZONE))
+    apart = abs(minutes - (office.hour * 60 + office.minute))
+    assert min(apart, 1440 - apart) <= 2, "the office's clock, not the browser's"
+    top = float((line.get_attribute("style") or "").split("top:")[1].split("%")[0])
+    assert abs(top - minutes / 1440 * 100) < 0.2
+    assert page.locator(".now-line").count() == 1, "only today's column has the line"
