@@ -134,9 +134,7 @@ def _refused(form: EventForm) -> dict[str, Any]:
 def create_event() -> Reply:
     if not request.is_json:
         abort(400, "Send the event as JSON (Content-Type: application/json).")
-    if not creatable_kinds(viewer_of(current_user)):
-        audit.record_now("event.create", outcome="denied", path=request.path)
-        abort(403)
+    _require_creator()
     # CSRFProtect checked the header
     form = EventForm(current_user, formdata=form_data(json_body()), meta={"csrf": False})
     if not form.validate():
@@ -311,13 +309,25 @@ def v1_get_event(event_id: int) -> Reply:
     return {"event": event_json(event, seen)}, 200
 
 
-def _save(body: EventIn, event: Event | None) -> Reply:
-    form = EventForm(
+def _require_creator() -> None:
+    """403 (audited) unless the user may create some kind of event."""
+    if not creatable_kinds(viewer_of(current_user)):
+        audit.record_now("event.create", outcome="denied", path=request.path)
+        abort(403)
+
+
+def _event_form(body: EventIn, event: Event | None) -> EventForm:
+    """The event form over a v1 body (CSRFProtect checked the header; a token needs none)."""
+    return EventForm(
         current_user,
         formdata=form_data(body.model_dump(exclude_none=True)),
         event=event,
-        meta={"csrf": False},  # CSRFProtect checked the header; a token needs none
+        meta={"csrf": False},
     )
+
+
+def _save(body: EventIn, event: Event | None) -> Reply:
+    form = _event_form(body, event)
     if not form.validate():
         return _refused(form), 400
     draft = form.to_draft()
@@ -356,9 +366,7 @@ def v1_create_event() -> Reply:
     """As the event form: booking warnings (a person booked twice, a repeat interview) answer
     400 until sent again with ``confirm_warnings: true``; a taken room answers 409."""
     body = parse_body(EventIn)
-    if not creatable_kinds(viewer_of(current_user)):
-        audit.record_now("event.create", outcome="denied", path=request.path)
-        abort(403)
+    _require_creator()
     return _save(body, None)
 
 
@@ -396,12 +404,7 @@ def v1_cancel_event(event_id: int) -> Reply:
 
 
 def _precheck(body: EventIn, event: Event | None) -> Reply:
-    form = EventForm(
-        current_user,
-        formdata=form_data(body.model_dump(exclude_none=True)),
-        event=event,
-        meta={"csrf": False},
-    )
+    form = _event_form(body, event)
     if not form.validate():
         return _refused(form), 400
     draft = form.to_draft()
@@ -432,9 +435,7 @@ def v1_precheck_new() -> Reply:
     """ "Deconflict this plan" of the event form: the same rules, limits (429 past them) and
     notices to the side it hits; nothing is stored."""
     body = parse_body(EventIn)
-    if not creatable_kinds(viewer_of(current_user)):
-        audit.record_now("event.create", outcome="denied", path=request.path)
-        abort(403)
+    _require_creator()
     return _precheck(body, None)
 
 
