@@ -302,6 +302,18 @@ def test_what_no_feed_reads_does_not_move_the_generation(app: Flask) -> None:
     assert generation() == before + 1
 
 
+def test_savepoints_move_the_generation_once_at_the_commit(app: Flask) -> None:
+    """A transaction of many savepoints (an import raising alerts) counts one change, when it
+    commits: a savepoint's release alone tells no subscriber anything."""
+    before = generation()
+    with unit_of_work():
+        for text in ("first", "second", "third"):
+            with db.session.begin_nested():
+                db.session.execute(update(Event).values(notes=text))
+        assert generation() == before
+    assert generation() == before + 1
+
+
 def test_revoking_a_token_drops_its_kept_feed(app: Flask, client: FlaskClient) -> None:
     secret = subscribe(SUBSCRIBER)
     assert fetch(client, secret).status_code == 200

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from auth.policy import (
     party_visible,
@@ -122,21 +124,56 @@ def overseers(alert: Alert, also: Iterable[int] = ()) -> list[User]:
     """The active supervisors of both agencies and the office's deconfliction officers (the
     watch centre mediates every hit, whichever agency employs them), with the users ``also``;
     never an advocate (``auth.policy.told_of_deconfliction``), whatever part they have."""
-    supervisors = (
-        select(UserRole.user_id)
-        .join(User)
-        .where(
-            UserRole.role == "supervisor",
-            User.agency_id.in_({alert.agency_a_id, alert.agency_b_id}),
-        )
-    )
-    officers = select(UserRole.user_id).where(UserRole.role == "deconfliction_officer")
-    found = db.session.scalars(
-        select(User)
-        .where(
-            User.active.is_(True),
-            or_(User.id.in_(set(also)), User.id.in_(supervisors), User.id.in_(officers)),
-        )
-        .order_by(User.id)
-    )
-    return [user for user in found if told_of_deconfliction(viewer_of(user))]
+    roster = _roster()
+    ids = set(also) | roster.staff_of(frozenset({alert.agency_a_id, alert.agency_b_id}))
+    found = roster.users(ids)
+    return [
+        found[i]
+        for i in sorted(found)
+        if found[i].active and told_of_deconfliction(viewer_of(found[i]))
+    ]
+
+
+@dataclass
+class _Roster:
+    """Who oversees alerts, read once per transaction: an import raises hundreds of alerts
+    among the same few agencies and people, and each read the same rows again."""
+
+    _staff: dict[frozenset[int], set[int]] = field(default_factory=dict)
+    _users: dict[int, User] = field(default_factory=dict)
+
+    def staff_of(self, agency_ids: frozenset[int]) -> set[int]:
+        """The supervisors of ``agency_ids`` and every deconfliction officer."""
+        if agency_ids not in self._staff:
+            supervisors = (
+                select(UserRole.user_id)
+                .join(User)
+                .where(UserRole.role == "supervisor", User.agency_id.in_(agency_ids))
+            )
+            officers = select(UserRole.user_id).where(UserRole.role == "deconfliction_officer")
+            self._staff[agency_ids] = set(db.session.scalars(supervisors.union(officers)))
+        return self._staff[agency_ids]
+
+    def users(self, ids: set[int]) -> dict[int, User]:
+        missing = ids - self._users.keys()
+        if missing:
+            self._users |= {
+                u.id: u for u in db.session.scalars(select(User).where(User.id.in_(missing)))
+            }
+        return {i: self._users[i] for i in ids if i in self._users}
+
+
+_ROSTER = "alerts.roster"
+
+
+def _roster() -> _Roster:
+    roster = db.session.info.get(_ROSTER)
+    if not isinstance(roster, _Roster):
+        roster = db.session.info[_ROSTER] = _Roster()
+    return roster
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_roster(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_ROSTER, None)

@@ -189,6 +189,10 @@ def _note_bulk_writes(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _bump(session: Session) -> None:
+    """Count the generation once per transaction: SQLAlchemy calls this for each savepoint's
+    release too, whose changes the outer commit still carries (the mark stays set for it)."""
+    if session.in_nested_transaction():
+        return
     session.flush()
     if session.info.pop(_CHANGED, False):
         session.execute(
