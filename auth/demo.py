@@ -38,6 +38,8 @@ GROUP_ROLES = {
     "jointops-supervisors": "supervisor",
     "jointops-deconfliction-officers": "deconfliction_officer",
     "jointops-admins": "admin",
+    "jointops-interpreters": "interpreter",
+    "jointops-forensic-interviewers": "forensic_interviewer",
 }
 
 

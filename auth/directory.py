@@ -29,7 +29,16 @@ from ldap3.utils.conv import escape_filter_chars
 
 log = logging.getLogger(__name__)
 
-ROLES = ("investigator", "prosecutor", "advocate", "supervisor", "deconfliction_officer", "admin")
+ROLES = (
+    "investigator",
+    "prosecutor",
+    "advocate",
+    "supervisor",
+    "deconfliction_officer",
+    "admin",
+    "interpreter",
+    "forensic_interviewer",
+)
 AGENCY_KINDS = ("local", "state", "federal", "prosecution", "victim_services")
 #: an agency's code: capitals, digits, "-" and "_", 2 to 16 characters (PBSO, SAO15)
 AGENCY_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{1,15}$"

@@ -4,7 +4,8 @@ Every page, list, API answer and (later) feed asks these functions; none of
 them decides visibility on its own. The rules follow DESIGN.md:
 
 * an agency sees its own events, and every participant sees the events they
-  take part in;
+  take part in (someone who holds only a skill role, interpreter or forensic
+  interviewer, sees just those);
 * a covert operation is seen only by its agency's investigators and
   supervisors and by its participants;
 * a victim-service appointment is seen only by the victim-service agency and
@@ -26,6 +27,12 @@ ADVOCATE = "advocate"
 SUPERVISOR = "supervisor"
 DECONFLICTION_OFFICER = "deconfliction_officer"
 ADMIN = "admin"
+INTERPRETER = "interpreter"
+FORENSIC_INTERVIEWER = "forensic_interviewer"
+#: Roles that say what someone can do on an event and grant nothing by themselves: an
+#: interpreter or forensic interviewer sees the events they take part in, schedules nothing
+#: and sees no targets or deconfliction hits, unless another role of theirs allows it.
+SKILL_ROLES = frozenset({INTERPRETER, FORENSIC_INTERVIEWER})
 
 LAW_ENFORCEMENT_KINDS = frozenset({"local", "state", "federal"})
 COVERT_ROLES = frozenset({INVESTIGATOR, SUPERVISOR})
@@ -46,6 +53,25 @@ def may_investigate(roles: Iterable[str], agency_kind: str | None) -> bool:
     of law-enforcement agencies."""
     held = set(roles)
     return INVESTIGATOR in held or (SUPERVISOR in held and agency_kind in LAW_ENFORCEMENT_KINDS)
+
+
+#: the parts of an event that a role of the same name fills (the lead is anyone of the agency)
+PART_ROLES = {
+    "advocate": ADVOCATE,
+    "prosecutor": PROSECUTOR,
+    "interpreter": INTERPRETER,
+    "forensic_interviewer": FORENSIC_INTERVIEWER,
+}
+
+
+def may_take_part(part: str, roles: Iterable[str], agency_kind: str | None) -> bool:
+    """Whether someone may be put on an event in ``part``: the part's role (an administrator is
+    never an interpreter); investigators as ``may_investigate`` says. The lead is checked
+    against the event's agency by the caller."""
+    if part == "investigator":
+        return may_investigate(roles, agency_kind)
+    role = PART_ROLES.get(part)
+    return role is not None and role in set(roles)
 
 
 class Visibility(enum.IntEnum):
@@ -74,12 +100,17 @@ class EventFacts:
     cancelled: bool = False
 
 
+def holds_staff_role(viewer: Viewer) -> bool:
+    """Whether the viewer holds a role beyond the skill roles (``SKILL_ROLES``)."""
+    return bool(viewer.roles - SKILL_ROLES)
+
+
 def event_visibility(viewer: Viewer, event: EventFacts) -> Visibility:
     """How much of ``event`` the viewer may see."""
     if viewer.user_id in event.participant_ids or viewer.user_id == event.lead_id:
         return Visibility.FULL
     same_agency = viewer.agency_code is not None and viewer.agency_code == event.owner_agency_code
-    if same_agency and _agency_member_may_see(viewer, event):
+    if same_agency and holds_staff_role(viewer) and _agency_member_may_see(viewer, event):
         return Visibility.FULL
     if event.cancelled:
         return Visibility.NONE  # a cancelled event no longer holds anything
@@ -141,12 +172,14 @@ TARGET_EDITORS = frozenset({INVESTIGATOR, SUPERVISOR})
 
 
 def may_see_targets(viewer: Viewer, agency_code: str | None) -> bool:
-    """The agency's own staff, except advocates (who never see targets)."""
+    """The agency's own staff, except advocates (who never see targets) and those who hold
+    only a skill role."""
     return (
         agency_code is not None
         and viewer.agency_code == agency_code
         and viewer.agency_kind in TARGET_AGENCY_KINDS
         and ADVOCATE not in viewer.roles
+        and holds_staff_role(viewer)
     )
 
 
@@ -179,12 +212,17 @@ def sees_both_sides(viewer: Viewer) -> bool:
 def told_of_deconfliction(viewer: Viewer) -> bool:
     """Whether the viewer is told of deconfliction hits at all (notices, escalations).
 
-    Advocates and victim-service staff never are, even on an operation they take part in:
+    Advocates, victim-service staff and those who hold only a skill role (``SKILL_ROLES``)
+    never are, even on an operation they take part in:
     they learn of their own events, never of the agencies and matches behind them (as they
     never see targets). The deconfliction officer always is."""
     if sees_both_sides(viewer):
         return True
-    return ADVOCATE not in viewer.roles and viewer.agency_kind != "victim_services"
+    return (
+        ADVOCATE not in viewer.roles
+        and viewer.agency_kind != "victim_services"
+        and holds_staff_role(viewer)
+    )
 
 
 def alert_sides(viewer: Viewer, a: AlertParty, b: AlertParty) -> tuple[bool, bool]:
@@ -195,6 +233,14 @@ def alert_sides(viewer: Viewer, a: AlertParty, b: AlertParty) -> tuple[bool, boo
     if not told_of_deconfliction(viewer):
         return False, False
     return party_visible(viewer, a), party_visible(viewer, b)
+
+
+def told_of_alert_on(viewer: Viewer, party: AlertParty) -> bool:
+    """Whether a marker on this item (say, a calendar block) may tell the viewer that an alert
+    is raised on it: they see the item in full and would see the alert through it."""
+    if not party_visible(viewer, party):
+        return False
+    return sees_both_sides(viewer) or told_of_deconfliction(viewer)
 
 
 def may_acknowledge(viewer: Viewer, party: AlertParty) -> bool:

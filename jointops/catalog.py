@@ -74,6 +74,8 @@ ROLE_LABELS = {
     "supervisor": "Supervisor",
     "deconfliction_officer": "Deconfliction officer",
     "admin": "Administrator",
+    "interpreter": "Interpreter",
+    "forensic_interviewer": "Forensic interviewer",
 }
 
 

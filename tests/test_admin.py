@@ -93,8 +93,10 @@ def test_users_search_and_filters_narrow(app: Flask, login: Login) -> None:
         "investigator.fbi",
         "agent.chen.fbi",
         "supervisor.fbi",
+        "interviewer.fbi",
     }
     assert _listed(admin, "role=advocate") == {"advocate.vs"}
+    assert _listed(admin, "role=interpreter") == {"interpreter.vs", "det.rivera.pbso"}
     assert _listed(admin, "agency=PBSO&role=supervisor&q=okafor") == {"supervisor.pbso"}
     page = admin.get("/admin/users?q=okafor&role=supervisor").get_data(as_text=True)
     assert 'value="okafor"' in page and '<option value="supervisor" selected>' in page

@@ -188,7 +188,8 @@ def test_a_crowded_calendar_takes_no_more_queries(app: Flask, login: Login, user
     assert sum("Not yet deconflicted" in n for n in names) == (1 if sees_it else 0)
 
 
-BLOCK = re.compile(r'<a class="ev [^"]*"\s+href="/events/(\d+)">(.*?)</a>', re.S)
+#: a block's link, whatever it carries after its address (a movable one its times)
+BLOCK = re.compile(r'<a class="ev [^"]*"\s+href="/events/(\d+)"[^>]*>(.*?)</a>', re.S)
 TAG = re.compile(r"<[^>]+>")
 ROOM = re.compile(r'<span class="ev-room">([^<]*)</span>')
 

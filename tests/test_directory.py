@@ -86,6 +86,9 @@ def ldif_people() -> dict[str, dict[str, list[str]]]:
 
 # -- login -------------------------------------------------------------------
 
+#: the people of the demo LDIF
+DEMO_PEOPLE = 18
+
 EXPECTED_USERS = [
     DirectoryUser(
         username="investigator.pbso",
@@ -131,6 +134,33 @@ EXPECTED_USERS = [
         phone="+1 561 555 0122",
         agency_code="FBI",
         roles=frozenset({"investigator"}),
+    ),
+    DirectoryUser(
+        username="det.rivera.pbso",
+        dn=f"uid=det.rivera.pbso,{PEOPLE}",
+        display_name="Luis Rivera",
+        email="det.rivera.pbso@pbso.demo.test",
+        phone="+1 561 555 0105",
+        agency_code="PBSO",
+        roles=frozenset({"investigator", "interpreter"}),
+    ),
+    DirectoryUser(
+        username="interpreter.vs",
+        dn=f"uid=interpreter.vs,{PEOPLE}",
+        display_name="Nadège Joseph",
+        email="interpreter.vs@vs.demo.test",
+        phone="+1 561 555 0153",
+        agency_code="VS",
+        roles=frozenset({"interpreter"}),
+    ),
+    DirectoryUser(
+        username="interviewer.fbi",
+        dn=f"uid=interviewer.fbi,{PEOPLE}",
+        display_name="Sarah Lindqvist",
+        email="interviewer.fbi@fbi.demo.test",
+        phone="+1 561 555 0124",
+        agency_code="FBI",
+        roles=frozenset({"forensic_interviewer"}),
     ),
 ]
 
@@ -206,7 +236,7 @@ def test_users_lists_every_demo_user(directory: LdapDirectory) -> None:
     users = {user.username: user for user in directory.users()}
     people = ldif_people()
     assert set(users) == set(people)
-    assert len(users) == 16
+    assert len(users) == DEMO_PEOPLE
     for username, entry in people.items():
         assert users[username].agency_code == entry["departmentNumber"][0]
         assert users[username].email == entry["mail"][0]
@@ -219,7 +249,7 @@ def test_users_reads_page_by_page(
     directory: LdapDirectory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(auth.directory, "PAGE_SIZE", 3)
-    assert len(list(directory.users())) == 16
+    assert len(list(directory.users())) == DEMO_PEOPLE
 
 
 def test_agencies(directory: LdapDirectory) -> None:
@@ -389,7 +419,7 @@ def test_member_of_mode_lists_the_same_users_as_group_search(
     member_of_directory: LdapDirectory, directory: LdapDirectory
 ) -> None:
     by_member_of = sorted(member_of_directory.users(), key=lambda user: user.username)
-    assert len(by_member_of) == 16
+    assert len(by_member_of) == DEMO_PEOPLE
     assert by_member_of == sorted(directory.users(), key=lambda user: user.username)
 
 
@@ -446,7 +476,7 @@ def test_nested_groups_resolve_per_user_at_login_and_in_the_listing(
     for expected in EXPECTED_USERS:
         assert nested.authenticate(expected.username, DEMO_PASSWORD) == expected
     users = sorted(nested.users(), key=lambda user: user.username)
-    assert len(users) == 16
+    assert len(users) == DEMO_PEOPLE
     assert users == sorted(flat.users(), key=lambda user: user.username)
 
 

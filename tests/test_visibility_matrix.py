@@ -113,7 +113,8 @@ SPECS = [
          people=(("investigator.wpbpd", "investigator"),), located=True),
     # Wednesday
     Spec("ApptRoomVs", 3, "10:00", 1, "VS", "supervisor.vs", "appointment", "legal",
-         resources=("Conference Room",), people=(("prosecutor.sao15", "prosecutor"),),
+         resources=("Conference Room",),
+         people=(("prosecutor.sao15", "prosecutor"), ("interpreter.vs", "interpreter")),
          client="VS-8800303"),
     Spec("IntRestrictedSao", 3, "13:00", 1, "SAO15", "prosecutor.sao15", "interview",
          "suspect_interview", sensitivity="restricted"),
@@ -142,14 +143,16 @@ def expected(person: Person, spec: Spec) -> str:
     # The people on an event (its lead included) always see it in full.
     if person.username in spec.involved:
         return FULL
-    same_agency = person.agency == spec.agency
+    # Interpreters and forensic interviewers with no other role see only what they are on.
+    staff = bool(person.roles - {"interpreter", "forensic_interviewer"})
+    same_agency = staff and person.agency == spec.agency
     if spec.kind == "operation" and spec.sensitivity == "covert":
         # Covert operations: only the owner agency's investigators and supervisors.
         if same_agency and person.roles & {"investigator", "supervisor"}:
             return FULL
     elif spec.kind == "appointment":
         # Victim-service appointments: only the victim-service agency (and assigned staff).
-        if person.agency == "VS":
+        if staff and person.agency == "VS":
             return FULL
     elif same_agency:
         # An agency sees its own events.
@@ -171,6 +174,8 @@ def test_the_expectation_table_says_what_the_rules_say() -> None:
     vs_sup = Person(4, "supervisor.vs", "VS", frozenset({"supervisor"}))
     hsi_inv = Person(5, "investigator.hsi", "HSI", frozenset({"investigator"}))
     sao_sup = Person(6, "supervisor.sao15", "SAO15", frozenset({"supervisor", "prosecutor"}))
+    vs_interpreter = Person(7, "interpreter.vs", "VS", frozenset({"interpreter"}))
+    fbi_interviewer = Person(8, "interviewer.fbi", "FBI", frozenset({"forensic_interviewer"}))
     by_key = {s.key: s for s in SPECS}
     assert expected(pbso_admin, by_key["OpCovertPbso"]) == BUSY  # own agency, no covert role
     assert expected(pbso_inv, by_key["OpCovertPbso"]) == FULL
@@ -184,6 +189,10 @@ def test_the_expectation_table_says_what_the_rules_say() -> None:
     assert expected(hsi_inv, by_key["OpNormalPbso"]) == BUSY  # HSI's camera kit
     assert expected(fbi_sup, by_key["OpNormalPbso"]) == NONE
     assert expected(pbso_admin, by_key["IntCancelledHsi"]) == NONE
+    assert expected(vs_interpreter, by_key["ApptRoomVs"]) == FULL  # she interprets at it
+    assert expected(vs_interpreter, by_key["ApptNormalVs"]) == NONE  # her agency's, not hers
+    assert expected(fbi_interviewer, by_key["OpCovertFbi"]) == BUSY  # the van of her agency
+    assert expected(fbi_interviewer, by_key["IntVictimPbso"]) == BUSY  # a shared room
 
 
 # --- building the week -----------------------------------------------------------------
@@ -268,7 +277,7 @@ def clients(world: World, login: Callable[[str], FlaskClient]) -> list[tuple[Per
 # --- reading pages -----------------------------------------------------------------------
 
 ANCHOR = re.compile(
-    r'<a class="(?P<cls>[^"]*)"\s+href="/events/(?P<id>\d+)">(?P<body>.*?)</a>',
+    r'<a class="(?P<cls>[^"]*)"\s+href="/events/(?P<id>\d+)"[^>]*>(?P<body>.*?)</a>',
     re.S,
 )
 TAG = re.compile(r"<[^>]+>")

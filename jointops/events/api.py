@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from auth.policy import Visibility, creatable_kinds
 from jointops import audit
 from jointops.deconfliction.precheck import PointerOut, PrecheckRefused, precheck_event
+from jointops.events.availability import AvailabilityDenied, availability_for
 from jointops.events.forms import CancelForm, EventForm
 from jointops.events.rules import EventErrors
 from jointops.events.service import (
@@ -22,7 +23,7 @@ from jointops.events.service import (
     save_event_and_read,
 )
 from jointops.events.views import load_editable, load_event
-from jointops.forms import form_data, json_body
+from jointops.forms import InputRefused, form_data, json_body
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Event
 from jointops.officetime import TimeRefused, parse_instant
@@ -119,6 +120,21 @@ def get_event(event_id: int) -> Reply:
         abort(404)
     audit.record_now("event.view", object_type="event", object_id=event.id, level=seen.name.lower())
     return {"event": event_json(event, seen)}, 200
+
+
+@bp.get("/events/availability")
+@allow(SIGNED_IN)
+def availability() -> Reply:
+    """The event form's free/busy: its fields as the query (``starts_at``, ``ends_at``,
+    ``room_id``, ``resource_ids``, ``lead_id`` and the parts' people, ``event_id`` when
+    editing); 400 naming the field at fault, 403 for those who schedule nothing."""
+    try:
+        found = availability_for(request.args, current_user)
+    except AvailabilityDenied:
+        abort(403)
+    except InputRefused as refused:
+        return {"error": str(refused), "field": refused.field, "status": 400}, 400
+    return found.as_data(), 200
 
 
 def _refused(form: EventForm) -> dict[str, Any]:

@@ -2,23 +2,25 @@
 
 The agencies come first, so that every agency the page then needs (an event's
 owner, a resource's, the viewer's) is found in the session without a query of its
-own. The window's events come in one query with their bookings, participants and
-whether each still awaits its deconfliction check. Need-to-know is not decided
-here: every event goes through ``auth.policy`` by way of ``jointops.visibility``,
-as it does everywhere else.
+own. The window's events come in one query with their bookings, participants,
+whether each still awaits its deconfliction check and whether an alert on it is
+still open. Need-to-know is not decided here: every event goes through
+``auth.policy`` by way of ``jointops.visibility``, as it does everywhere else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, exists, select
-from sqlalchemy.orm import joinedload, lazyload, load_only
+from sqlalchemy import Select, and_, bindparam, exists, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, joinedload, lazyload, load_only
 
-from auth.policy import Viewer, Visibility, event_visibility
+from auth.policy import AlertParty, Viewer, Visibility, event_visibility, told_of_alert_on
+from jointops.alerts.items import ACTIVE
 from jointops.extensions import db
-from jointops.models import Agency, Event, Participant, PendingCheck, Resource, User
+from jointops.models import Agency, Alert, Case, Event, Participant, PendingCheck, Resource, User
 from jointops.visibility import Seen, facts_of, resources_known_to, viewer_of
 
 
@@ -44,9 +46,11 @@ class Choices:
 
 @dataclass(frozen=True)
 class Shown(Seen):
-    """A seen event, and whether it was saved but is not yet deconflicted."""
+    """A seen event, whether it was saved but is not yet deconflicted, and whether it has an
+    alert not yet resolved that this viewer may know of (never on a busy block)."""
 
     unchecked: bool = False
+    open_alert: bool = False
 
 
 # Built once: the page runs them on every request, and building a statement costs about as
@@ -59,30 +63,53 @@ PEOPLE = (
     .order_by(User.display_name)
 )
 RESOURCES = select(Resource).where(Resource.active.is_(True)).order_by(Resource.name)
-WINDOW = (
-    select(
-        Event,
-        exists().where(PendingCheck.item_type == "event", PendingCheck.item_id == Event.id),
+#: an alert on the event that is open or acknowledged (served by the alerts' item indexes)
+ALERTED = exists().where(
+    Alert.status.in_(ACTIVE),
+    or_(
+        and_(Alert.item_a_type == "event", Alert.item_a_id == Event.id),
+        and_(Alert.item_b_type == "event", Alert.item_b_id == Event.id),
+    ),
+)
+
+
+def _window_query(
+    *also: InstrumentedAttribute[Any], case: bool = False
+) -> Select[Event, bool, bool]:
+    return (
+        select(
+            Event,
+            exists().where(PendingCheck.item_type == "event", PendingCheck.item_id == Event.id),
+            ALERTED,
+        )
+        .where(Event.starts_at < bindparam("end"), Event.ends_at > bindparam("start"))
+        .options(
+            # what the policy, the filters and the blocks read (and, for the search, what it
+            # matches); anything else would be a query per event, so it raises instead
+            load_only(
+                Event.kind,
+                Event.title,
+                Event.owner_agency_id,
+                Event.lead_id,
+                Event.starts_at,
+                Event.ends_at,
+                Event.status,
+                Event.sensitivity,
+                *also,
+                raiseload=True,
+            ),
+            joinedload(Event.bookings),
+            joinedload(Event.participants).options(lazyload(Participant.user)),
+            *([joinedload(Event.case).load_only(Case.number, Case.title)] if case else []),
+        )
+        .order_by(Event.starts_at, Event.id)
     )
-    .where(Event.starts_at < bindparam("end"), Event.ends_at > bindparam("start"))
-    .options(
-        # what the policy, the filters and the blocks read; anything else would be a query
-        # per event, so it raises instead (notes, places and client codes are never shown here)
-        load_only(
-            Event.kind,
-            Event.title,
-            Event.owner_agency_id,
-            Event.lead_id,
-            Event.starts_at,
-            Event.ends_at,
-            Event.status,
-            Event.sensitivity,
-            raiseload=True,
-        ),
-        joinedload(Event.bookings),
-        joinedload(Event.participants).options(lazyload(Participant.user)),
-    )
-    .order_by(Event.starts_at, Event.id)
+
+
+WINDOW = _window_query()
+#: the window with what the calendar's search reads too (``calendar_search.searched_text``)
+SEARCH_WINDOW = _window_query(
+    Event.subtype, Event.case_id, Event.client_code, Event.notes, case=True
 )
 
 
@@ -106,18 +133,31 @@ def filter_choices(user: User) -> Choices:
     )
 
 
-def window(choices: Choices, start: datetime, end: datetime) -> list[Shown]:
+def window(
+    choices: Choices, start: datetime, end: datetime, *, query: Select[Event, bool, bool] = WINDOW
+) -> list[Shown]:
     """Every event overlapping ``[start, end)`` that the viewer of ``choices`` may see, busy
-    blocks included.
+    blocks included (``query``: :data:`WINDOW` or :data:`SEARCH_WINDOW`).
 
     ``choices`` holds the agencies loaded: while it is held, each event's and resource's
     agency is found in the session (which keeps only what is referenced) without a query.
     Participants are loaded without their accounts: the policy and the filters need only
     their ids.
     """
-    rows = db.session.execute(WINDOW, {"start": start, "end": end}).unique().all()
+    rows = db.session.execute(query, {"start": start, "end": end}).unique().all()
     shown = [
-        Shown(event, event_visibility(choices.viewer, facts_of(event)), unchecked=bool(pending))
-        for event, pending in rows
+        _shown(choices.viewer, event, bool(pending), bool(alerted))
+        for event, pending, alerted in rows
     ]
     return [s for s in shown if s.visibility is not Visibility.NONE]
+
+
+def _shown(viewer: Viewer, event: Event, pending: bool, alerted: bool) -> Shown:
+    facts = facts_of(event)
+    seen = event_visibility(viewer, facts)
+    told = (
+        alerted
+        and seen is Visibility.FULL
+        and told_of_alert_on(viewer, AlertParty("event", facts.owner_agency_code, facts))
+    )
+    return Shown(event, seen, unchecked=pending, open_alert=told)

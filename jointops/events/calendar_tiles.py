@@ -13,12 +13,12 @@ from datetime import datetime
 
 from flask import url_for
 
-from auth.policy import Viewer
+from auth.policy import Viewer, may_edit
 from jointops.catalog import KIND_LABELS
 from jointops.events.calendar_data import Shown
 from jointops.models import Event, EventStatus, Sensitivity
 from jointops.officetime import fmt_clock, fmt_range
-from jointops.visibility import resources_known_to
+from jointops.visibility import facts_of, resources_known_to
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ class Tile:
     ends: str
     #: the room of an event seen in full; the shared resources of a busy block
     rooms: tuple[str, ...]
+    #: the viewer may move it on the grid: they may edit it (``auth.policy.may_edit``) and it
+    #: is not cancelled; never a busy block
+    movable: bool = False
 
     @property
     def event(self) -> Event:
@@ -78,6 +81,7 @@ def _tile(viewer: Viewer, shown: Shown, link: str) -> Tile:
         starts=fmt_clock(event.starts_at),
         ends=fmt_clock(event.ends_at),
         rooms=rooms,
+        movable=shown.full and not event.is_cancelled and may_edit(viewer, facts_of(event)),
     )
 
 

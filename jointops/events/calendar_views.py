@@ -1,17 +1,21 @@
-"""The shared office calendar: week (default), day and month."""
+"""The shared office calendar: week (default), day, month and agenda; and its search."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from auth.policy import creatable_kinds
+from jointops import audit
 from jointops.catalog import KIND_LABELS
-from jointops.events.calendar_data import filter_choices, window
+from jointops.events.agenda import agenda_days
+from jointops.events.calendar_data import Choices, filter_choices, window
+from jointops.events.calendar_search import QueryRefused, query_words, search
 from jointops.events.calendar_tiles import tiles_of
 from jointops.events.grid import ROWS, build_days, month_start, week_start
 from jointops.forms import row_id
@@ -28,7 +32,7 @@ from jointops.visibility import Seen
 
 bp = Blueprint("schedule", __name__)
 
-VIEWS = {"day": 1, "week": 7, "month": 42}
+VIEWS = {"day": 1, "week": 7, "month": 42, "agenda": 14}
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,13 @@ def _parse_filters(rooms: list[Resource]) -> Filters:
     return Filters(agency=agency, room=room, person=_id_arg("person"), kind=kind)
 
 
+def _parse_query() -> tuple[str, ...]:
+    try:
+        return query_words(request.args.get("q", ""))
+    except QueryRefused as refused:
+        abort(400, str(refused))
+
+
 def _parse_date() -> date:
     raw = request.args.get("date", "").strip()
     if not raw:
@@ -101,9 +112,26 @@ def calendar() -> str:
     if view not in VIEWS:
         abort(400, f"view: expected one of {', '.join(VIEWS)}.")
     anchor = _parse_date()
+    words = _parse_query()
     choices = filter_choices(current_user._get_current_object())
     filters = _parse_filters(choices.rooms)
+    if words:
+        return _search_page(choices, words, anchor, filters)
     count = VIEWS[view]
+    if view == "agenda":
+        start, end = local_day_bounds(anchor, count)
+        seen = [s for s in window(choices, start, end) if filters.keep(s)]
+        return render_template(
+            "calendar.html",
+            **_page(view, anchor, filters, choices),
+            agenda=agenda_days(anchor, count, tiles_of(choices.viewer, seen), today_local()),
+            first_date=anchor,
+            prev_date=anchor - timedelta(days=count),
+            next_date=anchor + timedelta(days=count),
+            last_date=anchor + timedelta(days=count - 1),
+            count_full=sum(1 for s in seen if s.full),
+            count_busy=sum(1 for s in seen if not s.full),
+        )
     first = {"day": anchor, "week": week_start(anchor), "month": month_start(anchor)}[view]
     start, end = local_day_bounds(first, count)
     seen = [s for s in window(choices, start, end) if filters.keep(s)]
@@ -117,18 +145,53 @@ def calendar() -> str:
         prev_date, next_date = anchor - timedelta(days=count), anchor + timedelta(days=count)
     return render_template(
         "calendar.html",
-        view=view,
-        anchor=anchor,
+        **_page(view, anchor, filters, choices),
         days=days,
         rows=ROWS,
-        filters=filters,
         prev_date=prev_date,
         next_date=next_date,
-        agencies=choices.agencies,
-        rooms=choices.rooms,
-        people=choices.people,
         count_full=sum(1 for s in seen if s.full),
         count_busy=sum(1 for s in seen if not s.full),
-        can_create=bool(creatable_kinds(choices.viewer)),
         now_minutes=wall_minutes_now(),
     )
+
+
+def _page(view: str, anchor: date, filters: Filters, choices: Choices) -> dict[str, Any]:
+    """What every view of the page prints: the toolbar's, the filters' and the legend's."""
+    return {
+        "view": view,
+        "anchor": anchor,
+        "filters": filters,
+        "agencies": choices.agencies,
+        "rooms": choices.rooms,
+        "people": choices.people,
+        "can_create": bool(creatable_kinds(choices.viewer)),
+    }
+
+
+def _search_page(choices: Choices, words: tuple[str, ...], anchor: date, filters: Filters) -> str:
+    """The matches as an agenda over the search's window, then the search audited: how many
+    words and matches, never the words themselves (someone may type a victim's name).
+
+    Rendered before the audit's commit, which would expire the events the page prints.
+    """
+    found = search(choices, words, anchor, filters.keep)
+    page = render_template(
+        "calendar.html",
+        **_page("agenda", anchor, filters, choices),
+        query=request.args.get("q", "").strip(),
+        found=found,
+        agenda=agenda_days(
+            found.first,
+            found.days,
+            tiles_of(choices.viewer, found.shown),
+            today_local(),
+            with_today=False,
+        ),
+        first_date=found.first,
+        last_date=found.first + timedelta(days=found.days - 1),
+        count_full=found.total,
+        count_busy=0,
+    )
+    audit.record_now("calendar.search", object_type="event", words=len(words), found=found.total)
+    return page

@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import TextInput
 
-from auth.policy import creatable_kinds, may_create, may_investigate
+from auth.policy import creatable_kinds, may_create, may_take_part
 from jointops.catalog import (
     KIND_LABELS,
     SENSITIVITY_LABELS,
@@ -87,6 +87,17 @@ PART_FIELDS = {
 }
 
 
+def _part_field(label: str) -> SelectMultipleField:
+    """The people in one part: ids of those who hold it (``auth.policy.may_take_part``)."""
+    return SelectMultipleField(
+        label,
+        coerce=int,
+        invalid_choice_message=(
+            "Not a valid choice: '%(value)s'. Only people who hold this part may be chosen."
+        ),
+    )
+
+
 class CancelForm(FlaskForm):
     reason = TextAreaField(
         "Reason for cancelling",
@@ -114,11 +125,11 @@ class EventForm(FlaskForm):
     room_id = SelectField("Room", coerce=optional_int, validators=[Optional()])
     resource_ids = SelectMultipleField("Vehicles and equipment", coerce=int)
     lead_id = SelectField("Lead", coerce=optional_int, validators=[Optional()])
-    investigators = SelectMultipleField("Investigators", coerce=int)
-    advocates = SelectMultipleField("Advocates", coerce=int)
-    interpreters = SelectMultipleField("Interpreters", coerce=int)
-    prosecutors = SelectMultipleField("Prosecutors", coerce=int)
-    forensic_interviewers = SelectMultipleField("Forensic interviewers", coerce=int)
+    investigators = _part_field("Investigators")
+    advocates = _part_field("Advocates")
+    interpreters = _part_field("Interpreters")
+    prosecutors = _part_field("Prosecutors")
+    forensic_interviewers = _part_field("Forensic interviewers")
     client_code = StringField(
         "Client code", validators=[Optional(), Length(max=32)], filters=[lambda v: v and v.strip()]
     )
@@ -178,15 +189,16 @@ class EventForm(FlaskForm):
         self.lead_id.choices = {None: "— me —"} | {
             u.id: label(u) for u in users if u.agency_id == agency_id
         }
-        self.investigators.choices = {
-            u.id: label(u)
-            for u in users
-            if may_investigate(u.roles, u.agency.kind if u.agency else None)
-        }
-        self.advocates.choices = {u.id: label(u) for u in users if "advocate" in u.roles}
-        self.prosecutors.choices = {u.id: label(u) for u in users if "prosecutor" in u.roles}
-        self.interpreters.choices = {u.id: label(u) for u in users}
-        self.forensic_interviewers.choices = {u.id: label(u) for u in users}
+        on_event = {(p.user_id, p.part) for p in event.participants} if event else set()
+        for name, part in PART_FIELDS.items():
+            # those who hold the part; someone already on the event in it stays listed, so that
+            # an edit shows them and the rules say why they may no longer stay
+            getattr(self, name).choices = {
+                u.id: label(u)
+                for u in users
+                if (u.id, part) in on_event
+                or may_take_part(part, u.roles, u.agency.kind if u.agency else None)
+            }
 
     @property
     def offers_area_confirmation(self) -> bool:

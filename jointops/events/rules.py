@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from auth.policy import DECONFLICTION_OFFICER, may_create, may_investigate
+from auth.policy import DECONFLICTION_OFFICER, may_create, may_take_part
 from jointops.catalog import (
     KIND_LABELS,
     MAX_EVENT_DURATION,
@@ -263,12 +263,10 @@ def _check_people(draft: EventDraft, fail: _Fail) -> None:
         person = people.get(user_id)
         if person is None or not person.active:
             fail(participants_key(part), f"User {user_id} is not an active account.")
-        elif part == "investigator" and not may_investigate(
-            person.roles, person.agency.kind if person.agency else None
+        elif part != "lead" and not may_take_part(
+            part, person.roles, person.agency.kind if person.agency else None
         ):
-            fail(participants_key(part), f"{person.display_name} is not an investigator.")
-        elif part in ("advocate", "prosecutor") and part not in person.roles:
-            fail(participants_key(part), f"{person.display_name} is not a {part}.")
+            fail(participants_key(part), f"{person.display_name} is not {_a(PARTS[part])}.")
     lead = people.get(draft.lead_id) if draft.lead_id is not None else None
     if draft.lead_id is not None and (lead is None or lead.agency_id != draft.owner_agency_id):
         fail("lead_id", "The lead must be someone of the event's agency.")
@@ -365,6 +363,11 @@ def _has_room(draft: EventDraft) -> bool:
 def _name(user_id: int) -> str:
     person = db.session.get(User, user_id)
     return person.display_name if person else f"User {user_id}"
+
+
+def _a(label: str) -> str:
+    word = label.lower()
+    return ("an " if word[0] in "aeiou" else "a ") + word
 
 
 def _plural(part: str) -> str:

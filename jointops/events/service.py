@@ -9,9 +9,9 @@ loser of a race is turned into the same ``BookingConflict`` as the check.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from flask import current_app
@@ -185,10 +185,12 @@ def booking_warnings(draft: EventDraft, actor: User, event: Event | None) -> lis
     return _double_booked_people(draft, actor, event) + _repeat_interviews(draft, actor, event)
 
 
-def _double_booked_people(
-    draft: EventDraft, actor: User, event: Event | None
-) -> list[BookingWarning]:
-    user_ids = {uid for uid, _ in draft.participants}
+def people_booked(
+    user_ids: Collection[int], start: datetime, end: datetime, event_id: int | None
+) -> list[Participant]:
+    """Where ``user_ids`` take part in another event than ``event_id`` overlapping
+    ``[start, end)``: what the person double-booking warning tells of, and so all that the
+    availability of the event form may show of a person's time."""
     if not user_ids:
         return []
     query = (
@@ -197,14 +199,23 @@ def _double_booked_people(
         .where(
             Participant.user_id.in_(user_ids),
             Event.status != EventStatus.CANCELLED.value,
-            Event.starts_at < draft.ends_at,
-            Event.ends_at > draft.starts_at,
+            Event.starts_at < end,
+            Event.ends_at > start,
         )
+        .order_by(Event.starts_at, Event.id)
     )
-    if event is not None and event.id is not None:
-        query = query.where(Event.id != event.id)
+    if event_id is not None:
+        query = query.where(Event.id != event_id)
+    return list(db.session.scalars(query))
+
+
+def _double_booked_people(
+    draft: EventDraft, actor: User, event: Event | None
+) -> list[BookingWarning]:
+    user_ids = {uid for uid, _ in draft.participants}
+    event_id = event.id if event is not None else None
     warnings = []
-    for clash in db.session.scalars(query):
+    for clash in people_booked(user_ids, draft.starts_at, draft.ends_at, event_id):
         other = clash.event
         if visibility(actor, other) is Visibility.FULL:
             message = (

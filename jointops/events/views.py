@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,7 +14,8 @@ from jointops import audit
 from jointops.alerts.listing import alerts_for_item
 from jointops.deconfliction.precheck import PrecheckRefused, precheck_event
 from jointops.events.forms import LOCAL_FORMAT, CancelForm, EventForm
-from jointops.events.rules import EventErrors
+from jointops.events.moves import TIME_FIELDS, MoveRefused, move_event
+from jointops.events.rules import CONFIRM_OUTSIDE_AREA, EventErrors
 from jointops.events.service import (
     BookingConflict,
     BookingWarning,
@@ -105,15 +107,20 @@ def _precheck(form: EventForm, event: Event | None) -> Page:
 def _saved(saved: tuple[int, str]) -> Response:
     event_id, title = saved
     flash(f"Saved “{title}”.", "success")
-    active = active_alerts_after_save(event_id, current_user)
-    if active:
-        flash(
-            f"Deconfliction: this operation conflicts with {active} operation"
-            f"{'' if active == 1 else 's'} of another agency or case. "
-            "Call the point of contact shown below before going ahead.",
-            "error",
-        )
+    notice = deconfliction_notice(active_alerts_after_save(event_id, current_user))
+    if notice:
+        flash(f"{notice} Call the point of contact shown below before going ahead.", "error")
     return redirect(url_for("events.show", event_id=event_id))
+
+
+def deconfliction_notice(active: int | None) -> str | None:
+    """What a save tells of the saved operation's active alerts, if it has any."""
+    if not active:
+        return None
+    return (
+        f"Deconfliction: this operation conflicts with {active} operation"
+        f"{'' if active == 1 else 's'} of another agency or case."
+    )
 
 
 def _render_form(form: EventForm, event: Event | None, warnings: list[BookingWarning]) -> Page:
@@ -216,3 +223,49 @@ def cancel(event_id: int) -> Page:
         return redirect(url_for("events.show", event_id=event_id))
     status = 400 if form.errors else 200
     return render_template("event_cancel.html", form=form, event=event), status
+
+
+#: what a flag sent as a form field says when it is set (a checkbox's ``y``, a script's ``true``)
+YES = frozenset({"y", "yes", "on", "true", "1"})
+
+
+@bp.post("/<int:event_id>/move")
+@allow(SIGNED_IN)
+def move(event_id: int) -> tuple[dict[str, Any], int]:
+    """New times for an event, from the calendar's drag or its keyboard alternative; answered
+    in JSON. Who may, and what is refused, are the edit form's: 404 or 403 as its page; 409 for
+    a room or vehicle taken, naming it and when; 400 naming each field, with ``confirm``
+    listing the flags (``confirm_warnings``, ``confirm_outside_area``) that would lift it."""
+    event = load_editable(event_id, "event.update")
+    form = request.form
+    try:
+        moved = move_event(
+            event,
+            current_user,
+            {name: form.get(name, "") for name in TIME_FIELDS},
+            confirmed=form.get("confirm_warnings", "").strip().lower() in YES,
+            outside_area_confirmed=form.get(CONFIRM_OUTSIDE_AREA, "").strip().lower() in YES,
+        )
+    except MoveRefused as refused:
+        return {"errors": refused.errors}, 400
+    except NeedsConfirmation as pending:
+        return {
+            "errors": {"confirm_warnings": [w.message for w in pending.warnings]},
+            "confirm": ["confirm_warnings"],
+        }, 400
+    except EventErrors as refused:
+        body: dict[str, Any] = {"errors": refused.errors}
+        if refused.confirmable:
+            body["confirm"] = sorted(refused.confirmable)
+        return body, 400
+    except BookingConflict as conflict:
+        return {"error": str(conflict), "field": conflict.field}, 409
+    shown = moved.as_json()
+    answer: dict[str, Any] = {
+        "event": shown,
+        "message": f"Moved “{moved.title}” to {shown['when']}.",
+    }
+    notice = deconfliction_notice(active_alerts_after_save(moved.id, current_user))
+    if notice:
+        answer["deconfliction"] = f"{notice} Open the event for the point of contact to call."
+    return answer, 200

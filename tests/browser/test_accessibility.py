@@ -27,7 +27,14 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 #: who opens a page: the first of these it answers 200 to
 USERS = ["investigator.pbso", "deconfliction_officer.pbso", "admin.pbso", "advocate.vs"]
 #: what a visitor sees of a page beyond its plain path
-EXTRA_VIEWS = ["/calendar?view=day", "/calendar?view=month", "/login"]
+EXTRA_VIEWS = [
+    "/calendar?view=day",
+    "/calendar?view=month",
+    "/calendar?view=agenda",
+    "/calendar?q=interview",  # a search's matches
+    "/calendar?q=qzxv+wuplo",  # a search without any
+    "/login",
+]
 #: routes that answer no page of their own: files, or a step of a sign-in in progress
 NOT_PAGES = {
     "admin.audit_export",  # CSV

@@ -1,0 +1,118 @@
+"""Availability on the event form in Chromium: a room busy at the proposed time shows busy in
+the day's timeline, a suggested slot or free room is taken, and the event saves.
+
+The busy booking is made through the form by another agency, on a day weeks ahead of both
+the test clock (``JOINTOPS_TEST_CLOCK``) and the server's, which runs on the machine's clock.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from tests.browser import DESKTOP, PHONE, sign_in
+from tests.browser.test_accessibility import violations
+from tests.live_server import TIMEZONE, LiveServer
+
+pytestmark = pytest.mark.browser
+
+ROOM = "Interview Room A"
+
+
+def far_day(weeks: int) -> date:
+    """A day ``weeks`` ahead of the test's clock and of the server's (the machine's)."""
+    zone = ZoneInfo(TIMEZONE)
+    hatch = time_machine.escape_hatch
+    machine = hatch.datetime.datetime.now(zone) if hatch.is_travelling() else datetime.now(zone)
+    return max(machine.date(), datetime.now(zone).date()) + timedelta(weeks=weeks)
+
+
+def fill_interview(page: Any, title: str, day: date, start: str, end: str) -> None:
+    page.select_option("#kind", "interview")
+    page.select_option("#subtype", "witness_interview")
+    page.fill("#title", title)
+    page.fill("#starts_at", f"{day.isoformat()} {start}")
+    page.fill("#ends_at", f"{day.isoformat()} {end}")
+    page.select_option("#room_id", label=ROOM)
+
+
+def book_the_room(new_page: Any, server: LiveServer, day: date) -> None:
+    """Another agency (PBSO) holds the room 10:00-11:00."""
+    page = new_page()
+    sign_in(page, server, "investigator.pbso")
+    page.goto(f"{server.url}/events/new")
+    fill_interview(page, "PBSO landlord interview", day, "10:00", "11:00")
+    page.get_by_role("button", name="Create event").click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+
+
+def open_form_at_the_busy_time(new_page: Any, server: LiveServer, day: date, size: Any) -> Any:
+    from playwright.sync_api import expect
+
+    page = new_page(size)
+    sign_in(page, server, "investigator.wpbpd")
+    page.goto(f"{server.url}/events/new")
+    fill_interview(page, "Motel manager interview", day, "10:00", "11:00")
+    status = page.locator("#availability-status")
+    expect(status).to_contain_text(f"{ROOM} is busy 10:00–11:00.")
+    room_row = page.locator(".av-row", has_text=ROOM)
+    expect(room_row).to_have_class(re.compile(r"\bav-clash\b"))
+    expect(room_row.locator(".av-state")).to_have_text("⚠ busy")
+    # another agency's booking: a grey block with its time, no title
+    block = room_row.locator(".av-block")
+    expect(block).to_have_count(1)
+    expect(block).to_have_class(re.compile(r"\bav-busy\b"))
+    expect(block).to_have_attribute("title", "Busy 10:00–11:00")
+    expect(page.locator("#availability-day")).to_contain_text(f"{day:%a %d %b %Y}")
+    return page
+
+
+def test_a_busy_room_and_a_suggested_slot_taken(
+    new_page: Any, server: LiveServer, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    day = far_day(6)
+    book_the_room(new_page, server, day)
+    page = open_form_at_the_busy_time(new_page, server, day, DESKTOP)
+    page.locator("#availability").scroll_into_view_if_needed()
+    page.screenshot(path=screenshots / "availability-busy.png")
+    assert violations(page) == []
+
+    page.get_by_role("button", name="Use 11:00–12:00").click()
+    expect(page.locator("#starts_at")).to_have_value(f"{day.isoformat()} 11:00")
+    expect(page.locator("#ends_at")).to_have_value(f"{day.isoformat()} 12:00")
+    expect(page.locator("#availability-status")).to_have_text("All free 11:00–12:00.")
+    expect(page.locator(".av-row.av-clash")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile(r"^Use "))).to_have_count(0)
+
+    page.get_by_role("button", name="Create event").click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Motel manager interview")
+    expect(page.locator(".event-when")).to_contain_text(f"{day:%d %b %Y}, 11:00–12:00")
+
+
+def test_a_free_room_of_the_same_kind_taken_on_a_phone(
+    new_page: Any, server: LiveServer, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    day = far_day(7)
+    book_the_room(new_page, server, day)
+    page = open_form_at_the_busy_time(new_page, server, day, PHONE)
+    page.locator("#availability").scroll_into_view_if_needed()
+    page.screenshot(path=screenshots / "availability-busy-phone.png")
+    assert violations(page) == []
+
+    page.get_by_role("button", name="Use Interview Room B").click()
+    expect(page.locator("#room_id option:checked")).to_have_text("Interview Room B")
+    expect(page.locator("#availability-status")).to_have_text("All free 10:00–11:00.")
+    page.get_by_role("button", name="Create event").click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    expect(page.locator("main")).to_contain_text("Interview Room B")
