@@ -128,7 +128,7 @@ def timed_import(store: Path, text: str, *, batched: bool) -> dict[str, Any]:
             agency, user = resolve_importer(AGENCY, USER)
             before = db.session.scalar(select(func.max(Alert.id))) or 0
             watch = Stopwatch()
-            for name in ("store_many", "many_target_hits", "sync_target"):
+            for name in ("store_many", "many_target_hits", "sync_loaded_target"):
                 watch.watch(name)
             started = time.perf_counter()
             try:

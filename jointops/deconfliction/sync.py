@@ -6,6 +6,7 @@ its own, so that saving is never held up by, nor rolled back with, deconfliction
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from deconflict.match import Match
 from jointops import audit
-from jointops.alerts.items import Item, ItemKey, item_keys, load_items, load_keys
+from jointops.alerts.items import Item, ItemKey, item_keys, load_keys
 from jointops.alerts.notices import notify
 from jointops.deconfliction import pending
 from jointops.deconfliction.candidates import Hit, event_hits, target_hits
@@ -153,19 +154,21 @@ def _sync(
     hits: list[Hit] | None,
     actor: User | None,
     closing_reason: str,
+    known: Mapping[ItemKey, Item] | None = None,
 ) -> SyncReport:
     """Upsert one alert per hit, close the item's alerts that no longer match (in the caller's
-    unit of work)."""
+    unit of work). ``known``: items loaded already (with what ``load_keys`` loads of them)."""
     report = SyncReport()
     own_key: ItemKey = (item_type, item.id)
     existing = _alerts_of(item_type, item.id)
     if not hits and not any(a.is_active for a in existing.values()):
         return report
-    items: dict[ItemKey, Item] = load_items(existing.values())
+    wanted = {k for a in existing.values() for k in item_keys(a) if k[1] is not None}
     # the items of new alerts, for their notifications
-    items |= load_keys(
-        {h.key for h in hits or [] if _ordered(own_key, h.key) not in existing} - items.keys()
-    )
+    wanted |= {h.key for h in hits or [] if _ordered(own_key, h.key) not in existing}
+    wanted.discard(own_key)
+    items: dict[ItemKey, Item] = {k: known[k] for k in wanted if known and k in known}
+    items |= load_keys(wanted - items.keys())
     items[own_key] = item
     parties = {h.key: _Party(h.agency_id, h.starts_at) for h in hits or []}
     parties[own_key] = _Party(_agency_id(item), item.starts_at if isinstance(item, Event) else None)
@@ -256,18 +259,26 @@ def sync_target(target: Target, actor: User | None, *, hits: list[Hit] | None = 
     """
     with unit_of_work():
         target = db.session.get(Target, target.id, populate_existing=True) or target
-        if target.is_expired():
-            hits = []
-            reason = "the target's validation expired"
-        else:
-            if hits is None:
-                hits = target_hits(
-                    target_record(target),
-                    target_id=target.id,
-                    agency_id=target.agency_id,
-                    case_id=target.case_id,
-                )
-            reason = "the targets no longer match"
-        report = _sync(TARGET, target, hits, actor, reason)
+        if hits is None and not target.is_expired():
+            hits = target_hits(
+                target_record(target),
+                target_id=target.id,
+                agency_id=target.agency_id,
+                case_id=target.case_id,
+            )
+        report = sync_loaded_target(target, actor, hits or [])
         pending.clear(TARGET, target.id)
         return report
+
+
+def sync_loaded_target(
+    target: Target,
+    actor: User | None,
+    hits: list[Hit],
+    known: Mapping[ItemKey, Item] | None = None,
+) -> SyncReport:
+    """``sync_target`` of a target loaded in the caller's unit of work, whose ``hits`` are known,
+    leaving its pending mark to the caller (an import clears a batch's marks at once)."""
+    if target.is_expired():
+        return _sync(TARGET, target, [], actor, "the target's validation expired", known)
+    return _sync(TARGET, target, hits, actor, "the targets no longer match", known)

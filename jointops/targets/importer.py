@@ -26,10 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from auth.policy import may_edit_targets
 from deconflict.targets import target_keys
 from jointops import audit
+from jointops.alerts.items import load_keys
 from jointops.deconfliction import pending
-from jointops.deconfliction.candidates import StoredTarget, many_target_hits
+from jointops.deconfliction.candidates import Hit, StoredTarget, many_target_hits
 from jointops.deconfliction.records import TARGET, draft_target_record
-from jointops.deconfliction.sync import SyncReport, sync_target
+from jointops.deconfliction.sync import SyncReport, sync_loaded_target, sync_target
 from jointops.extensions import db
 from jointops.models import (
     Agency,
@@ -448,10 +449,17 @@ def deconflict_stored(
 def _sync_chunk(chunk: list[StoredTarget], actor: User, touched: set[int]) -> None:
     ids = [t.id for t in chunk]
     alerted = _alerted(ids)
+    due: list[tuple[StoredTarget, list[Hit]]] = []
     for stored, hits in zip(chunk, many_target_hits(chunk), strict=True):
         if hits or stored.id in touched or stored.id in alerted:
-            sync_target(db.session.get_one(Target, stored.id), actor, hits=hits)
+            due.append((stored, hits))
         touched.update(h.key[1] for h in hits)
+    # The chunk's targets and the items their hits name, loaded once and held for the chunk.
+    known = load_keys(
+        {(TARGET, stored.id) for stored, _ in due} | {h.key for _, hits in due for h in hits}
+    )
+    for stored, hits in due:
+        sync_loaded_target(db.session.get_one(Target, stored.id), actor, hits, known)
     pending.clear_many(TARGET, ids)
 
 
