@@ -45,9 +45,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask import Flask
+from flask import Flask, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_login import login_user
 from flask_migrate import upgrade
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event, select
 from werkzeug.test import TestResponse
 
@@ -212,18 +214,27 @@ def middle(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def session_cookie(app: Flask, username: str) -> str:
-    """A signed-in browser's cookie: a server-side session of ``username`` and its signed id."""
+    """A signed-in browser's cookie: a server-side session of ``username`` and its signed id.
+
+    It holds what the cookie of a browser holds from its first page on: Flask-Login's
+    fingerprint of the browser (wrk's: 127.0.0.1, no User-Agent) and the CSRF secret. wrk
+    replays one cookie and never takes the refreshed one a response sets, so without them
+    every request would change the session and sign a new cookie, as no browser's does.
+    """
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise SystemExit(f"--user {username}: no such demo user")
-    with app.test_request_context():
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
         token = sessions.start(user)
         db.session.commit()
+        login_user(user)
+        session["sid"] = token
+        generate_csrf()
         interface = app.session_interface
         assert isinstance(interface, SecureCookieSessionInterface)
         serializer = interface.get_signing_serializer(app)
         assert serializer is not None
-        value = serializer.dumps({"_user_id": str(user.id), "_fresh": True, "sid": token})
+        value = serializer.dumps(dict(session))
     return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
 
@@ -232,6 +243,7 @@ def in_process(
 ) -> tuple[int, list[float], list[float]]:
     """The page's queries (transaction control aside) and its time per request, without HTTP."""
     client = app.test_client()
+    client.environ_base.pop("HTTP_USER_AGENT", None)  # as wrk, which sends none
     name, _, value = cookie.partition("=")
     client.set_cookie(name, value)
     sent: list[str] = []

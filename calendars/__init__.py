@@ -9,12 +9,14 @@ decides how little of them a feed says. (The package is not called
 dateutil and the e-mail package import.)
 
     entries = [redact(e, FeedKind.PERSONAL, labels) for e in events if carried(e, window)]
+    # or, with recurring events grouped as one master each: redact_feed(events, series, ...)
     body = render(entries, settings)
 """
 
-from calendars.model import Detail, FeedEvent, FeedKind
+from calendars.model import Detail, FeedEvent, FeedKind, FeedSeries
 from calendars.redaction import BUSY, RESTRICTED, Entry, Labels, redact
-from calendars.render import FeedSettings, build_calendar, fingerprint, render, uid
+from calendars.render import FeedSettings, build_calendar, fingerprint, render, series_uid, uid
+from calendars.series import redact_feed
 from calendars.window import FeedWindow, carried, feed_window
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "Entry",
     "FeedEvent",
     "FeedKind",
+    "FeedSeries",
     "FeedSettings",
     "FeedWindow",
     "Labels",
@@ -32,6 +35,8 @@ __all__ = [
     "feed_window",
     "fingerprint",
     "redact",
+    "redact_feed",
     "render",
+    "series_uid",
     "uid",
 ]

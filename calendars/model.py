@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 #: a vocabulary code: lower-case letters, digits and underscores (never free text)
 CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -61,6 +61,9 @@ class FeedEvent:
     updated_at: datetime
     url: str
     detail: Detail
+    #: the series this event is an occurrence of, and the start its rule gave it
+    series_id: int | None = None
+    recurrence_id: datetime | None = None
 
     def __post_init__(self) -> None:
         for name in ("kind", "subtype"):
@@ -85,3 +88,35 @@ class FeedEvent:
     @property
     def cancelled(self) -> bool:
         return self.status == "cancelled"
+
+
+#: a recurrence rule as a feed writes it: RRULE parts, never free text
+RULE = re.compile(
+    r"FREQ=(DAILY|WEEKLY|MONTHLY)"
+    r"(;(INTERVAL=\d{1,2}|BYDAY=(MO|TU|WE|TH|FR|SA|SU)(,(MO|TU|WE|TH|FR|SA|SU))*|COUNT=\d{1,3}))*"
+)
+
+
+@dataclass(frozen=True)
+class FeedSeries:
+    """A recurring event as a feed may know it: the rule and its starts, nothing else.
+
+    ``first_start`` is the first occurrence's start in the zone ``tzid`` (the office's), so
+    that the rule keeps its wall-clock time across DST; ``rule`` is a bounded ``RRULE``
+    (``COUNT``, never open-ended); ``starts`` are every start the rule gives (UTC).
+    """
+
+    id: int
+    rule: str
+    tzid: str
+    first_start: datetime
+    duration: timedelta
+    starts: tuple[datetime, ...]
+
+    def __post_init__(self) -> None:
+        if not RULE.fullmatch(self.rule) or "COUNT=" not in self.rule:
+            raise ValueError(f"not a bounded rule: {self.rule!r}")
+        if self.first_start.tzinfo is None or any(s.tzinfo is None for s in self.starts):
+            raise ValueError("series times must be aware")
+        if self.duration <= timedelta(0):
+            raise ValueError("an occurrence ends after it starts")

@@ -75,6 +75,14 @@ class Entry:
     sequence: int
     last_modified: datetime
     url: str | None
+    #: of a series' entries (``calendars.series``): the series (its ``UID``); for the master,
+    #: the rule, the zone its times are written in and the starts it leaves out; for an
+    #: override, the start the rule gave the occurrence it replaces (``RECURRENCE-ID``)
+    series_id: int | None = None
+    rule: str | None = None
+    tzid: str | None = None
+    exdates: tuple[datetime, ...] = ()
+    recurrence_id: datetime | None = None
 
 
 def place(rooms: str | None, office_address: str) -> str | None:

@@ -1,6 +1,9 @@
 """RFC 5545 text of a feed, written with ``icalendar`` from redacted entries only.
 
-Times are written in UTC, so no ``VTIMEZONE`` is needed. The output is a pure
+Times are written in UTC, except a series' master (``calendars.series``), whose
+``DTSTART``, ``EXDATE`` and its overrides' ``RECURRENCE-ID`` are in the office zone, so that
+its rule keeps the wall-clock time across DST: the feed then carries that zone's
+``VTIMEZONE``. The output is a pure
 function of the entries and the settings (``DTSTAMP`` is the entry's last
 change, as RFC 5545 asks of a calendar without ``METHOD``), so the same
 calendar always gives the same bytes and the same ``fingerprint``.
@@ -15,8 +18,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, vDDDTypes, vDuration, vInt, vText, vUri
+from icalendar import (
+    Alarm,
+    Calendar,
+    Event,
+    Timezone,
+    vDDDLists,
+    vDDDTypes,
+    vDuration,
+    vInt,
+    vRecur,
+    vText,
+    vUri,
+)
 
 from calendars.redaction import Entry, place
 
@@ -25,7 +41,7 @@ PRODID = "-//JointOps//Feeds 1.0//EN"
 WRITTEN_EVENTS = 50_000
 END = b"END:VCALENDAR\r\n"
 #: bump when the way a feed is written changes, so that every ETag changes with it
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -57,8 +73,23 @@ class FeedSettings:
 
 def uid(event_id: int, settings: FeedSettings) -> str:
     """The stable ``UID`` of an event: the same in every feed and every fetch."""
-    digest = hmac.new(settings.uid_key, f"event:{event_id}".encode(), hashlib.sha256)
+    return _keyed(f"event:{event_id}", settings)
+
+
+def series_uid(series_id: int, settings: FeedSettings) -> str:
+    """The stable ``UID`` of a series: its master and every override share it."""
+    return _keyed(f"series:{series_id}", settings)
+
+
+def _keyed(name: str, settings: FeedSettings) -> str:
+    digest = hmac.new(settings.uid_key, name.encode(), hashlib.sha256)
     return f"{digest.hexdigest()[:32]}@{settings.uid_domain}"
+
+
+def entry_uid(entry: Entry, settings: FeedSettings) -> str:
+    if entry.series_id is not None:
+        return series_uid(entry.series_id, settings)
+    return uid(entry.event_id, settings)
 
 
 def ordered(entries: Iterable[Entry]) -> list[Entry]:
@@ -94,6 +125,11 @@ def fingerprint(entries: Sequence[Entry], settings: FeedSettings) -> str:
             e.sequence,
             _utc(e.last_modified),
             e.url,
+            e.series_id,
+            e.rule,
+            e.tzid,
+            tuple(_utc(x) for x in e.exdates),
+            None if e.recurrence_id is None else _utc(e.recurrence_id),
         )
         digest.update(b"\n" + repr(row).encode())
     return digest.hexdigest()
@@ -109,9 +145,26 @@ def build_calendar(entries: Sequence[Entry], settings: FeedSettings) -> Calendar
     calendar.add("x-wr-calname", settings.name)
     calendar.add("refresh-interval", vDuration(settings.refresh), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(settings.refresh))
+    for tzid in _zones(entries):
+        calendar.add_component(_timezone(tzid))
     for entry in ordered(entries):
         calendar.add_component(_vevent(entry, settings))
     return calendar
+
+
+def _zones(entries: Iterable[Entry]) -> list[str]:
+    return sorted({e.tzid for e in entries if e.tzid is not None})
+
+
+@lru_cache(maxsize=8)
+def _timezone(tzid: str) -> Timezone:
+    return Timezone.from_tzid(tzid)
+
+
+@lru_cache(maxsize=8)
+def _timezone_text(tzid: str) -> bytes:
+    text: bytes = _timezone(tzid).to_ical()
+    return text
 
 
 def render(entries: Sequence[Entry], settings: FeedSettings) -> bytes:
@@ -123,7 +176,9 @@ def render(entries: Sequence[Entry], settings: FeedSettings) -> bytes:
     one event again, not thousands.
     """
     head = _head(settings)
-    return b"".join([head, *(_written(entry, settings) for entry in ordered(entries)), END])
+    zones = [_timezone_text(tzid) for tzid in _zones(entries)]
+    events = [_written(entry, settings) for entry in ordered(entries)]
+    return b"".join([head, *zones, *events, END])
 
 
 def forget_written() -> None:
@@ -150,10 +205,9 @@ def _vevent(entry: Entry, settings: FeedSettings) -> Event:
     # infers, without inferring it for every property of every event.
     changed = vDDDTypes(_utc(entry.last_modified))
     values: list[tuple[str, Any]] = [
-        ("uid", vText(uid(entry.event_id, settings))),
+        ("uid", vText(entry_uid(entry, settings))),
         ("dtstamp", changed),
-        ("dtstart", vDDDTypes(_utc(entry.starts_at))),
-        ("dtend", vDDDTypes(_utc(entry.ends_at))),
+        *_times(entry),
         ("sequence", vInt(entry.sequence)),
         ("status", vText(entry.status)),
         ("summary", vText(entry.summary)),
@@ -170,6 +224,35 @@ def _vevent(entry: Entry, settings: FeedSettings) -> Event:
     if settings.alarm is not None:
         event.add_component(_alarm(entry, settings.alarm))
     return event
+
+
+def _times(entry: Entry) -> list[tuple[str, Any]]:
+    """``DTSTART`` and ``DTEND``, and of a series' entries the rule, its exceptions or the
+    start an override replaces, all in the series' zone (a master's start keeps its
+    wall-clock time that way; ``RECURRENCE-ID`` and ``EXDATE`` match its value type)."""
+    times: list[tuple[str, Any]]
+    if entry.rule is None:
+        times = [
+            ("dtstart", vDDDTypes(_utc(entry.starts_at))),
+            ("dtend", vDDDTypes(_utc(entry.ends_at))),
+        ]
+    else:
+        times = [
+            ("dtstart", vDDDTypes(_in_zone(entry.starts_at, entry.tzid))),
+            ("dtend", vDDDTypes(_in_zone(entry.ends_at, entry.tzid))),
+            ("rrule", vRecur.from_ical(entry.rule)),
+        ]
+        if entry.exdates:
+            times.append(("exdate", vDDDLists([_in_zone(x, entry.tzid) for x in entry.exdates])))
+    if entry.recurrence_id is not None:
+        times.append(("recurrence-id", vDDDTypes(_in_zone(entry.recurrence_id, entry.tzid))))
+    return times
+
+
+def _in_zone(moment: datetime, tzid: str | None) -> datetime:
+    if tzid is None:
+        return _utc(moment)
+    return moment.astimezone(ZoneInfo(tzid)).replace(microsecond=0)
 
 
 def _alarm(entry: Entry, before: timedelta) -> Alarm:

@@ -238,6 +238,26 @@ class Resource(Model):
         return ResourceKind(self.kind).is_room
 
 
+class EventSeries(Model):
+    """A recurring event: the rule that made its occurrences, each an ``Event`` of its own.
+
+    The rule (``calendars.recurrence.Rule``, a bounded RRULE) is read against
+    ``first_start``, a wall-clock time in ``zone``, so that 10:00 stays 10:00 across a change
+    of the clocks; ``duration_minutes`` is each occurrence's length on the wall clock.
+    """
+
+    __tablename__ = "event_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    rule: Mapped[str] = mapped_column(String(120))
+    first_start: Mapped[datetime] = mapped_column(DateTime())
+    zone: Mapped[str] = mapped_column(String(64))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Event(Model):
     __tablename__ = "events"
     __table_args__ = (
@@ -293,9 +313,14 @@ class Event(Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: the series this event is an occurrence of, if any
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("event_series.id"), index=True)
+    #: the start the series' rule gave this occurrence (UTC), kept when the occurrence moves
+    recurrence_id: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     owner_agency: Mapped[Agency] = relationship()
     lead: Mapped[User | None] = relationship(foreign_keys=[lead_id])
+    series: Mapped[EventSeries | None] = relationship()
     case: Mapped[Case | None] = relationship()
     participants: Mapped[list[Participant]] = relationship(
         back_populates="event", cascade="all, delete-orphan", lazy="selectin"
@@ -319,6 +344,11 @@ class Event(Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status == EventStatus.CANCELLED
+
+    @property
+    def is_moved(self) -> bool:
+        """An occurrence of a series that no longer starts when the rule said."""
+        return self.recurrence_id is not None and self.recurrence_id != self.starts_at
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.kind}/{self.subtype}>"
@@ -1021,6 +1051,25 @@ class PendingSignIn(Model):
     challenge: Mapped[str | None] = mapped_column(String(128))
 
     user: Mapped[User] = relationship()
+
+
+class KeptForm(Model):
+    """What a page form held when it was posted after its session had ended
+    (``jointops.identity.kept_forms``): as sensitive as the form (notes, a client code), so it
+    stays here, never in the cookie, which carries only a random token, stored as a hash.
+    Deleted when used, when another user signs in in that browser, or after ``expires_at``.
+    ``fields`` is a JSON list of ``[name, value]`` pairs.
+    """
+
+    __tablename__ = "kept_forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(500))
+    fields: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 # --- personal API tokens (jointops.identity.api_tokens) --------------------------------------

@@ -32,18 +32,41 @@ def viewer_of(user: User) -> Viewer:
 
 
 def facts_of(event: Event) -> EventFacts:
-    return EventFacts(
+    return event_facts(
         kind=event.kind,
         sensitivity=event.sensitivity,
+        status=event.status,
         owner_agency_code=event.owner_agency.code,
-        participant_ids=frozenset(p.user_id for p in event.participants),
+        participant_ids=(p.user_id for p in event.participants),
         lead_id=event.lead_id,
-        resource_agencies=tuple(
-            b.resource.agency.code if b.resource.agency else None
+        bookings=(
+            (b.resource.agency.code if b.resource.agency else None, b.active)
             for b in event.bookings
-            if b.active
         ),
-        cancelled=event.status == EventStatus.CANCELLED,
+    )
+
+
+def event_facts(
+    *,
+    kind: str,
+    sensitivity: str,
+    status: str,
+    owner_agency_code: str,
+    participant_ids: Iterable[int],
+    lead_id: int | None,
+    bookings: Iterable[tuple[str | None, bool]],
+) -> EventFacts:
+    """The policy's facts of an event from its values: ``bookings`` as (the booked resource's
+    agency code, ``None`` for a shared one; whether the booking is active). What
+    :func:`facts_of` reads of a row, for readers that fetch the values without the row."""
+    return EventFacts(
+        kind=kind,
+        sensitivity=sensitivity,
+        owner_agency_code=owner_agency_code,
+        participant_ids=frozenset(participant_ids),
+        lead_id=lead_id,
+        resource_agencies=tuple(code for code, active in bookings if active),
+        cancelled=status == EventStatus.CANCELLED,
     )
 
 

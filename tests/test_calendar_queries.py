@@ -16,6 +16,7 @@ import html
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -24,14 +25,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from auth.policy import Visibility
+from auth.policy import EventFacts, Visibility
 from jointops.catalog import KIND_LABELS
 from jointops.events.calendar_data import filter_choices, window
 from jointops.events.grid import week_start
 from jointops.extensions import db
 from jointops.models import Agency, Booking, Event, Participant, PendingCheck, Resource, utcnow
 from jointops.officetime import local_day_bounds, office_zone, today_local
-from jointops.visibility import events_between, shared_resources
+from jointops.visibility import events_between, facts_of, shared_resources
 from tests.conftest import user
 
 Login = Callable[[str], FlaskClient]
@@ -159,9 +160,23 @@ def test_the_calendar_reads_what_the_policy_lets_each_viewer_see(app: Flask, use
     crowd_week(first)
     start, end = local_day_bounds(first, 7)
     db.session.expire_all()
-    shown = [(s.event.id, s.visibility) for s in window(filter_choices(user(username)), start, end)]
+    read = window(filter_choices(user(username)), start, end)
+    shown = [(s.event.id, s.visibility) for s in read]
     assert shown == seen_by_policy(username, first, 7)
     assert len(shown) >= 7  # every viewer sees something of the crowded week
+    # the page reads rows, not mapped events: the policy's facts of each are the same
+    events = {
+        e.id: e
+        for e in db.session.scalars(select(Event).where(Event.id.in_([s.event.id for s in read])))
+    }
+    assert [unordered(s.facts) for s in read] == [
+        unordered(facts_of(events[s.event.id])) for s in read
+    ]
+
+
+def unordered(facts: EventFacts) -> EventFacts:
+    """The facts with their bookings' agencies in one order (a collection's has none)."""
+    return replace(facts, resource_agencies=tuple(sorted(facts.resource_agencies, key=str)))
 
 
 @pytest.mark.parametrize("username", VIEWERS)

@@ -75,8 +75,8 @@ def searched_text(shown: Shown) -> str:
         event.notes or "",
         *(b.resource.name for b in event.bookings if b.active),
     ]
-    if event.case is not None:
-        fields += [event.case.number, event.case.title]
+    if event.case_number is not None:
+        fields += [event.case_number, event.case_title or ""]
     return folded("\n".join(fields))
 
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import url_for
 
-from auth.policy import Viewer, may_edit
+from auth.policy import Viewer, may_edit, shares_resource
 from jointops.catalog import KIND_LABELS
-from jointops.events.calendar_data import Shown
-from jointops.models import Event, EventStatus, Sensitivity
-from jointops.officetime import fmt_clock, fmt_range
-from jointops.visibility import facts_of, resources_known_to
+from jointops.events.calendar_data import CalendarEvent, Shown
+from jointops.models import EventStatus, Sensitivity
+from jointops.officetime import fmt_range, office_zone
 
 
 @dataclass(frozen=True)
@@ -31,16 +31,21 @@ class Tile:
     #: what a screen reader hears after the block's visible text: its kind in words, its day
     #: and times with the zone (the visible text is the link's name, as WCAG 2.5.3 asks)
     label: str
-    starts: str  # local clock times, the grid's corner naming the zone
+    #: local clock times (as ``officetime.fmt_clock``), the grid's corner naming the zone
+    starts: str
     ends: str
     #: the room of an event seen in full; the shared resources of a busy block
     rooms: tuple[str, ...]
     #: the viewer may move it on the grid: they may edit it (``auth.policy.may_edit``) and it
     #: is not cancelled; never a busy block
     movable: bool = False
+    #: where a move is sent, and the office wall-clock times it starts from (movable only)
+    move_href: str = ""
+    move_start: str = ""
+    move_end: str = ""
 
     @property
-    def event(self) -> Event:
+    def event(self) -> CalendarEvent:
         return self.shown.event
 
     @property
@@ -57,35 +62,46 @@ class Tile:
 
 
 def tiles_of(viewer: Viewer, shown: list[Shown]) -> list[Tile]:
-    """The tiles of ``shown``, in its order. Event links share one prefix, built once."""
+    """The tiles of ``shown``, in its order. Event links (and moves' addresses) share one
+    prefix each, built once: building a URL costs about as much as a whole tile."""
     link = url_for("events.show", event_id=0).removesuffix("0")
-    return [_tile(viewer, s, link) for s in shown]
+    move = url_for("events.move", event_id=0).rsplit("/0/", 1)
+    zone = office_zone()
+    return [_tile(viewer, s, link, move, zone) for s in shown]
 
 
-def _tile(viewer: Viewer, shown: Shown, link: str) -> Tile:
+def _tile(viewer: Viewer, shown: Shown, link: str, move: list[str], zone: ZoneInfo) -> Tile:
     event = shown.event
-    when = fmt_range(event.starts_at, event.ends_at)
+    starts, ends = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
+    when = fmt_range(starts, ends)
     if shown.full:
         room = event.room
         rooms: tuple[str, ...] = (room.name,) if room else ()
         classes, label = _classes(event), f"{KIND_LABELS[event.kind]}, {when}"
     else:
-        held = [b.resource for b in event.bookings if b.active]
-        rooms = tuple(r.name for r in resources_known_to(viewer, held))
+        rooms = tuple(
+            b.resource.name
+            for b in event.bookings
+            if b.active and shares_resource(viewer, b.resource.agency_code)
+        )
         classes, label = "ev ev-busy", when
+    movable = shown.full and not event.is_cancelled and may_edit(viewer, shown.facts)
     return Tile(
         shown=shown,
         href=f"{link}{event.id}",
         classes=classes,
         label=label,
-        starts=fmt_clock(event.starts_at),
-        ends=fmt_clock(event.ends_at),
+        starts=f"{starts:%H:%M}",
+        ends=f"{ends:%H:%M}",
         rooms=rooms,
-        movable=shown.full and not event.is_cancelled and may_edit(viewer, facts_of(event)),
+        movable=movable,
+        move_href=f"{move[0]}/{event.id}/{move[1]}" if movable else "",
+        move_start=f"{starts:%Y-%m-%d %H:%M}" if movable else "",
+        move_end=f"{ends:%Y-%m-%d %H:%M}" if movable else "",
     )
 
 
-def _classes(event: Event) -> str:
+def _classes(event: CalendarEvent) -> str:
     """The kind's colour class and the hatching, greying and dashing of its state."""
     classes = ["ev", f"ev-{event.kind}"]
     if event.sensitivity == Sensitivity.COVERT:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -14,13 +16,12 @@ from auth.policy import creatable_kinds
 from jointops import audit
 from jointops.catalog import KIND_LABELS
 from jointops.events.agenda import agenda_days
-from jointops.events.calendar_data import Choices, filter_choices, window
+from jointops.events.calendar_data import Choices, Room, Shown, filter_choices, window
 from jointops.events.calendar_search import QueryRefused, query_words, search
 from jointops.events.calendar_tiles import tiles_of
 from jointops.events.grid import ROWS, build_days, month_start, week_start
 from jointops.forms import row_id
 from jointops.identity.permissions import SIGNED_IN, allow
-from jointops.models import Resource
 from jointops.officetime import (
     TimeRefused,
     local_day_bounds,
@@ -28,7 +29,6 @@ from jointops.officetime import (
     today_local,
     wall_minutes_now,
 )
-from jointops.visibility import Seen
 
 bp = Blueprint("schedule", __name__)
 
@@ -47,7 +47,7 @@ class Filters:
         """Busy blocks say nothing of agency, people or kind, so those filters drop them."""
         return bool(self.agency or self.person or self.kind)
 
-    def keep(self, seen: Seen) -> bool:
+    def keep(self, seen: Shown) -> bool:
         event = seen.event
         holds_room = self.room is None or any(
             b.resource_id == self.room and b.active for b in event.bookings
@@ -55,9 +55,9 @@ class Filters:
         if not seen.full:
             return not self.hides_busy and holds_room
         return (
-            (self.agency is None or event.owner_agency.code == self.agency)
+            (self.agency is None or event.owner_agency_code == self.agency)
             and holds_room
-            and (self.person is None or any(p.user_id == self.person for p in event.participants))
+            and (self.person is None or self.person in event.participant_ids)
             and (self.kind is None or event.kind == self.kind)
         )
 
@@ -70,7 +70,7 @@ def _id_arg(name: str) -> int | None:
     return row_id(raw, name) if raw else None
 
 
-def _parse_filters(rooms: list[Resource]) -> Filters:
+def _parse_filters(rooms: list[Room]) -> Filters:
     """The filters asked for; a room (or vehicle, or equipment) only among ``rooms``."""
     room = _id_arg("room")
     if room is not None and room not in {r.id for r in rooms}:
@@ -162,6 +162,7 @@ def _page(view: str, anchor: date, filters: Filters, choices: Choices) -> dict[s
         "view": view,
         "anchor": anchor,
         "filters": filters,
+        "nav_url": _nav_url(view, filters),
         "agencies": choices.agencies,
         "rooms": choices.rooms,
         "people": choices.people,
@@ -169,12 +170,23 @@ def _page(view: str, anchor: date, filters: Filters, choices: Choices) -> dict[s
     }
 
 
+def _nav_url(view: str, filters: Filters) -> Callable[..., str]:
+    """The page's links to other days and views, with its filters: one URL built and the
+    filters encoded once, the others put together from them (a page has a dozen or more, and
+    building each costs as much as a block). A view is one of :data:`VIEWS`, a day ISO: both
+    are URL-safe as they are."""
+    base, kept = url_for("schedule.calendar"), urlencode(filters.args())
+    tail = f"&{kept}" if kept else ""
+
+    def nav_url(day: date, other: str = view) -> str:
+        return f"{base}?view={other}&date={day.isoformat()}{tail}"
+
+    return nav_url
+
+
 def _search_page(choices: Choices, words: tuple[str, ...], anchor: date, filters: Filters) -> str:
     """The matches as an agenda over the search's window, then the search audited: how many
-    words and matches, never the words themselves (someone may type a victim's name).
-
-    Rendered before the audit's commit, which would expire the events the page prints.
-    """
+    words and matches, never the words themselves (someone may type a victim's name)."""
     found = search(choices, words, anchor, filters.keep)
     page = render_template(
         "calendar.html",

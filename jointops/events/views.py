@@ -10,12 +10,15 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from auth.policy import Visibility, creatable_kinds
+from calendars.recurrence import RuleRefused
 from jointops import audit
 from jointops.alerts.listing import alerts_for_item
 from jointops.deconfliction.precheck import PrecheckRefused, precheck_event
 from jointops.events.forms import LOCAL_FORMAT, CancelForm, EventForm
 from jointops.events.moves import TIME_FIELDS, MoveRefused, move_event
+from jointops.events.repeat_form import RepeatForm
 from jointops.events.rules import CONFIRM_OUTSIDE_AREA, EventErrors
+from jointops.events.series import cancel_series, save_series_and_read, series_summary
 from jointops.events.service import (
     BookingConflict,
     BookingWarning,
@@ -25,6 +28,7 @@ from jointops.events.service import (
     find_event,
     save_event_and_read,
 )
+from jointops.identity.kept_forms import keeps_typed_input, typed_again
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Event
 from jointops.officetime import check_day, next_half_hour
@@ -57,22 +61,33 @@ def _id_and_title(event: Event) -> tuple[int, str]:
 
 
 def _submit(
-    form: EventForm, event: Event | None
+    form: EventForm, event: Event | None, repeat: RepeatForm | None = None
 ) -> tuple[tuple[int, str] | None, list[BookingWarning]]:
     """Validate and save; returns the saved event's id and title (read in the save's
-    transaction), or the warnings to confirm."""
-    if not form.validate_on_submit():
+    transaction), or the warnings to confirm. With a repeat chosen, saves the whole series."""
+    valid = form.validate_on_submit()
+    rule = repeat.rule(form.starts_at.data) if repeat is not None and form.is_submitted() else None
+    if not valid or (repeat is not None and repeat.has_errors):
         return None, []
     draft = form.to_draft()
     if event is not None:
         draft.owner_agency_id = event.owner_agency_id
+    confirmed = form.confirm_warnings.data
     try:
-        saved = save_event_and_read(
-            draft, current_user, event, confirmed=form.confirm_warnings.data, read=_id_and_title
-        )
+        if rule is not None:
+            saved = save_series_and_read(
+                draft, rule, current_user, confirmed=confirmed, read=_id_and_title
+            )
+        else:
+            saved = save_event_and_read(
+                draft, current_user, event, confirmed=confirmed, read=_id_and_title
+            )
         return saved, []
     except NeedsConfirmation as pending:
         return None, pending.warnings
+    except RuleRefused as refused:
+        if repeat is not None:
+            repeat.show(refused.errors)
     except EventErrors as refused:
         form.refused_by(refused)
     except BookingConflict as conflict:
@@ -123,29 +138,42 @@ def deconfliction_notice(active: int | None) -> str | None:
     )
 
 
-def _render_form(form: EventForm, event: Event | None, warnings: list[BookingWarning]) -> Page:
+def _render_form(
+    form: EventForm,
+    event: Event | None,
+    warnings: list[BookingWarning],
+    repeat: RepeatForm | None = None,
+) -> Page:
     status = 200
+    refused = form.errors or (repeat is not None and repeat.has_errors)
     if request.method == "POST":
-        status = 409 if g.get("booking_conflict") else 400 if form.errors else 200
-    return render_template("event_form.html", form=form, event=event, warnings=warnings), status
+        status = 409 if g.get("booking_conflict") else 400 if refused else 200
+    page = render_template(
+        "event_form.html", form=form, event=event, warnings=warnings, repeat=repeat
+    )
+    return page, status
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @allow(SIGNED_IN)
+@keeps_typed_input
 def create() -> Page:
     kinds = creatable_kinds(viewer_of(current_user))
     if not kinds:
         audit.record_now("event.create", outcome="denied", path=request.path)
         abort(403)
-    form = EventForm(current_user)
+    kept = typed_again()
+    form = EventForm(current_user, **kept)
     if request.method == "GET":
-        _prefill(form, kinds)
+        if not kept:
+            _prefill(form, kinds)
     elif "precheck" in request.form:
         return _precheck(form, None)
-    saved, warnings = _submit(form, None)
+    repeat = RepeatForm(**kept)
+    saved, warnings = _submit(form, None, repeat)
     if saved is not None:
         return _saved(saved)
-    return _render_form(form, None, warnings)
+    return _render_form(form, None, warnings, repeat)
 
 
 def _prefill(form: EventForm, kinds: list[str]) -> None:
@@ -182,6 +210,7 @@ def show(event_id: int) -> Page:
         can_edit=editable(current_user, event) and not event.is_cancelled,
         alerts=alerts_for_item("event", event.id, current_user, via="event-page") if full else [],
         place=place_shown_to(current_user, event) if full else None,
+        series=series_summary(event) if full else None,
     )
 
 
@@ -196,12 +225,14 @@ def load_editable(event_id: int, action: str) -> Event:
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
 @allow(SIGNED_IN)
+@keeps_typed_input
 def edit(event_id: int) -> Page:
     event = load_editable(event_id, "event.update")
+    kept = typed_again()
     form = (
         EventForm.for_event(current_user, event)
-        if request.method == "GET"
-        else EventForm(current_user, event=event)
+        if request.method == "GET" and not kept
+        else EventForm(current_user, event=event, **kept)
     )
     if request.method == "POST" and "precheck" in request.form:
         return _precheck(form, event)
@@ -223,6 +254,26 @@ def cancel(event_id: int) -> Page:
         return redirect(url_for("events.show", event_id=event_id))
     status = 400 if form.errors else 200
     return render_template("event_cancel.html", form=form, event=event), status
+
+
+@bp.route("/<int:event_id>/cancel-series", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def cancel_rest_of_series(event_id: int) -> Page:
+    """Cancel every occurrence of the event's series still to come (those past stay)."""
+    event = load_editable(event_id, "event.cancel")
+    series = series_summary(event)
+    if series is None:
+        abort(404)
+    form = CancelForm()
+    if form.validate_on_submit():
+        title = event.title
+        count = cancel_series(event, current_user, form.reason.data.strip())
+        flash(f"Cancelled {count} occurrence{'' if count == 1 else 's'} of “{title}”.", "success")
+        return redirect(url_for("events.show", event_id=event_id))
+    status = 400 if form.errors else 200
+    return render_template(
+        "event_cancel_series.html", form=form, event=event, series=series
+    ), status
 
 
 #: what a flag sent as a form field says when it is set (a checkbox's ``y``, a script's ``true``)

@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import ColumnElement, case, func, or_, select, text, update
@@ -42,15 +43,17 @@ from calendars import (
     Entry,
     FeedEvent,
     FeedKind,
+    FeedSeries,
     FeedSettings,
     FeedWindow,
     Labels,
     carried,
     feed_window,
     fingerprint,
-    redact,
+    redact_feed,
     render,
 )
+from calendars.recurrence import Rule
 from jointops import audit
 from jointops.catalog import KIND_LABELS, MAX_EVENT_DURATION, SUBTYPES
 from jointops.config import base_url
@@ -69,6 +72,7 @@ from jointops.models import (
     Agency,
     Booking,
     Event,
+    EventSeries,
     EventStatus,
     FeedToken,
     Participant,
@@ -150,6 +154,8 @@ class _Row:
     updated_at: datetime
     lead_id: int | None
     owner_agency_code: str
+    series_id: int | None
+    recurrence_id: datetime | None
     participant_ids: set[int] = field(default_factory=set)
     #: (resource name, is a room, owning agency code, booking active)
     bookings: list[tuple[str, bool, str | None, bool]] = field(default_factory=list)
@@ -208,7 +214,7 @@ def _load(user: User, scope: Scope, window: FeedWindow) -> list[_Row]:
     """The candidates in three column queries: events, their people, their bookings."""
     where = conditions(user, scope, window)
     rows = {
-        r.id: _Row(*r)
+        r.id: _Row(*tuple(r))
         for r in db.session.execute(
             select(
                 Event.id,
@@ -222,6 +228,8 @@ def _load(user: User, scope: Scope, window: FeedWindow) -> list[_Row]:
                 Event.updated_at,
                 Event.lead_id,
                 Agency.code,
+                Event.series_id,
+                Event.recurrence_id,
             )
             .join(Agency, Event.owner_agency_id == Agency.id)
             .where(*where)
@@ -287,14 +295,48 @@ def feed_events(user: User, scope: Scope, now: datetime) -> list[FeedEvent]:
                 updated_at=row.updated_at,
                 url=f"{base}/events/{row.id}",
                 detail=Detail.FULL if seen is Visibility.FULL else Detail.BUSY,
+                series_id=row.series_id,
+                recurrence_id=row.recurrence_id,
             )
         )
     return [e for e in found if carried(e, window)]
 
 
+def series_of(events: Sequence[FeedEvent]) -> dict[int, FeedSeries]:
+    """The series the events are occurrences of: each rule, as a bounded ``COUNT`` rule from
+    its first start in the office zone, and every start it gives (one query each)."""
+    ids = {e.series_id for e in events if e.series_id is not None}
+    if not ids:
+        return {}
+    starts: dict[int, list[datetime]] = {i: [] for i in ids}
+    for series_id, start in db.session.execute(
+        select(Event.series_id, Event.recurrence_id).where(Event.series_id.in_(ids))
+    ):
+        if series_id is not None and start is not None:
+            starts[series_id].append(start)
+    found = {}
+    for series in db.session.scalars(select(EventSeries).where(EventSeries.id.in_(ids))):
+        given = sorted(starts[series.id])
+        rule = replace(Rule.parse(series.rule), count=len(given), until=None)
+        found[series.id] = FeedSeries(
+            id=series.id,
+            rule=rule.text(),
+            tzid=series.zone,
+            first_start=series.first_start.replace(tzinfo=ZoneInfo(series.zone)),
+            duration=timedelta(minutes=series.duration_minutes),
+            starts=tuple(given),
+        )
+    return found
+
+
+def redacted(events: Sequence[FeedEvent], kind: FeedKind) -> list[Entry]:
+    """The entries a feed of ``kind`` writes for ``events``, series grouped."""
+    return redact_feed(events, series_of(events), kind, LABELS)
+
+
 def entries_for(user: User, scope: Scope, now: datetime) -> list[Entry]:
     """The redacted entries of a feed."""
-    return [redact(e, scope.kind, LABELS) for e in feed_events(user, scope, now)]
+    return redacted(feed_events(user, scope, now), scope.kind)
 
 
 def feed_text(user: User, scope: Scope, now: datetime | None = None) -> bytes:
@@ -418,7 +460,7 @@ def _serve_built(
 
     window = current_window(now)
     events = feed_events(user, scope, now)
-    entries = [redact(e, scope.kind, LABELS) for e in events]
+    entries = redacted(events, scope.kind)
     settings = settings_for(user, scope, token.alarm_minutes)
     etag_value = validator.etag_of(fingerprint(entries, settings))
     until = _valid_until(events, window)

@@ -23,7 +23,7 @@ from sqlalchemy import delete, select
 
 from jointops import audit
 from jointops.extensions import db
-from jointops.identity import lockout, sessions
+from jointops.identity import kept_forms, lockout, sessions
 from jointops.models import PendingSignIn, User, utcnow
 
 COOKIE_KEY = "pending_sign_in"
@@ -123,7 +123,7 @@ def finish(row: PendingSignIn, factor: str) -> User:
     user = row.user
     db.session.delete(row)
     lockout.clear(user.username, user.dn)
-    session.clear()
+    kept_forms.clear_session(user)
     session["sid"] = sessions.start(user)
     login_user(user)
     audit.record("login", actor=user, factor=factor)

@@ -19,7 +19,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from jointops import audit
-from jointops.identity import pending
+from jointops.identity import kept_forms, pending
 from jointops.identity.sessions import end_message
 
 PUBLIC = "public"
@@ -50,6 +50,8 @@ def allow(*who: str) -> Callable[[F], F]:
                 reason = g.get("session_end_reason")
                 if reason:
                     flash(end_message(reason), "info")
+                if kept_forms.keep(view):
+                    flash(kept_forms.KEPT_NOTICE, "info")
                 return redirect(url_for("auth.login", next=request.full_path))
             if roles and not (current_user.roles & roles):
                 audit.record_now(

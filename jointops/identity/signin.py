@@ -20,7 +20,7 @@ from auth.directory import (
 )
 from jointops import audit
 from jointops.extensions import db
-from jointops.identity import lockout, pending, sessions
+from jointops.identity import kept_forms, lockout, pending, sessions
 from jointops.identity.directory import (
     BUSY_MESSAGE,
     DirectoryBusy,
@@ -118,7 +118,7 @@ def sign_in(username: str, password: str) -> User:
             )
         else:
             record_login(user)
-            session.clear()
+            kept_forms.clear_session(user)
             step = step_after_password(user)
             if step == "none":
                 lockout.clear(username, found.user.dn)

@@ -46,8 +46,13 @@ UNREAD_LINES = select(
 
 
 def unread_count(user: User) -> int:
-    """The header's badge: the unread lines, as the page shows them, in one indexed query."""
-    return int(db.session.scalar(UNREAD_LINES, {"user_id": user.id}) or 0)
+    """The header's badge: the unread lines, as the page shows them, in one indexed query.
+
+    Read on the session's connection (its transaction), past the ORM's handling of a
+    statement that loads no objects: every page pays for it. Pages render what they saved
+    after its commit, so there is nothing unflushed for the count to miss.
+    """
+    return int(db.session.connection().scalar(UNREAD_LINES, {"user_id": user.id}) or 0)
 
 
 @dataclass(frozen=True)

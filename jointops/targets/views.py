@@ -18,6 +18,7 @@ from jointops import audit
 from jointops.alerts.listing import active_counts, alerts_for_item
 from jointops.deconfliction.precheck import Pointer, PrecheckRefused, precheck_target
 from jointops.forms import InputRefused, json_body, takes_json
+from jointops.identity.kept_forms import keeps_typed_input, typed_again
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Case, Target, utcnow
 from jointops.targets.forms import CaseForm, RevalidateForm, TargetForm
@@ -164,11 +165,13 @@ def _saved(target: Target) -> Response:
 
 @bp.route("/targets/new", methods=["GET", "POST"])
 @allow(SIGNED_IN)
+@keeps_typed_input
 def create() -> Page:
     require_target_access(edit=True)
-    form = TargetForm(current_user)
+    kept = typed_again()
+    form = TargetForm(current_user, **kept)
     case_id = request.args.get("case", type=int)
-    if request.method == "GET" and case_id:
+    if request.method == "GET" and case_id and not kept:
         form.case_id.data = case_id
     saved, pointers = _submit(form, None)
     if saved is not None:
@@ -213,12 +216,14 @@ def show(target_id: int) -> str:
 
 @bp.route("/targets/<int:target_id>/edit", methods=["GET", "POST"])
 @allow(SIGNED_IN)
+@keeps_typed_input
 def edit(target_id: int) -> Page:
     target = load_target(target_id, edit=True)
+    kept = typed_again()
     form = (
         TargetForm.for_target(current_user, target)
-        if request.method == "GET"
-        else TargetForm(current_user)
+        if request.method == "GET" and not kept
+        else TargetForm(current_user, **kept)
     )
     saved, pointers = _submit(form, target)
     if saved is not None:
@@ -274,9 +279,10 @@ def cases() -> str:
 
 @bp.route("/cases/new", methods=["GET", "POST"])
 @allow(SIGNED_IN)
+@keeps_typed_input
 def new_case() -> Page:
     require_target_access(edit=True)
-    form = CaseForm()
+    form = CaseForm(**typed_again())
     if form.validate_on_submit():
         try:
             case = create_case(
@@ -293,9 +299,11 @@ def new_case() -> Page:
 
 @bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
 @allow(SIGNED_IN)
+@keeps_typed_input
 def edit_case(case_id: int) -> Page:
     case = load_case(case_id, manage=True)
-    form = CaseForm.for_case(case) if request.method == "GET" else CaseForm()
+    kept = typed_again()
+    form = CaseForm.for_case(case) if request.method == "GET" and not kept else CaseForm(**kept)
     if form.validate_on_submit():
         try:
             update_case(case, form.number.data or "", form.title.data or "", current_user)

@@ -45,6 +45,7 @@ NOT_PAGES = {
     "mfa.second_factor",  # only between password and second factor (tests/browser/test_mfa.py)
     "mfa.enrol",  # only when policy requires a first factor and none is enrolled
     "auth.login",  # swept signed out, in EXTRA_VIEWS
+    "events.cancel_rest_of_series",  # only of a series: swept in tests/browser/test_recurring.py
 }
 #: which table holds a real id for each path argument
 ARGUMENT_TABLES = {

@@ -32,6 +32,7 @@ from sqlalchemy.orm import selectinload
 from jointops import audit
 from jointops.alerts.pointer import item_values
 from jointops.extensions import db
+from jointops.identity import kept_forms
 from jointops.jobs.registry import job
 from jointops.models import (
     Alert,
@@ -242,7 +243,13 @@ def apply_retention(now: datetime) -> Mapping[str, Any]:
         "purged_audit": audit_entries,
         "purged_job_runs": purge_old_job_runs(now),
         "purged_geocode_cache": geocode_cache.forget_stale(now),
+        "purged_kept_forms": _purge_kept_forms(now),
     }
+
+
+def _purge_kept_forms(now: datetime) -> int:
+    with unit_of_work():
+        return kept_forms.purge_expired(now)
 
 
 #: what a purged target's values become in the texts that quoted them
