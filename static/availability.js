@@ -73,6 +73,7 @@
       clearTimeout(timer);
       var start = form.querySelector("#starts_at"), end = form.querySelector("#ends_at");
       if (!start || !end || !TIME.test(start.value) || !TIME.test(end.value)) {
+        panel.removeAttribute("aria-busy");
         clear("Type the start and the end to see who and what is free.");
         return;
       }
@@ -103,6 +104,7 @@
 
     function later() {
       clearTimeout(timer);
+      panel.setAttribute("aria-busy", "true");  // what is drawn is of the times before the change
       timer = setTimeout(ask, WAIT_MS);
     }
 
