@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 #: a vocabulary code: lower-case letters, digits and underscores (never free text)
 CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -64,6 +64,9 @@ class FeedEvent:
     #: the series this event is an occurrence of, and the start its rule gave it
     series_id: int | None = None
     recurrence_id: datetime | None = None
+    #: of an all-day event, its first day and the day after its last (in the office), which
+    #: a feed writes as dates (``DTSTART;VALUE=DATE``, ``DTEND;VALUE=DATE``)
+    days: tuple[date, date] | None = None
 
     def __post_init__(self) -> None:
         for name in ("kind", "subtype"):
@@ -80,6 +83,8 @@ class FeedEvent:
             raise ValueError("an event ends after it starts")
         if self.version < 1:
             raise ValueError("version starts at 1")
+        if self.days is not None and not self.days[0] < self.days[1]:
+            raise ValueError("an all-day event ends on a later day than it starts")
         if not self.url.startswith(("https://", "http://")):
             raise ValueError("url must be an http(s) address")
         if not isinstance(self.detail, Detail):

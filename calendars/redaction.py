@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from calendars.model import Detail, FeedEvent, FeedKind
 
@@ -83,6 +83,8 @@ class Entry:
     tzid: str | None = None
     exdates: tuple[datetime, ...] = ()
     recurrence_id: datetime | None = None
+    #: of an all-day event: its first day and the day after its last (``FeedEvent.days``)
+    days: tuple[date, date] | None = None
 
 
 def place(rooms: str | None, office_address: str) -> str | None:
@@ -119,4 +121,5 @@ def redact(event: FeedEvent, kind: FeedKind, labels: Labels) -> Entry:
         sequence=event.version - 1,
         last_modified=event.updated_at,
         url=url,
+        days=event.days,
     )

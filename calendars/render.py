@@ -41,7 +41,7 @@ PRODID = "-//JointOps//Feeds 1.0//EN"
 WRITTEN_EVENTS = 50_000
 END = b"END:VCALENDAR\r\n"
 #: bump when the way a feed is written changes, so that every ETag changes with it
-FORMAT_VERSION = "3"
+FORMAT_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,7 @@ def fingerprint(entries: Sequence[Entry], settings: FeedSettings) -> str:
             e.tzid,
             tuple(_utc(x) for x in e.exdates),
             None if e.recurrence_id is None else _utc(e.recurrence_id),
+            e.days,
         )
         digest.update(b"\n" + repr(row).encode())
     return digest.hexdigest()
@@ -231,7 +232,10 @@ def _times(entry: Entry) -> list[tuple[str, Any]]:
     start an override replaces, all in the series' zone (a master's start keeps its
     wall-clock time that way; ``RECURRENCE-ID`` and ``EXDATE`` match its value type)."""
     times: list[tuple[str, Any]]
-    if entry.rule is None:
+    if entry.days is not None and entry.rule is None and entry.recurrence_id is None:
+        # an all-day event: dates, the end the day after its last (RFC 5545 3.6.1)
+        times = [("dtstart", vDDDTypes(entry.days[0])), ("dtend", vDDDTypes(entry.days[1]))]
+    elif entry.rule is None:
         times = [
             ("dtstart", vDDDTypes(_utc(entry.starts_at))),
             ("dtend", vDDDTypes(_utc(entry.ends_at))),

@@ -28,6 +28,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy import event as sa_event
+from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -317,6 +318,9 @@ class Event(Model):
     series_id: Mapped[int | None] = mapped_column(ForeignKey("event_series.id"), index=True)
     #: the start the series' rule gave this occurrence (UTC), kept when the occurrence moves
     recurrence_id: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: whole office days: stored from local midnight of the first day to local midnight after
+    #: the last, so that bookings and deconfliction treat it as any other window
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     owner_agency: Mapped[Agency] = relationship()
     lead: Mapped[User | None] = relationship(foreign_keys=[lead_id])

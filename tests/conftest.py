@@ -267,3 +267,29 @@ def user(username: str) -> User:
     found = db.session.scalar(select(User).where(User.username == username))
     assert found is not None, username
     return found
+
+
+def own_investigator(agency_code: str) -> User:
+    """An investigator of ``agency_code`` of the test's own, on none of the demo's events: the
+    demo is seeded around the clock's today, which may be the very days a test books (tests
+    pick their own people, rooms and times). Sign in with ``login(user.username)``."""
+    from sqlalchemy import select
+
+    from jointops.models import Agency, User, UserRole
+
+    username = f"own.investigator.{agency_code.lower()}"
+    found = db.session.scalar(select(User).where(User.username == username))
+    if found is not None:
+        return found
+    agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
+    assert agency is not None, agency_code
+    made = User(
+        username=username,
+        dn=f"uid={username},ou=people,dc=test",
+        display_name=f"Own Investigator {agency_code}",
+        agency_id=agency.id,
+    )
+    made.role_rows.append(UserRole(role="investigator"))
+    db.session.add(made)
+    db.session.commit()
+    return made

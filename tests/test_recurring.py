@@ -35,7 +35,16 @@ from jointops.events.service import NeedsConfirmation, cancel_event, save_event
 from jointops.extensions import db
 from jointops.feeds.service import feed_text, settings_for
 from jointops.feeds.tokens import Scope
-from jointops.models import AuditEntry, Booking, Event, EventSeries, PendingCheck, Resource, User
+from jointops.models import (
+    AuditEntry,
+    Booking,
+    Event,
+    EventSeries,
+    PendingCheck,
+    Resource,
+    User,
+)
+from tests.conftest import own_investigator
 
 NEW_YORK = ZoneInfo("America/New_York")
 #: Tuesdays at 10:00 from 2 March 2027: the third is after the clocks go forward
@@ -129,7 +138,7 @@ def test_the_rule_gives_bounded_wall_clock_dates() -> None:
 def test_a_weekly_series_keeps_its_local_time_across_the_dst_change(
     app: Flask, frozen: None
 ) -> None:
-    lead = user("investigator.pbso")
+    lead = own_investigator("PBSO")
     room = own_room("Series room A")
     first = create(meeting(lead, room), weekly(), lead)
     events = series_events(first.series_id or 0)
@@ -164,7 +173,7 @@ def test_a_weekly_series_keeps_its_local_time_across_the_dst_change(
 def test_a_room_taken_on_occurrence_4_refuses_the_series_naming_its_date(
     app: Flask, frozen: None
 ) -> None:
-    lead = user("investigator.pbso")
+    lead = own_investigator("PBSO")
     room = own_room("Series room B")
     other = user("investigator.fbi")
     taken = FIRST + timedelta(weeks=3, minutes=30)
@@ -182,7 +191,7 @@ def test_a_room_taken_on_occurrence_4_refuses_the_series_naming_its_date(
 
 
 def test_warnings_name_the_occurrence_and_wait_for_confirmation(app: Flask, frozen: None) -> None:
-    lead = user("investigator.pbso")
+    lead = own_investigator("PBSO")
     busy = FIRST + timedelta(weeks=1)
     save_event(meeting(lead, own_room("Series room C"), busy), lead, confirmed=True)
     with pytest.raises(NeedsConfirmation) as asked:
@@ -194,7 +203,7 @@ def test_warnings_name_the_occurrence_and_wait_for_confirmation(app: Flask, froz
 def test_a_series_beyond_the_bound_or_at_a_skipped_time_is_refused(
     app: Flask, frozen: None
 ) -> None:
-    lead = user("investigator.pbso")
+    lead = own_investigator("PBSO")
     room = own_room("Series room E")
     with pytest.raises(RuleRefused) as refused:
         save_series_and_read(meeting(lead, room), weekly(300), lead, read=id)
@@ -209,7 +218,7 @@ def test_a_series_beyond_the_bound_or_at_a_skipped_time_is_refused(
 
 
 def test_cancel_one_occurrence_then_the_rest_of_the_series(app: Flask, frozen: None) -> None:
-    lead = user("investigator.pbso")
+    lead = own_investigator("PBSO")
     room = own_room("Series room F")
     first = create(meeting(lead, room), weekly(), lead)
     series_id = first.series_id or 0
@@ -288,7 +297,7 @@ def app_starts(viewer: User, series_id: int) -> list[datetime]:
 def test_a_series_is_one_master_with_exdate_and_an_override_read_alike_by_two_parsers(
     app: Flask, frozen: None
 ) -> None:
-    lead = user("investigator.pbso")
+    lead = own_investigator("PBSO")
     room = own_room("Series room G")
     first = create(meeting(lead, room), weekly(), lead)
     series_id = first.series_id or 0
@@ -408,7 +417,7 @@ def test_the_form_creates_a_series_and_its_page_offers_cancelling_it(
     app: Flask, frozen: None, login: Callable[[str], FlaskClient]
 ) -> None:
     room = own_room("Series room H")
-    pbso = login("investigator.pbso")
+    pbso = login(own_investigator("PBSO").username)
     refused = pbso.post("/events/new", data=form(room, repeat_count="300"))
     assert refused.status_code == 400
     assert "Between 2 and 260 times." in refused.get_data(as_text=True)

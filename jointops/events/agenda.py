@@ -59,6 +59,8 @@ def agenda_days(
 
 
 def _times(tile: Tile, day: date) -> str:
+    if tile.all_day:
+        return "All day"
     zone = office_zone()
     start = datetime.combine(day, time.min, tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)

@@ -67,6 +67,7 @@ def event_json(event: Event, seen: Visibility) -> dict[str, Any]:
         "kind": event.kind,
         "subtype": event.subtype,
         "title": event.title,
+        "all_day": event.all_day,
         "status": event.status,
         "sensitivity": event.sensitivity,
         "owner_agency": event.owner_agency.code,
@@ -184,8 +185,11 @@ def create_event() -> Reply:
 LocalTime = Annotated[
     Text,
     Field(
-        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}$",
-        description="Wall-clock time in the office time zone, YYYY-MM-DDTHH:MM (24-hour).",
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2})?$",
+        description=(
+            "Wall-clock time in the office time zone, YYYY-MM-DDTHH:MM (24-hour); of an "
+            "all-day event the day, YYYY-MM-DD (a time given with it is read by its day)."
+        ),
     ),
 ]
 
@@ -203,6 +207,13 @@ class EventIn(Body):
         "When starts_at happens twice (the clocks go back): 0 the first, 1 the second reading.",
     )
     ends_at_fold: Text | None = choice(None, ["0", "1", None], "As starts_at_fold, for ends_at.")
+    all_day: Flag = Field(
+        False,
+        description=(
+            "Whole office days: starts_at is the first day, ends_at the last (inclusive), "
+            "both YYYY-MM-DD; held from local midnight to local midnight after the last day."
+        ),
+    )
     title: Text | None = None
     status: Text | None = None
     sensitivity: Text | None = None
@@ -256,6 +267,7 @@ class EventOut(BaseModel):
     kind: str | None = None
     subtype: str | None = None
     title: str | None = None
+    all_day: bool | None = None
     status: str | None = None
     sensitivity: str | None = None
     owner_agency: str | None = None

@@ -106,6 +106,8 @@ class CalendarEvent:
     sensitivity: str
     participant_ids: frozenset[int]
     bookings: tuple[Held, ...]
+    #: whole office days, midnight to midnight: shown in the band above the grid
+    all_day: bool = False
     # the search's (SEARCH_WINDOW); empty on the page
     subtype: str = ""
     client_code: str | None = None
@@ -207,6 +209,7 @@ _COLUMNS = (
     Resource.name,
     Resource.kind,
     _RESOURCE_OWNER.code,
+    Event.all_day,
 )
 
 
@@ -273,11 +276,11 @@ def _gather(rows: Sequence[Sequence[Any]], search: bool) -> list[tuple[CalendarE
         extra: dict[str, Any] = {}
         if search:
             extra = {
-                "subtype": r[18],
-                "client_code": r[19],
-                "notes": r[20] or "",
-                "case_number": r[21],
-                "case_title": r[22],
+                "subtype": r[19],
+                "client_code": r[20],
+                "notes": r[21] or "",
+                "case_number": r[22],
+                "case_title": r[23],
             }
         event = CalendarEvent(
             id=r[0],
@@ -291,6 +294,7 @@ def _gather(rows: Sequence[Sequence[Any]], search: bool) -> list[tuple[CalendarE
             sensitivity=r[8],
             participant_ids=frozenset(one.participants),
             bookings=tuple(one.bookings.values()),
+            all_day=bool(r[18]),
             **extra,
         )
         events.append((event, bool(r[9]), bool(r[10])))

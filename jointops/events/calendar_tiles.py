@@ -9,7 +9,7 @@ templates only print. The strings are plain text: Jinja escapes them as it print
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import url_for
@@ -60,6 +60,10 @@ class Tile:
     def ends_at(self) -> datetime:
         return self.shown.event.ends_at
 
+    @property
+    def all_day(self) -> bool:
+        return self.shown.event.all_day
+
 
 def tiles_of(viewer: Viewer, shown: list[Shown]) -> list[Tile]:
     """The tiles of ``shown``, in its order. Event links (and moves' addresses) share one
@@ -73,7 +77,7 @@ def tiles_of(viewer: Viewer, shown: list[Shown]) -> list[Tile]:
 def _tile(viewer: Viewer, shown: Shown, link: str, move: list[str], zone: ZoneInfo) -> Tile:
     event = shown.event
     starts, ends = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
-    when = fmt_range(starts, ends)
+    when = _days(starts, ends) if event.all_day else fmt_range(starts, ends)
     if shown.full:
         room = event.room
         rooms: tuple[str, ...] = (room.name,) if room else ()
@@ -99,6 +103,15 @@ def _tile(viewer: Viewer, shown: Shown, link: str, move: list[str], zone: ZoneIn
         move_start=f"{starts:%Y-%m-%d %H:%M}" if movable else "",
         move_end=f"{ends:%Y-%m-%d %H:%M}" if movable else "",
     )
+
+
+def _days(starts: datetime, ends: datetime) -> str:
+    """``All day, Sat 13 Mar 2027`` or ``All day, Sat 13 Mar – Mon 15 Mar 2027``: the days of an
+    all-day event, whose end is midnight after its last day."""
+    last = ends - timedelta(days=1)
+    if last.date() <= starts.date():
+        return f"All day, {starts:%a %d %b %Y}"
+    return f"All day, {starts:%a %d %b} – {last:%a %d %b %Y}"
 
 
 def _classes(event: CalendarEvent) -> str:

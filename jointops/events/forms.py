@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -38,7 +39,14 @@ from jointops.events.rules import (
 from jointops.extensions import db
 from jointops.forms import optional_int
 from jointops.models import Case, Event, User
-from jointops.officetime import AmbiguousLocalTime, TimeRefused, local_to_utc, to_local
+from jointops.officetime import (
+    AmbiguousLocalTime,
+    TimeRefused,
+    check_day,
+    local_day_bounds,
+    local_to_utc,
+    to_local,
+)
 from jointops.places.known import choice_label, may_see_place, places_to_choose
 from jointops.visibility import known_resources, viewer_of
 
@@ -46,12 +54,19 @@ LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 #: how a time is shown and typed in the form: the 24-hour clock of the grid, whatever the
 #: browser's language (a ``datetime-local`` input would show AM/PM in US English)
 WALL_CLOCK_FORMAT = "%Y-%m-%d %H:%M"
+#: a day alone, as an all-day event's first and last day are typed
+DAY_FORMAT = "%Y-%m-%d"
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class WallClockField(DateTimeField):
     """A wall-clock time in the office, typed ``2026-12-02 14:30`` (a ``T`` is read too)."""
 
     widget = TextInput()
+    #: what was typed is a day alone (read as its midnight): an all-day event's form wants one
+    date_only = False
+    #: shown as a day alone: the field of an all-day event
+    shows_days = False
 
     def __init__(self, label: str, **kwargs: Any) -> None:
         kwargs.setdefault("render_kw", {}).update(
@@ -65,12 +80,21 @@ class WallClockField(DateTimeField):
     def process_formdata(self, valuelist: list[Any]) -> None:
         if valuelist:
             valuelist = [" ".join(str(v).split()) for v in valuelist]
+        self.date_only = bool(valuelist) and DAY.fullmatch(valuelist[0]) is not None
         try:
+            if self.date_only:
+                self.data = datetime.strptime(valuelist[0], DAY_FORMAT)
+                return
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(
                 "Type the date and the 24-hour time, for example 2026-12-02 14:30."
             ) from None
+
+    def _value(self) -> str:
+        if self.shows_days and self.data is not None and not self.raw_data:
+            return str(self.data.strftime(DAY_FORMAT))
+        return str(super()._value())
 
 
 def _fold_field(label: str) -> RadioField:
@@ -111,6 +135,7 @@ class EventForm(FlaskForm):
     title = StringField("Title", validators=[Optional()])
     starts_at = WallClockField("Starts", validators=[InputRequired()])
     ends_at = WallClockField("Ends", validators=[InputRequired()])
+    all_day = BooleanField("All day")
     starts_at_fold = _fold_field("Which start?")
     ends_at_fold = _fold_field("Which end?")
     status = SelectField(
@@ -157,6 +182,7 @@ class EventForm(FlaskForm):
         self.confirmable: set[str] = set()
         #: the time fields whose time happens twice: their choice of reading is shown
         self.folds_offered: set[str] = set()
+        self.starts_at.shows_days = self.ends_at.shows_days = bool(self.all_day.data)
         self._populate_choices(event)
 
     def _populate_choices(self, event: Event | None) -> None:
@@ -212,12 +238,15 @@ class EventForm(FlaskForm):
                 if p.part == part:
                     parts[name].append(p.user_id)
         room = event.room
+        # an all-day event shows its first and last day
+        last = to_local(event.ends_at) - timedelta(days=1 if event.all_day else 0)
         data = {
             "kind": event.kind,
             "subtype": event.subtype,
             "title": event.title,
             "starts_at": to_local(event.starts_at).replace(tzinfo=None),
-            "ends_at": to_local(event.ends_at).replace(tzinfo=None),
+            "ends_at": last.replace(tzinfo=None),
+            "all_day": event.all_day,
             # the repeated hour's second reading, kept when the event is saved again
             "starts_at_fold": str(to_local(event.starts_at).fold),
             "ends_at_fold": str(to_local(event.ends_at).fold),
@@ -243,8 +272,16 @@ class EventForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         """Parse every field, then ask the events service's rules (``validate_draft``)."""
         ok = super().validate(extra_validators)
-        for field in (self.starts_at, self.ends_at):
+        if self.all_day.data:
+            self._read_days()
+        for field in () if self.all_day.data else (self.starts_at, self.ends_at):
             if field.data is None or field.errors:
+                continue
+            if field.date_only:
+                self._fail(
+                    field,
+                    "Type the 24-hour time too, for example 2026-12-02 14:30, or tick All day.",
+                )
                 continue
             fold = self[f"{field.name}_fold"]
             try:
@@ -267,6 +304,30 @@ class EventForm(FlaskForm):
             except EventErrors as refused:
                 self.refused_by(refused, only_where_parsed=True)
         return ok and not any(f.errors for f in self)
+
+    def _read_days(self) -> None:
+        """An all-day event's first and last day, inclusive, as the UTC instants of local
+        midnight on the first and after the last. A time typed with a day is read by its day
+        alone (ticking "All day" keeps what was typed)."""
+        first, last = self.starts_at, self.ends_at
+        for field in (first, last):
+            if field.process_errors:
+                field.errors = ["Type the day as YYYY-MM-DD, for example 2027-03-13."]
+        if first.data is None or last.data is None or first.errors or last.errors:
+            return
+        first_day, last_day = first.data.date(), last.data.date()
+        if last_day < first_day:
+            self._fail(last, "The last day cannot be before the first.")
+            return
+        for field, day in ((first, first_day), (last, last_day)):
+            try:
+                check_day(day)
+            except TimeRefused as exc:
+                self._fail(field, str(exc))
+        if first.errors or last.errors:
+            return
+        start, end = local_day_bounds(first_day, (last_day - first_day).days + 1)
+        self._utc = {"starts_at": start, "ends_at": end}
 
     def refused_by(self, refused: EventErrors, *, only_where_parsed: bool = False) -> None:
         """Show the rules' errors, and offer the confirmations that would lift some of them."""
@@ -328,4 +389,5 @@ class EventForm(FlaskForm):
             keep_place=not self.shows_place,
             outside_area_confirmed=bool(self.confirm_outside_area.data),
             stored_case_id=self._stored_case_id,
+            all_day=bool(self.all_day.data),
         )

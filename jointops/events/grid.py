@@ -37,6 +37,8 @@ class Day:
     date: date
     blocks: list[Block] = field(default_factory=list)
     all_events: list[Tile] = field(default_factory=list)
+    #: the all-day events covering the day: the band above the grid, never blocks on it
+    all_day: list[Tile] = field(default_factory=list)
     is_today: bool = False
     in_month: bool = True
 
@@ -62,8 +64,11 @@ def build_days(first: date, count: int, tiles: Sequence[Tile], today: date) -> l
         end = datetime.combine(day.date + timedelta(days=1), time.min, tzinfo=zone)
         todays = [(t, a, b) for t, a, b in timed if t.starts_at < end and t.ends_at > start]
         day.all_events = [t for t, _a, _b in todays]
+        day.all_day = [t for t in day.all_events if t.all_day]
         blocks = []
         for tile, local_start, local_end in todays:
+            if tile.all_day:
+                continue
             first_slot = _slot(local_start, start)
             last_slot = _slot(local_end, start)
             ends_exact = local_end.minute % SLOT_MINUTES == 0

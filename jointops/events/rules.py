@@ -30,6 +30,7 @@ from jointops.catalog import (
 from jointops.deconfliction.records import event_rules
 from jointops.extensions import db
 from jointops.models import Case, EventStatus, KnownPlace, Resource, ResourceKind, User
+from jointops.officetime import to_local
 from jointops.visibility import viewer_of
 
 LATITUDE = (-90.0, 90.0)
@@ -81,6 +82,8 @@ class EventDraft:
     outside_area_confirmed: bool = False
     #: the case the stored event is on: it may stay there once the case is closed
     stored_case_id: int | None = None
+    #: whole office days: ``starts_at`` and ``ends_at`` are local midnights
+    all_day: bool = False
 
 
 class EventErrors(Exception):
@@ -152,6 +155,11 @@ def _check_times(draft: EventDraft, fail: _Fail) -> None:
         fail("ends_at", "Must be after the start.")
     elif draft.ends_at - draft.starts_at > MAX_EVENT_DURATION:
         fail("ends_at", f"An event may last at most {MAX_EVENT_DURATION.days} days.")
+    if draft.all_day:
+        for name in ("starts_at", "ends_at"):
+            local = to_local(getattr(draft, name))
+            if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
+                fail(name, "An all-day event starts and ends at midnight in the office.")
 
 
 def _check_place(draft: EventDraft, fail: _Fail) -> None:

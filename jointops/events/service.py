@@ -296,6 +296,7 @@ def _apply(draft: EventDraft, event: Event) -> set[str]:
         "radius_m",
         "client_code",
         "notes",
+        "all_day",
     ):
         value = getattr(draft, name)
         if getattr(event, name) != value:

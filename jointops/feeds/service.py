@@ -29,7 +29,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -81,6 +81,7 @@ from jointops.models import (
     User,
     utcnow,
 )
+from jointops.officetime import to_local
 from jointops.transactions import end_read, unit_of_work
 from jointops.visibility import viewer_of
 
@@ -156,6 +157,7 @@ class _Row:
     owner_agency_code: str
     series_id: int | None
     recurrence_id: datetime | None
+    all_day: bool
     participant_ids: set[int] = field(default_factory=set)
     #: (resource name, is a room, owning agency code, booking active)
     bookings: list[tuple[str, bool, str | None, bool]] = field(default_factory=list)
@@ -230,6 +232,7 @@ def _load(user: User, scope: Scope, window: FeedWindow) -> list[_Row]:
                 Agency.code,
                 Event.series_id,
                 Event.recurrence_id,
+                Event.all_day,
             )
             .join(Agency, Event.owner_agency_id == Agency.id)
             .where(*where)
@@ -297,9 +300,15 @@ def feed_events(user: User, scope: Scope, now: datetime) -> list[FeedEvent]:
                 detail=Detail.FULL if seen is Visibility.FULL else Detail.BUSY,
                 series_id=row.series_id,
                 recurrence_id=row.recurrence_id,
+                days=_days(row) if row.all_day else None,
             )
         )
     return [e for e in found if carried(e, window)]
+
+
+def _days(row: _Row) -> tuple[date, date]:
+    """An all-day event's first day and the day after its last, in the office."""
+    return to_local(row.starts_at).date(), to_local(row.ends_at).date()
 
 
 def series_of(events: Sequence[FeedEvent]) -> dict[int, FeedSeries]:
