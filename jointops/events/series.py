@@ -28,10 +28,10 @@ from jointops.events.service import (
     BookingConflict,
     BookingWarning,
     NeedsConfirmation,
-    _apply,
-    _check_resources_free,
-    _is_exclusion_violation,
+    apply_draft_to,
     booking_warnings,
+    check_resources_free,
+    is_exclusion_violation,
 )
 from jointops.extensions import db
 from jointops.models import Event, EventSeries, EventStatus, User, utcnow
@@ -123,7 +123,7 @@ def save_series_and_read(
                 event = Event(
                     created_by_id=actor.id, series_id=series.id, recurrence_id=occurrence.starts_at
                 )
-                _apply(occurrence, event)
+                apply_draft_to(occurrence, event)
                 db.session.add(event)
                 saved.append(event)
             db.session.flush()
@@ -139,7 +139,7 @@ def save_series_and_read(
                 )
             ids, answer = [e.id for e in saved], read(saved[0])
     except IntegrityError as exc:
-        if _is_exclusion_violation(exc):
+        if is_exclusion_violation(exc):
             _check_free(drafts, actor)
         raise
     for event_id in ids:
@@ -150,7 +150,7 @@ def save_series_and_read(
 def _check_free(drafts: list[EventDraft], actor: User) -> None:
     for number, occurrence in enumerate(drafts, 1):
         try:
-            _check_resources_free(occurrence, actor, None)
+            check_resources_free(occurrence, actor, None)
         except BookingConflict as conflict:
             raise OccurrenceConflict(conflict, number, occurrence.starts_at) from None
 

@@ -114,7 +114,7 @@ def save_event_and_read(
     draft = validate_draft(
         replace(draft, stored_case_id=event.case_id if event is not None else None), actor
     )
-    _check_resources_free(draft, actor, event.id if event is not None else None)
+    check_resources_free(draft, actor, event.id if event is not None else None)
     if not confirmed:
         warnings = booking_warnings(draft, actor, event)
         if warnings:
@@ -125,8 +125,8 @@ def save_event_and_read(
         with unit_of_work():
             if saved.id is not None:
                 saved = db.session.get(Event, saved.id, populate_existing=True) or saved
-            _check_resources_free(draft, actor, saved.id)
-            changes = _apply(draft, saved)
+            check_resources_free(draft, actor, saved.id)
+            changes = apply_draft_to(draft, saved)
             if creating:
                 db.session.add(saved)
             db.session.flush()
@@ -141,8 +141,8 @@ def save_event_and_read(
             )
             saved_id, answer = saved.id, read(saved)
     except IntegrityError as exc:
-        if _is_exclusion_violation(exc):
-            _check_resources_free(draft, actor, saved.id if not creating else None)
+        if is_exclusion_violation(exc):
+            check_resources_free(draft, actor, saved.id if not creating else None)
         raise
     pending.check(EVENT, saved_id, lambda: sync_event(saved, actor))
     return answer
@@ -256,7 +256,9 @@ def _repeat_interviews(draft: EventDraft, actor: User, event: Event | None) -> l
     ]
 
 
-def _check_resources_free(draft: EventDraft, actor: User, event_id: int | None) -> None:
+def check_resources_free(draft: EventDraft, actor: User, event_id: int | None) -> None:
+    """Raise ``BookingConflict`` naming the first active booking that holds one of the draft's
+    resources at its time (``event_id``'s own bookings aside)."""
     if not draft.resource_ids:
         return
     query = (
@@ -276,7 +278,7 @@ def _check_resources_free(draft: EventDraft, actor: User, event_id: int | None) 
         raise BookingConflict(clash.resource, clash, actor)
 
 
-def _apply(draft: EventDraft, event: Event) -> set[str]:
+def apply_draft_to(draft: EventDraft, event: Event) -> set[str]:
     """Copy the draft onto the event; returns the names of the fields that changed."""
     changed: set[str] = set()
     for name in (
@@ -358,7 +360,9 @@ def _sync_place(draft: EventDraft, event: Event) -> bool:
     return True
 
 
-def _is_exclusion_violation(exc: IntegrityError) -> bool:
+def is_exclusion_violation(exc: IntegrityError) -> bool:
+    """Whether the database refused a booking that overlaps another (PostgreSQL's exclusion
+    constraint, by its SQLSTATE or its name)."""
     orig = exc.orig
     return getattr(orig, "sqlstate", None) == EXCLUSION_VIOLATION or BOOKING_EXCLUSION in str(orig)
 
