@@ -32,6 +32,7 @@ from jointops.events.service import (
     booking_warnings,
     check_resources_free,
     is_exclusion_violation,
+    mark_cancelled,
 )
 from jointops.extensions import db
 from jointops.models import Event, EventSeries, EventStatus, User, utcnow
@@ -186,20 +187,7 @@ def cancel_series(event: Event, actor: User, reason: str, now: datetime | None =
             )
         )
         for occurrence in cancelled:
-            occurrence.status = EventStatus.CANCELLED.value
-            occurrence.version += 1
-            occurrence.updated_at = utcnow()
-            for booking in occurrence.bookings:
-                booking.active = False
-            pending.mark(EVENT, occurrence.id)
-            audit.record(
-                "event.cancel",
-                object_type="event",
-                object_id=occurrence.id,
-                actor=actor,
-                reason=reason,
-                series=series_id,
-            )
+            mark_cancelled(occurrence, actor, reason, series=series_id)
         ids = [e.id for e in cancelled]
     for event_id in ids:
         _check_now(event_id, actor)

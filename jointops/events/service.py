@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import select
@@ -161,21 +161,32 @@ def active_alerts_after_save(event_id: int, actor: User) -> int | None:
     return sum(1 for view in views if view.alert.is_active)
 
 
+def mark_cancelled(event: Event, actor: User, reason: str, **detail: Any) -> None:
+    """In the caller's unit of work: ``event`` cancelled, its resources freed, its check due
+    (a cancelled operation closes its alerts) and the cancellation audited."""
+    event.status = EventStatus.CANCELLED.value
+    event.version += 1
+    event.updated_at = utcnow()
+    for booking in event.bookings:
+        booking.active = False
+    pending.mark(EVENT, event.id)
+    audit.record(
+        "event.cancel",
+        object_type="event",
+        object_id=event.id,
+        actor=actor,
+        reason=reason,
+        **detail,
+    )
+
+
 def cancel_event(event: Event, actor: User, reason: str) -> None:
     """Cancel ``event`` and free its resources. The event is expired by the commit: a caller
     that answers afterwards takes what it shows (title, id) before."""
     event_id = event.id
     with unit_of_work():
         event = db.session.get(Event, event_id, populate_existing=True) or event
-        event.status = EventStatus.CANCELLED.value
-        event.version += 1
-        event.updated_at = utcnow()
-        for booking in event.bookings:
-            booking.active = False
-        pending.mark(EVENT, event.id)
-        audit.record(
-            "event.cancel", object_type="event", object_id=event.id, actor=actor, reason=reason
-        )
+        mark_cancelled(event, actor, reason)
     # a cancelled operation closes its open alerts
     pending.check(EVENT, event_id, lambda: sync_event(event, actor))
 
