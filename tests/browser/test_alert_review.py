@@ -124,6 +124,15 @@ def test_a_supervisor_reviews_and_resolves_an_alert(
     hsi.goto(alert_url)
     expect(hsi.locator("#resolution")).to_contain_text(note)
 
+    # HSI was told of each step (raised, acknowledged by WPBPD, resolved): one inbox line for
+    # the alert, in its latest state
+    hsi.goto(f"{server.url}/inbox")
+    line = hsi.locator(".inbox li", has_text="with WPBPD")
+    expect(line).to_have_count(1)
+    expect(line).to_contain_text("resolved")
+    expect(line).to_contain_text("3 notices")
+    hsi.screenshot(path=screenshots / "inbox-grouped.png", full_page=True)
+
 
 def test_the_review_page_reads_on_a_phone(
     new_page: Any, server: LiveServer, screenshots: Path
