@@ -72,7 +72,9 @@ class Rule:
             said += " on " + " and ".join(days)
         elif self.freq == "MONTHLY":
             said += f" on day {first.day}"
-        if self.count is not None:
+        if self.count == 1:  # what is left of a series split after its first occurrence
+            said += ", once"
+        elif self.count is not None:
             said += f", {self.count} times"
         elif self.until is not None:
             said += f", until {self.until.day} {self.until:%b %Y}"

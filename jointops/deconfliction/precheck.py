@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from flask import current_app
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, select
 
 from auth.policy import (
@@ -58,11 +58,14 @@ class Pointer:
     own_agency: bool = False
     case: str | None = None
     is_you: bool = False
+    #: of a repeating plan, the day of the occurrence the hit concerns
+    on: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        """What the pre-check page shows of it (``PointerOut``): no score, no figure."""
+        """What the pre-check page shows of it (``PointerOut``): no score, no figure; the
+        occurrence's day (``on``) only of a repeating plan."""
         contact = self.contact
-        return {
+        return ({"on": self.on} if self.on is not None else {}) | {
             "agency": self.agency.code,
             "agency_name": self.agency.name,
             "own_agency": self.own_agency,
@@ -92,6 +95,9 @@ class PointerOut(BaseModel):
     own_agency: bool
     case: str | None
     is_you: bool
+    on: str | None = Field(
+        None, description="Of a repeating plan: the day of the occurrence the hit concerns."
+    )
     strength: str
     explanation: str
     contact: ContactOut | None
@@ -151,13 +157,26 @@ def precheck_event(draft: OperationPlan, actor: User, event_id: int | None) -> l
     ``None`` when the plan is not something deconflicted (not an operation).
     Rate-limited (``PrecheckRefused``), audited, and told to the side it hits.
     """
-    if draft.kind != "operation":
+    return precheck_occurrences([(None, draft)], actor, event_id)
+
+
+def precheck_occurrences(
+    plans: Sequence[tuple[str | None, OperationPlan]], actor: User, event_id: int | None
+) -> list[Pointer] | None:
+    """``precheck_event`` of a repeating plan: each occurrence (its day, its plan) checked as
+    saving the series would check it, each hit's pointer naming its day. One pre-check against
+    the limits and in the audit trail (its hits are all the occurrences'), so probing is
+    flagged as for one plan; each side hit is told once."""
+    if not plans or plans[0][1].kind != "operation":
         return None
     now = utcnow()
     _within_limits(actor, now)
-    hits = event_hits(draft, event_id=event_id, agency_id=draft.owner_agency_id) or []
-    _record(EVENT, actor, event_id, hits, now)
-    return _pointers(hits, {}, actor)
+    found: list[tuple[str | None, list[Hit]]] = [
+        (day, event_hits(plan, event_id=event_id, agency_id=plan.owner_agency_id) or [])
+        for day, plan in plans
+    ]
+    _record(EVENT, actor, event_id, [hit for _, hits in found for hit in hits], now)
+    return [replace(p, on=day) for day, hits in found for p in _pointers(hits, {}, actor)]
 
 
 def precheck_target(draft: TargetPlan, actor: User, target_id: int | None) -> list[Pointer]:
@@ -230,8 +249,8 @@ def _record(kind: str, actor: User, item_id: int | None, hits: list[Hit], now: d
         if not hits:
             return
         items = load_keys(h.key for h in hits)
-        for hit in hits:
-            _tell_the_probed(items[hit.key], actor, now)
+        for key in dict.fromkeys(h.key for h in hits):
+            _tell_the_probed(items[key], actor, now)
         _flag_probing(actor, now)
 
 

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, abort, request
 from flask_login import current_user
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from auth.policy import Visibility, creatable_kinds
-from jointops import audit
-from jointops.deconfliction.precheck import PointerOut, PrecheckRefused, precheck_event
+from calendars.recurrence import (
+    MAX_OCCURRENCES,
+    REPEAT,
+    REPEAT_COUNT,
+    REPEAT_UNTIL,
+    WEEKDAYS,
+    Rule,
+    RuleRefused,
+)
+from jointops import audit, idempotency
+from jointops.deconfliction.precheck import PointerOut, PrecheckRefused, precheck_occurrences
 from jointops.events.availability import AvailabilityDenied, availability_for
 from jointops.events.forms import CancelForm, EventForm
-from jointops.events.rules import EventErrors
+from jointops.events.rules import EventDraft, EventErrors
+from jointops.events.series import (
+    FOLLOWING,
+    ONLY_THIS,
+    SCOPE,
+    change_following_and_read,
+    dated_occurrences,
+    occurrence_starts,
+    save_series_and_read,
+)
 from jointops.events.service import (
     BookingConflict,
     NeedsConfirmation,
@@ -24,10 +42,12 @@ from jointops.events.service import (
 )
 from jointops.events.views import load_editable, load_event
 from jointops.forms import InputRefused, form_data, json_body
+from jointops.idempotency import idempotent
 from jointops.identity.permissions import SIGNED_IN, allow
 from jointops.models import Event
-from jointops.officetime import TimeRefused, parse_instant
+from jointops.officetime import TimeRefused, parse_instant, to_local
 from jointops.openapi import (
+    ApiInvalid,
     Body,
     Flag,
     Id,
@@ -84,6 +104,8 @@ def event_json(event: Event, seen: Visibility) -> dict[str, Any]:
         "resources": [r.name for r in event.resources],
         "participants": [{"username": p.user.username, "part": p.part} for p in event.participants],
         "version": event.version,
+        "series_id": event.series_id,
+        "recurrence_id": event.recurrence_id.isoformat() if event.recurrence_id else None,
     }
 
 
@@ -146,8 +168,28 @@ def _refused(form: EventForm) -> dict[str, Any]:
     return body
 
 
+def _replayed(event_id: int) -> tuple[Event, Visibility]:
+    """A create's event again, for its ``Idempotency-Key``, as the user may see it now."""
+    event, seen = load_event(event_id)
+    audit.record_now("event.view", object_type="event", object_id=event.id, replayed=True)
+    return event, seen
+
+
+def _replay(event_id: int) -> Reply:
+    event, seen = _replayed(event_id)
+    return {"event": event_json(event, seen)}, 200
+
+
+def _created_json(event: Event) -> dict[str, Any]:
+    """The saved event's answer, read in the save's transaction, which records the request's
+    ``Idempotency-Key`` (if it has one) with it."""
+    idempotency.remember("event", event.id)
+    return event_json(event, Visibility.FULL)
+
+
 @bp.post("/events")
 @allow(SIGNED_IN)
+@idempotent("event", _replay)
 def create_event() -> Reply:
     if not request.is_json:
         abort(400, "Send the event as JSON (Content-Type: application/json).")
@@ -162,7 +204,7 @@ def create_event() -> Reply:
             form.to_draft(),
             current_user,
             confirmed=form.confirm_warnings.data,
-            read=lambda event: event_json(event, Visibility.FULL),
+            read=_created_json,
         )
     except NeedsConfirmation as pending:
         return {
@@ -192,6 +234,58 @@ LocalTime = Annotated[
         ),
     ),
 ]
+
+
+Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+#: the rule's errors (``calendars.recurrence``) by the fields of ``RepeatIn``
+REPEAT_FIELDS = {REPEAT: "repeat", REPEAT_COUNT: "repeat.count", REPEAT_UNTIL: "repeat.until"}
+
+
+class RepeatIn(Body):
+    """How a new event repeats: the event form's repeat (``calendars.recurrence.Rule``), with
+    its bounds; ``count`` or ``until`` ends it."""
+
+    frequency: Text = choice(
+        ..., ["daily", "weekly", "monthly"], "Monthly: on the first day's date."
+    )
+    interval: Annotated[int, Field(strict=True, ge=1, le=52)] = 1
+    weekdays: list[Weekday] = Field(
+        default_factory=list,
+        max_length=7,
+        description="Weekly only; default the first day's weekday.",
+    )
+    count: Annotated[int, Field(strict=True, ge=2, le=MAX_OCCURRENCES)] | None = Field(
+        None, description="How many occurrences."
+    )
+    until: Text | None = Field(
+        None,
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+        description="The last day (inclusive, office time zone), YYYY-MM-DD; at most two "
+        "years after the first.",
+    )
+
+    @field_validator("until")
+    @classmethod
+    def _a_day(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError("not a day of the calendar.") from None
+        return value
+
+    def rule(self, first: datetime) -> Rule:
+        """The rule for an event starting at ``first`` (UTC); ``ApiInvalid`` names the field."""
+        if self.weekdays and self.frequency != "weekly":
+            raise ApiInvalid({"repeat.weekdays": ["Days of the week are for weekly repeats."]})
+        if (self.count is None) == (self.until is None):
+            raise ApiInvalid({"repeat.count": ["Send count or until, not both."]})
+        freq = self.frequency.upper()
+        days: tuple[str, ...] = tuple(dict.fromkeys(self.weekdays))
+        if freq == "WEEKLY" and not days:
+            days = (WEEKDAYS[to_local(first).weekday()],)
+        until = date.fromisoformat(self.until) if self.until is not None else None
+        return Rule(freq, self.interval, days, count=self.count, until=until)
 
 
 class EventIn(Body):
@@ -236,6 +330,17 @@ class EventIn(Body):
     notes: Text | None = None
     confirm_warnings: Flag = False
     confirm_outside_area: Flag = False
+    repeat: RepeatIn | None = Field(
+        None,
+        description="Creating (or pre-checking) only: the event repeats, each occurrence an "
+        "event of its own, booked and checked as the event form's repeat does.",
+    )
+    scope: Text | None = choice(
+        None,
+        [ONLY_THIS, FOLLOWING, None],
+        "Changing an occurrence of a series only: `following` changes it and every later "
+        "occurrence still to come (the series is split there); default `one`.",
+    )
 
 
 class CancelIn(Body):
@@ -278,10 +383,27 @@ class EventOut(BaseModel):
     notes: str | None = None
     participants: list[ParticipantOut] | None = None
     version: int | None = None
+    series_id: int | None = Field(None, description="The series it is an occurrence of.")
+    recurrence_id: str | None = Field(
+        None, description="The start its series' rule gives it (kept when it is moved)."
+    )
 
 
 class OneEvent(BaseModel):
     event: EventOut
+
+
+class SeriesOut(BaseModel):
+    id: int
+    rule: str = Field(description="In words: Weekly on Tuesday, 10 times.")
+    starts: list[str] = Field(description="The start of each occurrence not cancelled.")
+
+
+class Scheduled(BaseModel):
+    """The event saved; of an occurrence of a series, the series too."""
+
+    event: EventOut
+    series: SeriesOut | None = None
 
 
 class EventPage(BaseModel):
@@ -348,13 +470,58 @@ def _event_form(body: EventIn, event: Event | None) -> EventForm:
     """The event form over a v1 body (CSRFProtect checked the header; a token needs none)."""
     return EventForm(
         current_user,
-        formdata=form_data(body.model_dump(exclude_none=True)),
+        formdata=form_data(body.model_dump(exclude_none=True, exclude={"repeat", "scope"})),
         event=event,
         meta={"csrf": False},
     )
 
 
+def _scheduled(event: Event, seen: Visibility = Visibility.FULL) -> dict[str, Any]:
+    """``Scheduled``: read in the save's transaction (or again for a replayed create)."""
+    body: dict[str, Any] = {"event": event_json(event, seen)}
+    series = event.series
+    if series is not None and seen is Visibility.FULL:
+        body["series"] = {
+            "id": series.id,
+            "rule": Rule.parse(series.rule).describe(series.first_start),
+            "starts": [s.isoformat() for s in occurrence_starts(series.id)],
+        }
+    return body
+
+
+def _check_scope(body: EventIn, event: Event | None) -> None:
+    """A repeat is chosen when creating, a scope when changing (422 otherwise)."""
+    if event is not None and body.repeat is not None:
+        raise ApiInvalid({"repeat": ["Only when creating: a series' rule is not changed here."]})
+    if event is None and body.scope is not None:
+        raise ApiInvalid({SCOPE: ["Only when changing an occurrence of a series."]})
+
+
+def _rule_refused(refused: RuleRefused) -> ApiInvalid:
+    return ApiInvalid({REPEAT_FIELDS.get(k, "repeat"): v for k, v in refused.errors.items()})
+
+
+def _created(event: Event) -> dict[str, Any]:
+    """``_scheduled`` of a new event, recording the request's ``Idempotency-Key`` with it."""
+    idempotency.remember("event", event.id)
+    return _scheduled(event)
+
+
+def _store(body: EventIn, event: Event | None, draft: EventDraft, confirmed: bool) -> Any:
+    """Save the event, its series, or it and the following occurrences; ``Scheduled``."""
+    if body.repeat is not None:
+        rule = body.repeat.rule(draft.starts_at)
+        return save_series_and_read(draft, rule, current_user, confirmed=confirmed, read=_created)
+    if event is not None and body.scope == FOLLOWING:
+        return change_following_and_read(
+            draft, event, current_user, confirmed=confirmed, read=_scheduled
+        )
+    read = _created if event is None else _scheduled
+    return save_event_and_read(draft, current_user, event, confirmed=confirmed, read=read)
+
+
 def _save(body: EventIn, event: Event | None) -> Reply:
+    _check_scope(body, event)
     form = _event_form(body, event)
     if not form.validate():
         return _refused(form), 400
@@ -362,37 +529,41 @@ def _save(body: EventIn, event: Event | None) -> Reply:
     if event is not None:
         draft.owner_agency_id = event.owner_agency_id
     try:
-        saved = save_event_and_read(
-            draft,
-            current_user,
-            event,
-            confirmed=form.confirm_warnings.data,
-            read=lambda event: event_json(event, Visibility.FULL),
-        )
+        saved = _store(body, event, draft, form.confirm_warnings.data)
+    except RuleRefused as refused:
+        raise _rule_refused(refused) from None
     except NeedsConfirmation as pending:
         return {
             "errors": {"confirm_warnings": [w.message for w in pending.warnings]},
             "confirm": ["confirm_warnings"],
         }, 400
     except EventErrors as refused:
+        scope = refused.errors.pop(SCOPE, None)
         form.refused_by(refused)
-        return _refused(form), 400
+        answer = _refused(form)
+        if scope:
+            answer["errors"] = {SCOPE: scope} | (answer["errors"] if refused.errors else {})
+        return answer, 400
     except BookingConflict as conflict:
         return {"error": str(conflict), "field": conflict.field, "status": 409}, 409
-    return {"event": saved}, 201 if event is None else 200
+    return saved, 201 if event is None else 200
 
 
 @bp.post("/v1/events")
 @operation(
     "Schedule an event",
     body=EventIn,
-    responses={201: OneEvent, 400: Invalid, 403: Problem, 409: Problem},
+    responses={201: Scheduled, 400: Invalid, 403: Problem, 409: Problem},
     tag="events",
+    idempotent=True,
 )
 @allow(SIGNED_IN)
+@idempotent("event", lambda event_id: (_scheduled(*_replayed(event_id)), 200))
 def v1_create_event() -> Reply:
     """As the event form: booking warnings (a person booked twice, a repeat interview) answer
-    400 until sent again with ``confirm_warnings: true``; a taken room answers 409."""
+    400 until sent again with ``confirm_warnings: true``; a taken room answers 409. With
+    ``repeat``, the whole series or nothing: a room taken on any occurrence answers 409 naming
+    its date, and a repeat out of bounds 422 naming the field (``repeat.count``)."""
     body = parse_body(EventIn)
     _require_creator()
     return _save(body, None)
@@ -402,12 +573,13 @@ def v1_create_event() -> Reply:
 @operation(
     "Change an event",
     body=EventIn,
-    responses={200: OneEvent, 400: Invalid, 403: Problem, 409: Problem},
+    responses={200: Scheduled, 400: Invalid, 403: Problem, 409: Problem},
     tag="events",
 )
 @allow(SIGNED_IN)
 def v1_update_event(event_id: int) -> Reply:
-    """The whole event, as the edit form sends it (a field left out is emptied)."""
+    """The whole event, as the edit form sends it (a field left out is emptied). Of an
+    occurrence, ``scope: following`` changes the later ones too, all or nothing."""
     event = load_editable(event_id, "event.update")
     return _save(parse_body(EventIn), event)
 
@@ -432,6 +604,7 @@ def v1_cancel_event(event_id: int) -> Reply:
 
 
 def _precheck(body: EventIn, event: Event | None) -> Reply:
+    _check_scope(body, event)
     form = _event_form(body, event)
     if not form.validate():
         return _refused(form), 400
@@ -439,7 +612,14 @@ def _precheck(body: EventIn, event: Event | None) -> Reply:
     if event is not None:
         draft.owner_agency_id = event.owner_agency_id
     try:
-        pointers = precheck_event(draft, current_user, event.id if event else None)
+        plans = (
+            dated_occurrences(draft, body.repeat.rule(draft.starts_at))
+            if body.repeat is not None
+            else [(None, draft)]
+        )
+        pointers = precheck_occurrences(plans, current_user, event.id if event else None)
+    except RuleRefused as refused:
+        raise _rule_refused(refused) from None
     except PrecheckRefused as refused:
         return {"error": str(refused), "status": refused.status}, refused.status
     return {
@@ -461,7 +641,8 @@ PRECHECK_RESPONSES: Responses = {200: Precheck, 400: Invalid, 403: Problem, 429:
 @allow(SIGNED_IN)
 def v1_precheck_new() -> Reply:
     """ "Deconflict this plan" of the event form: the same rules, limits (429 past them) and
-    notices to the side it hits; nothing is stored."""
+    notices to the side it hits; nothing is stored. With ``repeat``, every occurrence is
+    checked, each pointer naming its day (``on``); it counts as one pre-check."""
     body = parse_body(EventIn)
     _require_creator()
     return _precheck(body, None)

@@ -1,7 +1,8 @@
-"""The repeat choice of a new event: parsed into a ``recurrence.Rule``, errors by field.
+"""The repeat choice of a new event: parsed into a ``recurrence.Rule``, errors by field; and
+on an occurrence's edit page, which occurrences the edit changes.
 
-A form of its own (the event form's CSRF token covers the request), shown by
-``templates/_repeat.html`` inside the event form.
+Forms of their own (the event form's CSRF token covers the request), shown by
+``templates/_repeat.html`` and ``templates/_scope.html`` inside the event form.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from calendars.recurrence import (
     RuleRefused,
     occurrences,
 )
+from jointops.events.series import FOLLOWING, ONLY_THIS
 
 #: choice -> (FREQ, INTERVAL)
 CHOICES = {
@@ -110,3 +112,24 @@ class RepeatForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF is untyped
     @property
     def has_errors(self) -> bool:
         return any(f.errors for f in self)
+
+
+class ScopeForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF is untyped
+    """Only this occurrence, or this and the following ones (``series.FOLLOWING``)."""
+
+    class Meta:
+        csrf = False
+
+    scope = RadioField(
+        "Change",
+        choices={ONLY_THIS: "Only this occurrence", FOLLOWING: "This and following occurrences"},
+        default=ONLY_THIS,
+        validators=[Optional()],
+    )
+
+    @property
+    def following(self) -> bool:
+        return bool(self.scope.data == FOLLOWING)
+
+    def show(self, messages: list[str]) -> None:
+        self.scope.errors = [*self.scope.errors, *messages]

@@ -267,9 +267,12 @@ def _repeat_interviews(draft: EventDraft, actor: User, event: Event | None) -> l
     ]
 
 
-def check_resources_free(draft: EventDraft, actor: User, event_id: int | None) -> None:
+def check_resources_free(
+    draft: EventDraft, actor: User, event_id: int | None, *, ignoring: Collection[int] = ()
+) -> None:
     """Raise ``BookingConflict`` naming the first active booking that holds one of the draft's
-    resources at its time (``event_id``'s own bookings aside)."""
+    resources at its time (``event_id``'s own bookings aside, and those of ``ignoring``: events
+    the same transaction moves away)."""
     if not draft.resource_ids:
         return
     query = (
@@ -284,6 +287,8 @@ def check_resources_free(draft: EventDraft, actor: User, event_id: int | None) -
     )
     if event_id is not None:
         query = query.where(Booking.event_id != event_id)
+    if ignoring:
+        query = query.where(Booking.event_id.not_in(ignoring))
     clash = db.session.scalars(query).first()
     if clash is not None:
         raise BookingConflict(clash.resource, clash, actor)

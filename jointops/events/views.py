@@ -13,12 +13,19 @@ from auth.policy import Visibility, creatable_kinds
 from calendars.recurrence import RuleRefused
 from jointops import audit
 from jointops.alerts.listing import alerts_for_item
-from jointops.deconfliction.precheck import PrecheckRefused, precheck_event
+from jointops.deconfliction.precheck import PrecheckRefused, precheck_occurrences
 from jointops.events.forms import LOCAL_FORMAT, CancelForm, EventForm
 from jointops.events.moves import TIME_FIELDS, MoveRefused, move_event
-from jointops.events.repeat_form import RepeatForm
+from jointops.events.repeat_form import RepeatForm, ScopeForm
 from jointops.events.rules import CONFIRM_OUTSIDE_AREA, EventErrors
-from jointops.events.series import cancel_series, save_series_and_read, series_summary
+from jointops.events.series import (
+    SCOPE,
+    cancel_series,
+    change_following_and_read,
+    dated_occurrences,
+    save_series_and_read,
+    series_summary,
+)
 from jointops.events.service import (
     BookingConflict,
     BookingWarning,
@@ -61,13 +68,18 @@ def _id_and_title(event: Event) -> tuple[int, str]:
 
 
 def _submit(
-    form: EventForm, event: Event | None, repeat: RepeatForm | None = None
+    form: EventForm,
+    event: Event | None,
+    repeat: RepeatForm | None = None,
+    scope: ScopeForm | None = None,
 ) -> tuple[tuple[int, str] | None, list[BookingWarning]]:
     """Validate and save; returns the saved event's id and title (read in the save's
-    transaction), or the warnings to confirm. With a repeat chosen, saves the whole series."""
+    transaction), or the warnings to confirm. With a repeat chosen, saves the whole series;
+    with "this and following" chosen for an occurrence, changes them all."""
     valid = form.validate_on_submit()
     rule = repeat.rule(form.starts_at.data) if repeat is not None and form.is_submitted() else None
-    if not valid or (repeat is not None and repeat.has_errors):
+    scoped = scope is None or not form.is_submitted() or scope.validate()
+    if not valid or not scoped or (repeat is not None and repeat.has_errors):
         return None, []
     draft = form.to_draft()
     if event is not None:
@@ -77,6 +89,10 @@ def _submit(
         if rule is not None:
             saved = save_series_and_read(
                 draft, rule, current_user, confirmed=confirmed, read=_id_and_title
+            )
+        elif event is not None and scope is not None and scope.following:
+            saved = change_following_and_read(
+                draft, event, current_user, confirmed=confirmed, read=_id_and_title
             )
         else:
             saved = save_event_and_read(
@@ -89,6 +105,8 @@ def _submit(
         if repeat is not None:
             repeat.show(refused.errors)
     except EventErrors as refused:
+        if scope is not None and SCOPE in refused.errors:
+            scope.show(refused.errors.pop(SCOPE))
         form.refused_by(refused)
     except BookingConflict as conflict:
         form.show_errors({conflict.field: [str(conflict)]})
@@ -96,27 +114,27 @@ def _submit(
     return None, []
 
 
-def _precheck(form: EventForm, event: Event | None) -> Page:
-    """ "Deconflict this plan": what saving would match, as pointers; nothing is saved."""
-    if not form.validate_on_submit():
-        return _render_form(form, event, [])
+def _precheck(form: EventForm, event: Event | None, repeat: RepeatForm | None = None) -> Page:
+    """ "Deconflict this plan": what saving would match, as pointers; nothing is saved. With a
+    repeat chosen, every occurrence is checked (one pre-check), each hit naming its day."""
+    valid = form.validate_on_submit()
+    rule = repeat.rule(form.starts_at.data) if repeat is not None else None
+    if not valid or (repeat is not None and repeat.has_errors):
+        return _render_form(form, event, [], repeat)
     draft = form.to_draft()
     if event is not None:
         draft.owner_agency_id = event.owner_agency_id
+    shown: dict[str, Any] = {"form": form, "event": event, "warnings": [], "repeat": repeat}
     try:
-        pointers = precheck_event(draft, current_user, event.id if event else None)
+        plans = dated_occurrences(draft, rule) if rule is not None else [(None, draft)]
+        pointers = precheck_occurrences(plans, current_user, event.id if event else None)
+    except RuleRefused as refused:
+        if repeat is not None:
+            repeat.show(refused.errors)
+        return _render_form(form, event, [], repeat)
     except PrecheckRefused as refused:
-        return render_template(
-            "event_form.html", form=form, event=event, warnings=[], refused=str(refused)
-        ), refused.status
-    return render_template(
-        "event_form.html",
-        form=form,
-        event=event,
-        warnings=[],
-        prechecked=True,
-        pointers=pointers,
-    )
+        return render_template("event_form.html", **shown, refused=str(refused)), refused.status
+    return render_template("event_form.html", **shown, prechecked=True, pointers=pointers)
 
 
 def _saved(saved: tuple[int, str]) -> Response:
@@ -143,13 +161,18 @@ def _render_form(
     event: Event | None,
     warnings: list[BookingWarning],
     repeat: RepeatForm | None = None,
+    scope: ScopeForm | None = None,
 ) -> Page:
     status = 200
-    refused = form.errors or (repeat is not None and repeat.has_errors)
+    refused = (
+        form.errors
+        or (repeat is not None and repeat.has_errors)
+        or (scope is not None and scope.scope.errors)
+    )
     if request.method == "POST":
         status = 409 if g.get("booking_conflict") else 400 if refused else 200
     page = render_template(
-        "event_form.html", form=form, event=event, warnings=warnings, repeat=repeat
+        "event_form.html", form=form, event=event, warnings=warnings, repeat=repeat, scope=scope
     )
     return page, status
 
@@ -167,9 +190,9 @@ def create() -> Page:
     if request.method == "GET":
         if not kept:
             _prefill(form, kinds)
-    elif "precheck" in request.form:
-        return _precheck(form, None)
     repeat = RepeatForm(**kept)
+    if request.method == "POST" and "precheck" in request.form:
+        return _precheck(form, None, repeat)
     saved, warnings = _submit(form, None, repeat)
     if saved is not None:
         return _saved(saved)
@@ -234,12 +257,13 @@ def edit(event_id: int) -> Page:
         if request.method == "GET" and not kept
         else EventForm(current_user, event=event, **kept)
     )
+    scope = ScopeForm(**kept) if event.series_id is not None else None
     if request.method == "POST" and "precheck" in request.form:
         return _precheck(form, event)
-    saved, warnings = _submit(form, event)
+    saved, warnings = _submit(form, event, scope=scope)
     if saved is not None:
         return _saved(saved)
-    return _render_form(form, event, warnings)
+    return _render_form(form, event, warnings, scope=scope)
 
 
 @bp.route("/<int:event_id>/cancel", methods=["GET", "POST"])

@@ -114,3 +114,53 @@ def test_a_weekly_meeting_made_in_the_form_then_one_week_cancelled(
     phone.locator("#repeat-fieldset").screenshot(path=screenshots / "recurring-form-phone.png")
     phone.goto(first_page)
     phone.screenshot(path=screenshots / "recurring-event-phone.png", full_page=True)
+
+
+def test_change_this_and_following_occurrences_of_a_weekly_meeting(
+    new_page: Any, server: LiveServer, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page()
+    sign_in(page, server, USER)
+    day, title = first_day() + timedelta(days=1), f"Weekly review {uuid.uuid4().hex[:6]}"
+    page.goto(f"{server.url}/events/new")
+    page.select_option("#kind", "interview")
+    page.select_option("#subtype", "witness_interview")
+    page.fill("#title", title)
+    page.fill("#starts_at", f"{day.isoformat()} 18:00")
+    page.fill("#ends_at", f"{day.isoformat()} 19:00")
+    page.get_by_label("How often").select_option("weekly")
+    page.get_by_label("Times", exact=True).fill("3")
+    page.get_by_role("button", name="Create event").click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    weeks = [day + timedelta(weeks=n) for n in range(3)]
+
+    page.goto(f"{server.url}/calendar?view=week&date={weeks[1].isoformat()}")
+    page.locator(f'.tg-day[data-date="{weeks[1].isoformat()}"] a.ev', has_text=title).click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    page.get_by_role("link", name="Edit", exact=True).click()
+    choice = page.get_by_role("group", name=re.compile("This event repeats"))
+    expect(choice.get_by_label("Only this occurrence")).to_be_checked()
+    choice.get_by_label("This and following occurrences").check()
+    page.fill("#title", f"{title} (later)")
+    page.fill("#starts_at", f"{weeks[1].isoformat()} 20:00")
+    page.fill("#ends_at", f"{weeks[1].isoformat()} 21:30")
+    assert violations(page) == []
+    page.screenshot(path=screenshots / "recurring-following-form-desktop.png", full_page=True)
+    page.get_by_role("button", name="Save changes").click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    expect(page.locator("#series-summary")).to_contain_text(
+        f"Weekly on {weeks[1]:%A}, 2 times, occurrence 1 of 2"
+    )
+
+    for n, when in enumerate(weeks):
+        page.goto(f"{server.url}/calendar?view=week&date={when.isoformat()}")
+        block = page.locator(f'.tg-day[data-date="{when.isoformat()}"] a.ev', has_text=title)
+        expect(block).to_have_count(1)
+        if n == 0:  # the first week keeps its time and title
+            expect(block).not_to_contain_text("(later)")
+            expect(block).to_contain_text("18:00")
+        else:
+            expect(block).to_contain_text("(later)")
+            expect(block).to_contain_text("20:00")
