@@ -1103,3 +1103,23 @@ class ApiToken(Model):
 
     def live_at(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at and self.user.active
+
+
+# --- idempotency keys of creates (jointops.idempotency) --------------------------------------
+
+
+class IdempotentRequest(Model):
+    """A create that carried an ``Idempotency-Key``: the key (hashed), its user, a digest of
+    the request and what it created, committed in the create's own transaction."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("user_id", "key_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(20))
+    object_id: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -38,6 +38,7 @@ from pydantic import (
 )
 from pydantic.json_schema import models_json_schema
 
+from jointops import idempotency
 from jointops.forms import MAX_ID, InputRefused, check_text, json_body
 from jointops.officetime import TimeRefused, parse_instant
 
@@ -202,6 +203,8 @@ class Operation:
     query: type[BaseModel] | None = None
     description: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    #: takes an ``Idempotency-Key`` header (``jointops.idempotency``)
+    idempotent: bool = False
 
 
 #: every view declared, whether or not it is routed (the test compares it with the URL map)
@@ -216,6 +219,7 @@ def operation(
     query: type[BaseModel] | None = None,
     description: str = "",
     tag: str = "",
+    idempotent: bool = False,
 ) -> Callable[[F], F]:
     """Declare a ``/api/v1/`` view for the document. Put it under the route, over ``@allow``.
 
@@ -232,6 +236,7 @@ def operation(
             query=query,
             description=description or (view.__doc__ or "").strip(),
             tags=(tag,) if tag else (),
+            idempotent=idempotent,
         )
         REGISTRY.append(view)
         return view
@@ -327,6 +332,19 @@ def _models(operations: list[Operation]) -> list[type[BaseModel]]:
     return list(found.values())
 
 
+IDEMPOTENCY_KEY = {
+    "name": idempotency.HEADER,
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "pattern": f"^{idempotency.KEY.pattern}$"},
+    "description": (
+        "One per intended create (e.g. a UUID): sent again with the same request after a lost "
+        "answer, it answers as the first did (header Idempotent-Replayed: true) and saves "
+        "nothing; with another request, 422. Kept 24 hours."
+    ),
+}
+
+
 def build_document(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every ``/api/v1/`` route of ``app``."""
     routed: list[tuple[str, str, Callable[..., Any], Operation]] = []
@@ -348,6 +366,8 @@ def build_document(app: Flask) -> dict[str, Any]:
         path, parameters = _path_of(pattern)
         if op.query is not None:
             parameters += _query_parameters(op.query, schemas)
+        if op.idempotent:
+            parameters.append(IDEMPOTENCY_KEY)
         access: tuple[str, ...] = getattr(view, "access", ())
         responses: dict[int, Any] = dict(op.responses)
         if access != ("public",):

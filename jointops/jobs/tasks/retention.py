@@ -29,7 +29,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from jointops import audit
+from jointops import audit, idempotency
 from jointops.alerts.pointer import item_values
 from jointops.extensions import db
 from jointops.identity import kept_forms
@@ -244,12 +244,18 @@ def apply_retention(now: datetime) -> Mapping[str, Any]:
         "purged_job_runs": purge_old_job_runs(now),
         "purged_geocode_cache": geocode_cache.forget_stale(now),
         "purged_kept_forms": _purge_kept_forms(now),
+        "purged_idempotency_keys": _purge_idempotency_keys(now),
     }
 
 
 def _purge_kept_forms(now: datetime) -> int:
     with unit_of_work():
         return kept_forms.purge_expired(now)
+
+
+def _purge_idempotency_keys(now: datetime) -> int:
+    with unit_of_work():
+        return idempotency.purge_expired(now)
 
 
 #: what a purged target's values become in the texts that quoted them
