@@ -3,7 +3,8 @@
 Times are written in UTC, except a series' master (``calendars.series``), whose
 ``DTSTART``, ``EXDATE`` and its overrides' ``RECURRENCE-ID`` are in the office zone, so that
 its rule keeps the wall-clock time across DST: the feed then carries that zone's
-``VTIMEZONE``. The output is a pure
+``VTIMEZONE``. All-day events, series and overrides are written in dates (``VALUE=DATE``),
+which need no zone. The output is a pure
 function of the entries and the settings (``DTSTAMP`` is the entry's last
 change, as RFC 5545 asks of a calendar without ``METHOD``), so the same
 calendar always gives the same bytes and the same ``fingerprint``.
@@ -15,7 +16,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,7 +42,7 @@ PRODID = "-//JointOps//Feeds 1.0//EN"
 WRITTEN_EVENTS = 50_000
 END = b"END:VCALENDAR\r\n"
 #: bump when the way a feed is written changes, so that every ETag changes with it
-FORMAT_VERSION = "4"
+FORMAT_VERSION = "5"
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def build_calendar(entries: Sequence[Entry], settings: FeedSettings) -> Calendar
 
 
 def _zones(entries: Iterable[Entry]) -> list[str]:
-    return sorted({e.tzid for e in entries if e.tzid is not None})
+    return sorted({e.tzid for e in entries if e.tzid is not None and e.days is None})
 
 
 @lru_cache(maxsize=8)
@@ -231,11 +232,10 @@ def _times(entry: Entry) -> list[tuple[str, Any]]:
     """``DTSTART`` and ``DTEND``, and of a series' entries the rule, its exceptions or the
     start an override replaces, all in the series' zone (a master's start keeps its
     wall-clock time that way; ``RECURRENCE-ID`` and ``EXDATE`` match its value type)."""
+    if entry.days is not None:
+        return _days(entry, entry.days)
     times: list[tuple[str, Any]]
-    if entry.days is not None and entry.rule is None and entry.recurrence_id is None:
-        # an all-day event: dates, the end the day after its last (RFC 5545 3.6.1)
-        times = [("dtstart", vDDDTypes(entry.days[0])), ("dtend", vDDDTypes(entry.days[1]))]
-    elif entry.rule is None:
+    if entry.rule is None:
         times = [
             ("dtstart", vDDDTypes(_utc(entry.starts_at))),
             ("dtend", vDDDTypes(_utc(entry.ends_at))),
@@ -250,6 +250,22 @@ def _times(entry: Entry) -> list[tuple[str, Any]]:
             times.append(("exdate", vDDDLists([_in_zone(x, entry.tzid) for x in entry.exdates])))
     if entry.recurrence_id is not None:
         times.append(("recurrence-id", vDDDTypes(_in_zone(entry.recurrence_id, entry.tzid))))
+    return times
+
+
+def _days(entry: Entry, days: tuple[date, date]) -> list[tuple[str, Any]]:
+    """An all-day event's, series master's or override's dates: the end the day after its
+    last (RFC 5545 3.6.1); the rule's exceptions and an override's ``RECURRENCE-ID`` as the
+    office days of the starts they name (dates, as the master's ``DTSTART`` is)."""
+    times: list[tuple[str, Any]] = [("dtstart", vDDDTypes(days[0])), ("dtend", vDDDTypes(days[1]))]
+    if entry.rule is not None:
+        times.append(("rrule", vRecur.from_ical(entry.rule)))
+        if entry.exdates:
+            exdates = vDDDLists([_in_zone(x, entry.tzid).date() for x in entry.exdates])
+            exdates.params["VALUE"] = "DATE"
+            times.append(("exdate", exdates))
+    if entry.recurrence_id is not None:
+        times.append(("recurrence-id", vDDDTypes(_in_zone(entry.recurrence_id, entry.tzid).date())))
     return times
 
 

@@ -1,13 +1,15 @@
 // Availability on the event form: when the times, the room, the resources or the people
 // change, the day's free/busy of each (other agencies' events as busy only), the next times
 // all of them are free and the free rooms of the same kind, from /api/events/availability.
-// Without it the form works as before; a save still names a clash.
+// Without it the form works as before; a save still names a clash. With "All day" ticked the
+// start and end are days, and the timeline shows a week of days from the first.
 (function () {
   "use strict";
 
-  var FIELDS = ["starts_at", "ends_at", "starts_at_fold", "ends_at_fold", "room_id", "resource_ids",
+  var FIELDS = ["all_day", "starts_at", "ends_at", "starts_at_fold", "ends_at_fold", "room_id", "resource_ids",
     "lead_id", "investigators", "advocates", "interpreters", "prosecutors", "forensic_interviewers"];
   var TIME = /^\s*\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}\s*$/;
+  var DAY = /^\s*\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2})?\s*$/;
   var KINDS = { operation: "Operation", interview: "Interview", appointment: "Appointment" };
   var WAIT_MS = 400;
 
@@ -72,9 +74,12 @@
     function ask() {
       clearTimeout(timer);
       var start = form.querySelector("#starts_at"), end = form.querySelector("#ends_at");
-      if (!start || !end || !TIME.test(start.value) || !TIME.test(end.value)) {
+      var allDay = form.querySelector("#all_day"), days = !!(allDay && allDay.checked);
+      var shape = days ? DAY : TIME;
+      if (!start || !end || !shape.test(start.value) || !shape.test(end.value)) {
         panel.removeAttribute("aria-busy");
-        clear("Type the start and the end to see who and what is free.");
+        clear(days ? "Type the first and the last day to see who and what is free."
+          : "Type the start and the end to see who and what is free.");
         return;
       }
       var mine = ++asked;
@@ -109,7 +114,14 @@
     }
 
     function draw(data) {
-      dayOut.textContent = " on " + data.day_label + " (" + data.zone + ")";
+      var byDay = data.unit === "day";
+      dayOut.textContent = (byDay ? ", whole days, " : " on ") + data.day_label + " (" + data.zone + ")";
+      // hour ticks every 3 hours (longer at 6), or one at each day's midnight, labelled
+      var ticksShown = byDay ? data.days.map(function (tick) {
+        return { minute: tick.minute, text: tick.label, major: true };
+      }) : data.hours.filter(function (tick) { return tick.hour % 3 === 0; }).map(function (tick) {
+        return { minute: tick.minute, text: (tick.hour < 10 ? "0" : "") + tick.hour, major: tick.hour % 6 === 0 };
+      });
       status.textContent = data.summary;
       status.classList.remove("av-problem");
       timeline.textContent = "";
@@ -120,10 +132,8 @@
       scale.setAttribute("aria-hidden", "true");
       scale.appendChild(el("span", "av-name"));
       var ticks = el("span", "av-track av-ticks");
-      data.hours.forEach(function (tick) {
-        if (tick.hour % 3 !== 0) return;
-        var mark = el("span", "av-tick" + (tick.hour % 6 === 0 ? "" : " av-minor"),
-          (tick.hour < 10 ? "0" : "") + tick.hour);
+      ticksShown.forEach(function (tick) {
+        var mark = el("span", "av-tick" + (tick.major ? "" : " av-minor") + (byDay ? " av-day-tick" : ""), tick.text);
         mark.style.left = (tick.minute / minutes * 100) + "%";
         ticks.appendChild(mark);
       });
@@ -139,9 +149,9 @@
         name.appendChild(el("span", "av-state", row.free ? "✓ free" : "⚠ busy"));
         line.appendChild(name);
         var track = el("span", "av-track");
-        data.hours.forEach(function (tick) {
-          if (tick.hour % 3 !== 0 || tick.minute === 0) return;
-          var rule = el("span", "av-rule" + (tick.hour % 6 === 0 ? "" : " av-minor"));
+        ticksShown.forEach(function (tick) {
+          if (tick.minute === 0) return;
+          var rule = el("span", "av-rule" + (tick.major ? "" : " av-minor"));
           rule.style.left = (tick.minute / minutes * 100) + "%";
           track.appendChild(rule);
         });
@@ -170,7 +180,8 @@
 
       var legend = el("p", "av-legend");
       legend.setAttribute("aria-hidden", "true");
-      legend.appendChild(el("span", "av-key av-key-proposed", "proposed " + data.proposed.label));
+      legend.appendChild(el("span", "av-key av-key-proposed", "proposed " + data.proposed.label +
+        (byDay ? " (whole days, midnight to midnight)" : "")));
       legend.appendChild(el("span", "av-key av-key-busy", "busy (no details)"));
       timeline.appendChild(legend);
 
@@ -180,7 +191,8 @@
     function offer(data) {
       if (data.slots.length) {
         var slots = el("div", "av-offer");
-        slots.appendChild(el("p", "av-offer-title", "All free then, same length:"));
+        slots.appendChild(el("p", "av-offer-title",
+          data.unit === "day" ? "All free then, as many days:" : "All free then, same length:"));
         data.slots.forEach(function (slot) {
           var button = el("button", "btn av-use", "Use " + slot.label);
           button.type = "button";

@@ -3,6 +3,8 @@
 // send new ones (POST /events/<id>/move, which saves as the event form does: a taken room is
 // refused, warnings are asked about). Times are office wall clock: the browser's own time zone
 // is never used. Touch screens keep scrolling the grid; there the event's form moves it.
+// All-day chips in the band above the hours (data-allday) move by whole days: their state is
+// the first day and a length of whole days, sent as the first and last day (YYYY-MM-DD).
 (function () {
   "use strict";
 
@@ -11,7 +13,8 @@
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   var EDGE = 32; // px from the grid's top or bottom where a drag scrolls it
 
-  var grid, messages, statusLine, alertLine, dismiss, badge, csrf;
+  var MAX_DAYS = 14;
+  var grid, band, messages, statusLine, alertLine, dismiss, badge, csrf;
   var info = new WeakMap();
   var drag = null, suppressClick = false, relocating = false, scroller = 0, quiet = 0, current = null;
   var SAVED_SHOWN_MS = 8000;
@@ -49,14 +52,29 @@
     return DOW[d.getUTCDay()] + " " + pad(d.getUTCDate()) + " " + MONTHS[d.getUTCMonth()];
   }
 
-  function describe(s) { return dayName(s.date) + ", " + clock(s.start) + "–" + clock(s.end); }
+  function lastDay(s) { return addDays(s.date, s.end / DAY - 1); }
+
+  function describe(s) {
+    if (s.allDay) {
+      return (s.end > DAY ? dayName(s.date) + " – " + dayName(lastDay(s)) : dayName(s.date)) + ", all day";
+    }
+    return dayName(s.date) + ", " + clock(s.start) + "–" + clock(s.end);
+  }
 
   function same(a, b) { return a.date === b.date && a.start === b.start && a.end === b.end; }
 
-  function copy(s) { return { date: s.date, start: s.start, end: s.end }; }
+  function copy(s) { return { date: s.date, start: s.start, end: s.end, allDay: s.allDay }; }
 
-  // A block's day, and its start and end in minutes from that day's midnight.
+  function isChip(block) { return block.hasAttribute("data-allday"); }
+
+  // A block's day, and its start and end in minutes from that day's midnight; an all-day
+  // chip's first day, and its whole days as minutes.
   function stateOf(block) {
+    if (isChip(block)) {
+      var first = block.getAttribute("data-start"), last = block.getAttribute("data-end");
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(first || "") || !/^\d{4}-\d{2}-\d{2}$/.test(last || "")) return null;
+      return { date: first, start: 0, end: (daysBetween(first, last) + 1) * DAY, allDay: true };
+    }
     var s = parseWall(block.getAttribute("data-start")), e = parseWall(block.getAttribute("data-end"));
     if (!s || !e) return null;
     return { date: s.date, start: s.min, end: e.min + daysBetween(s.date, e.date) * DAY };
@@ -96,14 +114,88 @@
     var known = {
       saved: state, preview: copy(state), pending: false, saving: false,
       className: block.className, parent: block.parentNode, next: block.nextSibling,
-      timeText: time ? time.textContent : ""
+      timeText: time ? time.textContent : "", primary: block
     };
     info.set(block, known);
     return known;
   }
 
+  // An all-day event's chips (one a day it is shown on) share what is known of it.
+  function rememberChips() {
+    var byHref = {};
+    band.querySelectorAll("a.chip[data-movable][data-allday]").forEach(function (chip) {
+      var href = chip.getAttribute("data-move"), known = byHref[href];
+      if (known) { info.set(chip, known); return; }
+      byHref[href] = remember(chip);
+    });
+  }
+
+  // --- all-day chips ------------------------------------------------------------------
+
+  function cellFor(date) { return band ? band.querySelector('.tg-allday-day[data-date="' + date + '"]') : null; }
+
+  function cells() { return band ? Array.prototype.slice.call(band.querySelectorAll(".tg-allday-day")) : []; }
+
+  function cellAt(x) {
+    var best = null, gap = Infinity;
+    cells().forEach(function (cell) {
+      var r = cell.getBoundingClientRect();
+      var d = x < r.left ? r.left - x : x >= r.right ? x - r.right + 1 : 0;
+      if (d < gap) { gap = d; best = cell; }
+    });
+    return best;
+  }
+
+  function shownDays(s) {
+    var days = [];
+    for (var i = 0; i < s.end / DAY; i++) {
+      var date = addDays(s.date, i);
+      if (cellFor(date)) days.push(date);
+    }
+    return days;
+  }
+
+  function chipsOf(block) {
+    var href = block.getAttribute("data-move");
+    return Array.prototype.slice.call(band.querySelectorAll("a.chip[data-allday]")).filter(function (chip) {
+      return chip.getAttribute("data-move") === href;
+    });
+  }
+
+  function listIn(cell) {
+    var list = cell.querySelector("ul.chips");
+    if (!list) {
+      list = document.createElement("ul");
+      list.className = "chips";
+      cell.appendChild(list);
+    }
+    return list;
+  }
+
+  // Draw an all-day event's chips on the shown days of a state: ``block`` on the first of them
+  // (it keeps the focus), a copy on each other; the event's other chips leave.
+  function placeChips(block, s) {
+    var known = info.get(block), days = shownDays(s);
+    var focused = chipsOf(block).indexOf(document.activeElement) >= 0;
+    relocating = true;
+    chipsOf(block).forEach(function (chip) {
+      if (chip !== block && chip.parentNode) chip.parentNode.remove();
+    });
+    days.forEach(function (date, i) {
+      var chip = i === 0 ? block : block.cloneNode(true);
+      if (i > 0) info.set(chip, known);
+      var item = i === 0 && block.parentNode ? block.parentNode : document.createElement("li");
+      if (item.firstChild !== chip) item.appendChild(chip);
+      listIn(cellFor(date)).appendChild(item);
+    });
+    if (!days.length && block.parentNode) block.parentNode.remove();
+    if (focused && days.length) block.focus();
+    relocating = false;
+  }
+
   // Draw the block at a state: its column, rows and the time it shows.
   function place(block, s) {
+    if (isChip(block)) return placeChips(block, s);
     var column = columnFor(s.date), focused = document.activeElement === block;
     if (column && block.parentNode !== column) {
       relocating = true;
@@ -124,6 +216,11 @@
     var known = info.get(block), focused = document.activeElement === block;
     known.preview = copy(known.saved);
     known.pending = false;
+    if (isChip(block)) {
+      placeChips(known.primary, known.saved);
+      chipsOf(known.primary).forEach(function (chip) { chip.className = known.className; });
+      return;
+    }
     if (block.parentNode !== known.parent || block.nextSibling !== known.next) {
       relocating = true;
       known.parent.insertBefore(block, known.next && known.next.parentNode === known.parent ? known.next : null);
@@ -178,8 +275,8 @@
     var known = info.get(block), s = known.preview;
     current = block;
     var form = new URLSearchParams();
-    form.set("starts_at", wall(s.date, s.start));
-    form.set("ends_at", wall(s.date, s.end));
+    form.set("starts_at", s.allDay ? s.date : wall(s.date, s.start));
+    form.set("ends_at", s.allDay ? lastDay(s) : wall(s.date, s.end));
     (flags || []).forEach(function (flag) { form.set(flag, "y"); });
     known.saving = true;
     known.pending = false;
@@ -235,6 +332,7 @@
 
   function saved(block, body) {
     var known = info.get(block), event = body.event;
+    if (isChip(block)) return savedChip(known.primary, body);
     block.setAttribute("data-start", event.starts_at);
     block.setAttribute("data-end", event.ends_at);
     known.saved = stateOf(block);
@@ -252,6 +350,20 @@
     say(body.message, true);
   }
 
+  function savedChip(block, body) {
+    var known = info.get(block), event = body.event;
+    block.setAttribute("data-start", event.starts_at);
+    block.setAttribute("data-end", event.ends_at);
+    var spoken = block.querySelectorAll(".sr-only");
+    if (spoken.length) spoken[spoken.length - 1].textContent = ", " + event.label;
+    known.saved = stateOf(block);
+    known.preview = copy(known.saved);
+    placeChips(block, known.saved);
+    known.className = block.className;
+    if (body.deconfliction) warn(body.deconfliction);
+    say(body.message, true);
+  }
+
   function refuse(block, message) {
     restore(block);
     warn(message);
@@ -261,7 +373,8 @@
 
   function movableFrom(target) {
     var block = target && target.closest ? target.closest("a.ev[data-movable]") : null;
-    return block && grid.contains(block) && info.get(block) ? block : null;
+    var inside = block && (grid.contains(block) || (band && band.contains(block)));
+    return inside && info.get(block) ? block : null;
   }
 
   function onPointerDown(e) {
@@ -270,6 +383,16 @@
     if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return; // a link opened elsewhere
     var known = info.get(block);
     if (known.saving) return;
+    if (isChip(block)) {
+      block = known.primary;
+      var cell = e.target.closest(".tg-allday-day");
+      drag = {
+        block: block, id: e.pointerId, x: e.clientX, y: e.clientY, lastX: e.clientX, lastY: e.clientY,
+        chip: true, grabbed: cell.getAttribute("data-date"), started: false,
+        from: copy(known.preview), state: copy(known.preview)
+      };
+      return;
+    }
     var resize = e.target.classList.contains("ev-resize");
     drag = {
       block: block, id: e.pointerId, x: e.clientX, y: e.clientY, lastX: e.clientX, lastY: e.clientY,
@@ -293,12 +416,18 @@
     }
     e.preventDefault();
     track();
-    autoScroll();
+    if (!drag.chip) autoScroll();
   }
 
   function track() {
     var d = drag, s = copy(d.from);
-    if (d.resize) {
+    if (d.chip) {
+      s.date = addDays(d.from.date, daysBetween(d.grabbed, cellAt(d.lastX).getAttribute("data-date")));
+      if (!same(s, d.state) || !d.placed) place(d.block, s);
+      d.placed = true;
+      d.state = s;
+      return showBadge(s);
+    } else if (d.resize) {
       var end = Math.round((minutesAt(columnFor(d.from.date), d.lastY) - d.grab) / SLOT) * SLOT;
       s.end = Math.max(s.start + SLOT, Math.min(DAY, end));
     } else {
@@ -310,6 +439,11 @@
     }
     d.state = s;
     place(d.block, s);
+    showBadge(s);
+  }
+
+  function showBadge(s) {
+    var d = drag;
     badge.textContent = describe(s);
     badge.hidden = false;
     badge.style.left = Math.min(d.lastX + 14, window.innerWidth - badge.offsetWidth - 8) + "px";
@@ -365,9 +499,37 @@
 
   // --- the keyboard --------------------------------------------------------------------
 
+  // An all-day chip: Alt+Left/Right moves it a day, with Shift its last day.
+  function stepChip(block, key, shift) {
+    var known = info.get(block), s = copy(known.preview), by = key === "ArrowRight" ? 1 : -1;
+    if (key === "ArrowUp" || key === "ArrowDown") {
+      return say("An all-day event moves by days: Alt+Left or Alt+Right.");
+    }
+    if (shift) {
+      var days = s.end / DAY + by;
+      if (days < 1) return say("It lasts one day at least.");
+      if (days > MAX_DAYS) return say("An event may last at most " + MAX_DAYS + " days.");
+      s.end = days * DAY;
+    } else {
+      s.date = addDays(s.date, by);
+    }
+    if (!shownDays(s).length) {
+      return say(cells().length > 1 ?
+        "That day is not shown: move it from its week, or in its form." :
+        "Open the week view to move it to another day.");
+    }
+    known.preview = s;
+    known.pending = !same(s, known.saved);
+    place(block, s);
+    chipsOf(block).forEach(function (chip) { chip.classList.toggle("ev-moving", known.pending); });
+    warn("");
+    say(known.pending ? describe(s) + ". Enter saves, Escape puts it back." : describe(s) + ", as saved.");
+  }
+
   function step(block, key, shift) {
     var known = info.get(block), s = copy(known.preview), length = s.end - s.start;
     current = block;
+    if (isChip(block)) return stepChip(known.primary, key, shift);
     if (key === "ArrowUp" || key === "ArrowDown") {
       var later = key === "ArrowDown";
       if (shift) {
@@ -431,7 +593,7 @@
     if (!block || relocating) return;
     window.setTimeout(function () {
       var known = info.get(block);
-      if (!known.pending || known.saving || document.activeElement === block || !document.hasFocus()) return;
+      if (!known.pending || known.saving || info.get(document.activeElement) === known || !document.hasFocus()) return;
       restore(block);
       say("Not saved: it is back at " + describe(known.saved) + ".");
     }, 0);
@@ -441,8 +603,9 @@
     grid = document.getElementById("tg-body");
     messages = document.getElementById("move-messages");
     if (!grid || !messages) return;
+    band = document.querySelector(".timegrid .tg-allday");
     var blocks = grid.querySelectorAll("a.ev[data-movable]");
-    if (!blocks.length) return;
+    if (!blocks.length && !(band && band.querySelector("a.chip[data-movable]"))) return;
     statusLine = document.getElementById("move-status");
     alertLine = document.getElementById("move-alert");
     dismiss = document.getElementById("move-dismiss");
@@ -455,6 +618,7 @@
       handle.title = "Drag to change the end";
       block.appendChild(handle);
     });
+    if (band) rememberChips();
     badge = document.createElement("div");
     badge.className = "drag-badge";
     badge.setAttribute("aria-hidden", "true");
@@ -463,6 +627,11 @@
 
     dismiss.addEventListener("click", function () { warn(""); });
     grid.addEventListener("pointerdown", onPointerDown);
+    if (band) {
+      band.addEventListener("pointerdown", onPointerDown);
+      band.addEventListener("dragstart", function (e) { if (movableFrom(e.target)) e.preventDefault(); });
+      band.addEventListener("focusout", onFocusOut);
+    }
     document.addEventListener("pointermove", onPointerMove);
     document.addEventListener("pointerup", onPointerUp);
     document.addEventListener("pointercancel", onPointerCancel);

@@ -121,6 +121,7 @@ def test_a_move_and_a_resize_save_as_the_form_does(app: Flask, pbso: FlaskClient
     assert body["event"] == {
         "id": event_id,
         "title": "Move me Zm1001",
+        "all_day": False,
         "starts_at": at(D, "11:15"),
         "ends_at": at(D, "12:15"),
         "starts": "11:15",

@@ -9,6 +9,12 @@ that part. Where the viewer may not see that event in full, the person is busy a
 time only, as the warning says (the free slots step past that time, never to the event's own
 end). A booking of a room the viewer may not see in full is a start and an end, nothing more
 (as the calendar's busy blocks). Each answer is audited, as a pre-check is.
+
+An all-day event books whole office days (local midnight to local midnight), so it is busy all
+day in every timeline that meets it, the free slots step past its days and its room is not
+offered as free. When the form itself is all day (``all_day``, the start and end being the
+first and last day) the timeline shows a week of days from the first, and the free slots are
+the next runs of as many whole days.
 """
 
 from __future__ import annotations
@@ -29,7 +35,14 @@ from jointops.events.service import find_event, people_booked
 from jointops.extensions import db
 from jointops.forms import InputRefused, row_id
 from jointops.models import Booking, Event, Resource, User, utcnow
-from jointops.officetime import TimeRefused, local_day_bounds, local_to_utc, to_local
+from jointops.officetime import (
+    TimeRefused,
+    local_day_bounds,
+    local_to_utc,
+    parse_day,
+    to_local,
+    today_local,
+)
 from jointops.visibility import editable, known_resources, viewer_of, visibility
 
 ACTION = "event.availability"
@@ -43,6 +56,10 @@ OFFICE_HOURS = (time(7), time(21))
 DAYS_AHEAD = 5
 #: the most ids one field may ask about
 MAX_IDS = 50
+#: an all-day form's timeline shows at least this many days; free slots are searched this far
+WEEK_OF_DAYS = 7
+DAYS_SEARCHED = 14
+YES = frozenset({"y", "yes", "on", "true", "1"})
 LEAD = "lead_id"
 EXAMPLE = "for example 2026-12-02 14:30"
 
@@ -84,6 +101,8 @@ class Availability:
     rows: tuple[Row, ...]
     slots: tuple[tuple[datetime, datetime], ...]
     rooms: tuple[Resource, ...]
+    #: the form is all day: the timeline runs over days (``day_start`` to ``day_end``)
+    all_day: bool = False
 
     def clashes(self, row: Row) -> list[Busy]:
         return [b for b in row.busy if b.overlaps(self.starts_at, self.ends_at)]
@@ -97,12 +116,15 @@ class Availability:
         changing has 23 or 25 hours); labels are on the office's 24-hour clock."""
         minutes = _minutes(self.day_end - self.day_start)
         local = to_local(self.starts_at)
+        last = (to_local(self.day_end) - timedelta(days=1)).date()
         return {
             "day": self.day.isoformat(),
-            "day_label": f"{local:%a %d %b %Y}",
+            "day_label": _days_label(self.day, last) if self.all_day else f"{local:%a %d %b %Y}",
+            "unit": "day" if self.all_day else "hour",
             "zone": local.tzname(),
             "minutes": minutes,
-            "hours": self._hours(),
+            "hours": [] if self.all_day else self._hours(),
+            "days": self._days() if self.all_day else [],
             "proposed": {
                 "from": self._at(self.starts_at),
                 "to": self._at(self.ends_at),
@@ -110,35 +132,46 @@ class Availability:
                 "free": self.free,
             },
             "rows": [self._row(row) for row in self.rows],
-            "slots": [
-                {
-                    "starts_at": f"{to_local(start):{WALL_CLOCK_FORMAT}}",
-                    "ends_at": f"{to_local(end):{WALL_CLOCK_FORMAT}}",
-                    "label": self._span(start, end, dated=True),
-                }
-                for start, end in self.slots
-            ],
+            "slots": [self._slot(start, end) for start, end in self.slots],
             "rooms": [{"id": room.id, "name": room.name} for room in self.rooms],
             "summary": self.summary(),
         }
 
     def summary(self) -> str:
         """What the timeline shows, in words (the page's live region reads it out)."""
+        checked = "Whole days, midnight to midnight: " if self.all_day else ""
         busy = [
             f"{row.name} is busy {', '.join(self._span(b.starts_at, b.ends_at) for b in clashes)}."
             for row in self.rows
             if (clashes := self.clashes(row))
         ]
         if not busy:
-            return f"All free {self._span(self.starts_at, self.ends_at)}."
+            return f"{checked}All free {self._span(self.starts_at, self.ends_at)}."
         if self.slots:
             spans = "; ".join(self._span(s, e, dated=True) for s, e in self.slots)
             busy.append(f"All free: {spans}.")
+        elif self.all_day:
+            busy.append(f"No free days for all of them in the next {DAYS_SEARCHED} days.")
         else:
             busy.append("No free time for all of them in the next working days' office hours.")
         if self.rooms and any(self.clashes(row) for row in self.rows if row.kind == "room"):
             busy.append(f"Free rooms of the same kind: {', '.join(r.name for r in self.rooms)}.")
-        return " ".join(busy)
+        return checked + " ".join(busy)
+
+    def _slot(self, start: datetime, end: datetime) -> dict[str, str]:
+        """A free slot as the form's fields take it: times, or the first and last day."""
+        if self.all_day:
+            first, last = to_local(start).date(), (to_local(end) - timedelta(days=1)).date()
+            return {
+                "starts_at": first.isoformat(),
+                "ends_at": last.isoformat(),
+                "label": self._span(start, end, dated=True),
+            }
+        return {
+            "starts_at": f"{to_local(start):{WALL_CLOCK_FORMAT}}",
+            "ends_at": f"{to_local(end):{WALL_CLOCK_FORMAT}}",
+            "label": self._span(start, end, dated=True),
+        }
 
     def _row(self, row: Row) -> dict[str, Any]:
         return {
@@ -175,6 +208,14 @@ class Availability:
             moment += timedelta(hours=1)
         return ticks
 
+    def _days(self) -> list[dict[str, Any]]:
+        """A tick at each local midnight of an all-day timeline, labelled with its day."""
+        ticks, day = [], to_local(self.day_start).date()
+        while (bounds := local_day_bounds(day, 1))[0] < self.day_end:
+            ticks.append({"minute": self._at(bounds[0]), "label": f"{day:%a %d}"})
+            day += timedelta(days=1)
+        return ticks
+
     def _at(self, moment: datetime) -> int:
         """Minutes from the day's start, kept inside the day."""
         total = _minutes(self.day_end - self.day_start)
@@ -184,6 +225,13 @@ class Availability:
         """``10:00–11:00``; with the day where it is not the timeline's (``Thu 03 Dec,
         07:00–08:00``, ``Tue 22:00–Wed 03:00``)."""
         a, b = to_local(start), to_local(end)
+        if _midnights(a, b):
+            last = (b - timedelta(days=1)).date()
+            if not self.all_day and a.date() == last == self.day:
+                return "all day"
+            return _days_label(a.date(), last, year=False)
+        if self.all_day:
+            return f"{a:%a %d %b %H:%M}–{b:%H:%M}" if a.date() == b.date() else _fmt_span(a, b)
         if a.date() == b.date() or (
             b.date() == a.date() + timedelta(days=1) and b.time() == time()
         ):
@@ -191,6 +239,24 @@ class Availability:
                 return f"{a:%H:%M}–{b:%H:%M}"
             return f"{a:%a %d %b}, {a:%H:%M}–{b:%H:%M}" if dated else f"{a:%a %H:%M}–{b:%H:%M}"
         return f"{a:%a %H:%M}–{b:%a %H:%M}"
+
+
+def _midnights(a: datetime, b: datetime) -> bool:
+    """Whether a local span runs from a midnight to a later one: whole days."""
+    return a.time() == time() == b.time() and b.date() > a.date()
+
+
+def _days_label(first: date, last: date, *, year: bool = True) -> str:
+    """``Sat 13 Mar 2027`` or ``Sat 13 Mar – Mon 15 Mar 2027`` (first and last inclusive)."""
+    end = f" {last:%Y}" if year else ""
+    if last <= first:
+        return f"{first:%a %d %b}{end}"
+    return f"{first:%a %d %b} – {last:%a %d %b}{end}"
+
+
+def _fmt_span(a: datetime, b: datetime) -> str:
+    """``Sat 13 Mar 22:00–Sun 14 Mar 03:00``: a timed span over days, on the office clock."""
+    return f"{a:%a %d %b %H:%M}–{b:%a %d %b %H:%M}"
 
 
 @dataclass(frozen=True)
@@ -204,6 +270,8 @@ class _Asked:
     event: Event | None
     #: the rooms the user may book
     rooms: tuple[Resource, ...]
+    #: the form is all day: ``starts_at`` and ``ends_at`` are local midnights
+    all_day: bool = False
 
 
 def availability_for(args: MultiDict[str, str], actor: User) -> Availability:
@@ -238,11 +306,19 @@ def availability_for(args: MultiDict[str, str], actor: User) -> Availability:
 
 def _availability(asked: _Asked, actor: User) -> Availability:
     day = to_local(asked.starts_at).date()
-    day_start, day_end = local_day_bounds(day, 1)
-    days = [day, *_working_days_after(day, DAYS_AHEAD)]
+    if asked.all_day:
+        length = (to_local(asked.ends_at).date() - day).days
+        day_start, day_end = local_day_bounds(day, max(length, WEEK_OF_DAYS))
+        candidates = list(_day_candidates(day, length))
+        not_before = local_day_bounds(today_local(), 1)[0]
+    else:
+        day_start, day_end = local_day_bounds(day, 1)
+        days = [day, *_working_days_after(day, DAYS_AHEAD)]
+        candidates = list(_timed_candidates(asked.starts_at, asked.ends_at, days))
+        not_before = utcnow()
     horizon = (
         min(day_start, asked.starts_at),
-        max(local_day_bounds(days[-1], 1)[1], asked.ends_at),
+        max(day_end, asked.ends_at, *(end for _, end in candidates)),
     )
     event_id = asked.event.id if asked.event is not None else None
     shown = _Shown(actor)
@@ -273,7 +349,7 @@ def _availability(asked: _Asked, actor: User) -> Availability:
         for name, person in asked.people
     ]
     every = [b for busy in (*booked.values(), *taken.values()) for b in busy]
-    slots = _free_slots(asked.starts_at, asked.ends_at, days, every, utcnow())
+    slots = _free_slots(candidates, every, not_before)
     return Availability(
         starts_at=asked.starts_at,
         ends_at=asked.ends_at,
@@ -283,6 +359,7 @@ def _availability(asked: _Asked, actor: User) -> Availability:
         rows=tuple(rows),
         slots=tuple(slots),
         rooms=tuple(_free_rooms(asked, event_id)),
+        all_day=asked.all_day,
     )
 
 
@@ -367,17 +444,14 @@ def _working_days_after(day: date, count: int) -> list[date]:
 
 
 def _free_slots(
-    starts_at: datetime, ends_at: datetime, days: list[date], busy: list[Busy], now: datetime
+    candidates: Iterable[tuple[datetime, datetime]], busy: list[Busy], not_before: datetime
 ) -> list[tuple[datetime, datetime]]:
-    """The first ``SLOTS`` times of the asked length, none overlapping the next, when nothing in
-    ``busy`` is: from the asked start on, then on quarter hours of office hours of ``days``;
-    never before ``now``."""
-    length = ends_at - starts_at
+    """The first ``SLOTS`` of ``candidates``, none overlapping the next, when nothing in
+    ``busy`` is; none starting before ``not_before``."""
     found: list[tuple[datetime, datetime]] = []
-    for start in _candidates(starts_at, length, days):
-        if start < now or (found and start < found[-1][1]):
+    for start, end in candidates:
+        if start < not_before or (found and start < found[-1][1]):
             continue
-        end = start + length
         if not any(b.overlaps(start, end) for b in busy):
             found.append((start, end))
             if len(found) == SLOTS:
@@ -385,7 +459,23 @@ def _free_slots(
     return found
 
 
-def _candidates(starts_at: datetime, length: timedelta, days: list[date]) -> Iterator[datetime]:
+def _timed_candidates(
+    starts_at: datetime, ends_at: datetime, days: list[date]
+) -> Iterator[tuple[datetime, datetime]]:
+    """The asked time, then the same length on quarter hours of office hours of ``days``."""
+    length = ends_at - starts_at
+    for start in _starts(starts_at, length, days):
+        yield start, start + length
+
+
+def _day_candidates(first: date, length: int) -> Iterator[tuple[datetime, datetime]]:
+    """Runs of ``length`` whole office days from ``first`` and each of the days after it
+    (midnight to midnight: a run over a change of the clocks has an hour more or less)."""
+    for offset in range(DAYS_SEARCHED + 1):
+        yield local_day_bounds(first + timedelta(days=offset), length)
+
+
+def _starts(starts_at: datetime, length: timedelta, days: list[date]) -> Iterator[datetime]:
     yield starts_at
     after = _next_step(starts_at)
     for day in days:
@@ -413,8 +503,11 @@ def _minutes(span: timedelta) -> int:
 
 
 def _asked(args: MultiDict[str, str], actor: User) -> _Asked:
-    starts_at = _wall_time(args, "starts_at")
-    ends_at = _wall_time(args, "ends_at")
+    all_day = (args.get("all_day") or "").strip().lower() in YES
+    if all_day:
+        starts_at, ends_at = _days_asked(args)
+    else:
+        starts_at, ends_at = _wall_time(args, "starts_at"), _wall_time(args, "ends_at")
     if ends_at <= starts_at:
         raise InputRefused("ends_at", "must be after the start.")
     if ends_at - starts_at > MAX_EVENT_DURATION:
@@ -441,7 +534,26 @@ def _asked(args: MultiDict[str, str], actor: User) -> _Asked:
         people=tuple(_people(args, actor, event)),
         event=event,
         rooms=tuple(r for r in bookable.values() if r.is_room),
+        all_day=all_day,
     )
+
+
+def _days_asked(args: MultiDict[str, str]) -> tuple[datetime, datetime]:
+    """An all-day form's first and last day (a time typed with a day is read by its day, as
+    the form reads it): local midnight of the first and after the last, in UTC."""
+    days = {}
+    for name in ("starts_at", "ends_at"):
+        raw = (args.get(name) or "").strip()[:10]
+        try:
+            days[name] = parse_day(raw)
+        except TimeRefused:
+            raise InputRefused(
+                name, "type the day as YYYY-MM-DD, for example 2027-03-13."
+            ) from None
+    first, last = days["starts_at"], days["ends_at"]
+    if last < first:
+        raise InputRefused("ends_at", "the last day cannot be before the first.")
+    return local_day_bounds(first, (last - first).days + 1)
 
 
 def _wall_time(args: MultiDict[str, str], name: str) -> datetime:

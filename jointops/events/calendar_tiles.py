@@ -17,6 +17,7 @@ from flask import url_for
 from auth.policy import Viewer, may_edit, shares_resource
 from jointops.catalog import KIND_LABELS
 from jointops.events.calendar_data import CalendarEvent, Shown
+from jointops.events.moves import fmt_days
 from jointops.models import EventStatus, Sensitivity
 from jointops.officetime import fmt_range, office_zone
 
@@ -39,7 +40,8 @@ class Tile:
     #: the viewer may move it on the grid: they may edit it (``auth.policy.may_edit``) and it
     #: is not cancelled; never a busy block
     movable: bool = False
-    #: where a move is sent, and the office wall-clock times it starts from (movable only)
+    #: where a move is sent, and the office wall-clock times it starts from (movable only);
+    #: of an all-day event its first and last day
     move_href: str = ""
     move_start: str = ""
     move_end: str = ""
@@ -77,7 +79,8 @@ def tiles_of(viewer: Viewer, shown: list[Shown]) -> list[Tile]:
 def _tile(viewer: Viewer, shown: Shown, link: str, move: list[str], zone: ZoneInfo) -> Tile:
     event = shown.event
     starts, ends = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
-    when = _days(starts, ends) if event.all_day else fmt_range(starts, ends)
+    last = (ends - timedelta(days=1)).date()
+    when = fmt_days(starts.date(), last) if event.all_day else fmt_range(starts, ends)
     if shown.full:
         room = event.room
         rooms: tuple[str, ...] = (room.name,) if room else ()
@@ -90,6 +93,7 @@ def _tile(viewer: Viewer, shown: Shown, link: str, move: list[str], zone: ZoneIn
         )
         classes, label = "ev ev-busy", when
     movable = shown.full and not event.is_cancelled and may_edit(viewer, shown.facts)
+    moved_from = _move_from(starts, ends, event.all_day)
     return Tile(
         shown=shown,
         href=f"{link}{event.id}",
@@ -100,18 +104,17 @@ def _tile(viewer: Viewer, shown: Shown, link: str, move: list[str], zone: ZoneIn
         rooms=rooms,
         movable=movable,
         move_href=f"{move[0]}/{event.id}/{move[1]}" if movable else "",
-        move_start=f"{starts:%Y-%m-%d %H:%M}" if movable else "",
-        move_end=f"{ends:%Y-%m-%d %H:%M}" if movable else "",
+        move_start=moved_from[0] if movable else "",
+        move_end=moved_from[1] if movable else "",
     )
 
 
-def _days(starts: datetime, ends: datetime) -> str:
-    """``All day, Sat 13 Mar 2027`` or ``All day, Sat 13 Mar – Mon 15 Mar 2027``: the days of an
-    all-day event, whose end is midnight after its last day."""
-    last = ends - timedelta(days=1)
-    if last.date() <= starts.date():
-        return f"All day, {starts:%a %d %b %Y}"
-    return f"All day, {starts:%a %d %b} – {last:%a %d %b %Y}"
+def _move_from(starts: datetime, ends: datetime, all_day: bool) -> tuple[str, str]:
+    """What a move starts from: an all-day event's first and last day, else its wall-clock
+    start and end (``POST /events/<id>/move`` takes the same)."""
+    if all_day:
+        return starts.date().isoformat(), (ends - timedelta(days=1)).date().isoformat()
+    return f"{starts:%Y-%m-%d %H:%M}", f"{ends:%Y-%m-%d %H:%M}"
 
 
 def _classes(event: CalendarEvent) -> str:

@@ -116,3 +116,53 @@ def test_a_free_room_of_the_same_kind_taken_on_a_phone(
     page.get_by_role("button", name="Create event").click()
     page.wait_for_url(re.compile(r"/events/\d+$"))
     expect(page.locator("main")).to_contain_text("Interview Room B")
+
+
+def test_a_room_booked_all_day_shows_busy_and_an_all_day_form_sees_days(
+    new_page: Any, server: LiveServer, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    day = far_day(8)
+    day += timedelta(days=(2 - day.weekday()) % 7)  # a Wednesday: its next days are weekdays
+    other = new_page()
+    sign_in(other, server, "investigator.pbso")
+    other.goto(f"{server.url}/events/new")
+    fill_interview(other, "PBSO training day", day, "09:00", "10:00")
+    other.get_by_label("All day").check()
+    other.fill("#starts_at", day.isoformat())
+    other.fill("#ends_at", day.isoformat())
+    other.get_by_role("button", name="Create event").click()
+    other.wait_for_url(re.compile(r"/events/\d+$"))
+
+    page = new_page()
+    sign_in(page, server, "investigator.wpbpd")
+    page.goto(f"{server.url}/events/new")
+    fill_interview(page, "Hotel clerk interview", day, "10:00", "11:00")
+    status = page.locator("#availability-status")
+    expect(status).to_contain_text(f"{ROOM} is busy all day.")
+    block = page.locator(".av-row", has_text=ROOM).locator(".av-block")
+    expect(block).to_have_attribute("title", "Busy all day")
+    expect(page.get_by_text("PBSO training day")).to_have_count(0)
+
+    # ticked "All day", two days from the booked one: the timeline shows a week of days
+    page.get_by_label("All day").check()
+    page.fill("#starts_at", day.isoformat())
+    page.fill("#ends_at", (day + timedelta(days=1)).isoformat())
+    expect(status).to_contain_text(
+        f"Whole days, midnight to midnight: {ROOM} is busy {day:%a %d %b}."
+    )
+    expect(page.locator("#availability-day")).to_contain_text(", whole days, ")
+    expect(page.locator(".av-day-tick")).to_have_count(7)
+    page.locator("#availability").scroll_into_view_if_needed()
+    page.screenshot(path=screenshots / "availability-all-day.png")
+    assert violations(page) == []
+
+    after = day + timedelta(days=1)
+    page.get_by_role(
+        "button", name=f"Use {after:%a %d %b} – {after + timedelta(days=1):%a %d %b}"
+    ).click()
+    expect(page.locator("#starts_at")).to_have_value(after.isoformat())
+    expect(page.locator("#ends_at")).to_have_value((after + timedelta(days=1)).isoformat())
+    expect(status).to_contain_text("All free ")
+    expect(page.locator(".av-row.av-clash")).to_have_count(0)

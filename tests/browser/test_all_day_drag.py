@@ -1,0 +1,175 @@
+"""Moving all-day events in the week's band in Chromium: a chip dragged to another day, a move
+refused on a taken room (the chips go back), and the keyboard's day steps.
+
+Each test makes its own events through the app's form, weeks after the test clock (whatever
+``JOINTOPS_TEST_CLOCK`` says) and clear of the other drag tests' weeks.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser import sign_in
+from tests.browser.test_accessibility import violations
+from tests.browser.test_calendar_drag import MOVE, room_id, wednesday, week
+from tests.live_server import LiveServer
+
+pytestmark = pytest.mark.browser
+
+USER = "investigator.pbso"
+
+
+def create_all_day(
+    page: Any, server: LiveServer, title: str, first: date, last: date, **more: str
+) -> int:
+    """An all-day interview from ``first`` to ``last``, saved through the form's POST."""
+    page.goto(f"{server.url}/events/new")
+    token = page.locator('input[name="csrf_token"]').first.input_value()
+    fields = {
+        "csrf_token": token,
+        "kind": "interview",
+        "subtype": "witness_interview",
+        "title": title,
+        "all_day": "y",
+        "starts_at": first.isoformat(),
+        "ends_at": last.isoformat(),
+        "status": "planned",
+        "sensitivity": "normal",
+        "confirm_warnings": "y",
+        **more,
+    }
+    answer = page.request.post(f"{server.url}/events/new", form=fields, max_redirects=0)
+    assert answer.status == 302, answer.text()[:2000]
+    found = re.search(r"/events/(\d+)$", answer.headers["location"])
+    assert found, answer.headers["location"]
+    return int(found[1])
+
+
+def chips(page: Any, event_id: int, day: date | None = None) -> Any:
+    cell = f'.tg-allday-day[data-date="{day.isoformat()}"] ' if day else ".tg-allday "
+    return page.locator(f'{cell}a.chip[href="/events/{event_id}"]')
+
+
+def drag_chip(page: Any, event_id: int, from_day: date, to_day: date) -> None:
+    """Take the event's chip on ``from_day`` and carry it over the band to ``to_day``."""
+    chip = chips(page, event_id, from_day)
+    box = chip.bounding_box()
+    target = page.locator(f'.tg-allday-day[data-date="{to_day.isoformat()}"]').bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(target["x"] + target["width"] / 2, box["y"] + box["height"] / 2, steps=12)
+
+
+def test_dragging_an_all_day_chip_to_another_day_saves_it(
+    new_page: Any, server: LiveServer, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page()
+    sign_in(page, server, USER)
+    monday = wednesday(10) - timedelta(days=2)
+    tuesday = monday + timedelta(days=1)
+    event_id = create_all_day(page, server, "Band drag Zb1001", monday, tuesday)
+    week(page, server, monday)
+    expect(chips(page, event_id)).to_have_count(2)
+    expect(chips(page, event_id, monday)).to_have_attribute("data-start", monday.isoformat())
+
+    # carried by its second day's chip, two days on: Wednesday and Thursday
+    drag_chip(page, event_id, tuesday, tuesday + timedelta(days=2))
+    expect(chips(page, event_id, monday + timedelta(days=2))).to_have_count(1)
+    expect(chips(page, event_id, monday + timedelta(days=3))).to_have_count(1)
+    expect(chips(page, event_id, monday)).to_have_count(0)
+    expect(page.locator(".drag-badge")).to_contain_text("all day")
+    page.screenshot(path=screenshots / "all-day-drag-while-dragging.png")
+    with page.expect_response(MOVE) as answer:
+        page.mouse.up()
+    assert answer.value.status == 200
+    status = page.locator("#move-status")
+    expect(status).to_contain_text("Moved “Band drag Zb1001” to All day, ")
+    assert page.url.endswith(f"date={monday.isoformat()}")  # the drop opened nothing
+
+    page.reload()
+    wednesday_day = monday + timedelta(days=2)
+    expect(chips(page, event_id)).to_have_count(2)
+    expect(chips(page, event_id, wednesday_day)).to_have_attribute(
+        "data-end", (wednesday_day + timedelta(days=1)).isoformat()
+    )
+
+    # the keyboard: Alt+Right a day on, Alt+Shift+Left a day shorter, Enter saves
+    chip = chips(page, event_id, wednesday_day)
+    chip.focus()
+    page.keyboard.press("Alt+ArrowRight")
+    thursday, friday = (wednesday_day + timedelta(days=n) for n in (1, 2))
+    expect(status).to_contain_text(
+        f"{thursday:%a %d %b} – {friday:%a %d %b}, all day. Enter saves, Escape puts it back."
+    )
+    page.keyboard.press("Alt+Shift+ArrowLeft")
+    expect(chips(page, event_id)).to_have_count(1)
+    expect(chips(page, event_id, thursday)).to_be_focused()
+    assert page.url.endswith(f"date={monday.isoformat()}")  # Alt+Left did not go back a page
+    assert violations(page) == []
+    with page.expect_response(MOVE) as answer:
+        page.keyboard.press("Enter")
+    assert answer.value.status == 200
+    expect(status).to_contain_text("Moved “Band drag Zb1001” to All day, ")
+    page.reload()
+    expect(chips(page, event_id)).to_have_count(1)
+    expect(chips(page, event_id, thursday)).to_have_attribute("data-end", thursday.isoformat())
+
+
+def test_an_all_day_chip_dropped_on_a_taken_room_goes_back(
+    new_page: Any, server: LiveServer, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    monday = wednesday(11) - timedelta(days=2)
+    friday = monday + timedelta(days=4)
+    other = new_page()
+    sign_in(other, server, "investigator.fbi")
+    room = room_id(other, server, "Interview Room A")
+    token = other.locator('input[name="csrf_token"]').first.input_value()
+    taken = other.request.post(
+        f"{server.url}/events/new",
+        form={
+            "csrf_token": token,
+            "kind": "interview",
+            "subtype": "witness_interview",
+            "title": "FBI interview Zb2001",
+            "starts_at": f"{friday.isoformat()} 14:00",
+            "ends_at": f"{friday.isoformat()} 15:00",
+            "status": "planned",
+            "sensitivity": "normal",
+            "room_id": room,
+            "confirm_warnings": "y",
+        },
+        max_redirects=0,
+    )
+    assert taken.status == 302, taken.text()[:2000]
+
+    page = new_page()
+    sign_in(page, server, USER)
+    event_id = create_all_day(page, server, "Band clash Zb2002", monday, monday, room_id=room)
+    week(page, server, monday)
+    drag_chip(page, event_id, monday, friday)
+    expect(chips(page, event_id, friday)).to_have_count(1)
+    with page.expect_response(MOVE) as answer:
+        page.mouse.up()
+    assert answer.value.status == 409
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text(
+        f"Not moved: Interview Room A is already booked for {friday:%a %d %b %Y}"
+    )
+    expect(alert).not_to_contain_text("Zb2001")  # another agency's title stays theirs
+    expect(chips(page, event_id, monday)).to_have_count(1)
+    expect(chips(page, event_id, friday)).to_have_count(0)
+    page.screenshot(path=screenshots / "all-day-drag-refused.png")
+    assert violations(page) == []
+    page.reload()
+    expect(chips(page, event_id, monday)).to_have_count(1)
+    expect(chips(page, event_id)).to_have_count(1)
