@@ -278,3 +278,19 @@ def test_the_calendar_shows_a_band_and_redacts_busy_viewers(
     # a week without one has no band
     empty = pbso.get("/calendar?view=week&date=2027-04-14").get_data(as_text=True)
     assert 'class="tg-allday"' not in empty
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "status"),
+    [
+        ("2027-11-01", "2027-11-14", 302),  # 14 office days, an hour more when clocks fall back
+        ("2027-03-07", "2027-03-20", 302),  # 14 office days, an hour less when they spring on
+        ("2027-11-01", "2027-11-15", 400),
+    ],
+)
+def test_fourteen_days_are_counted_in_office_days_across_a_change_of_the_clocks(
+    app: Flask, frozen: None, login: Login, first: str, last: str, status: int
+) -> None:
+    pbso = login(own_investigator("PBSO").username)
+    answer = pbso.post("/events/new", data=form(None, starts_at=first, ends_at=last))
+    assert answer.status_code == status, answer.get_data(as_text=True)[:2000]

@@ -153,13 +153,19 @@ def _check_kind(draft: EventDraft, actor: User, fail: _Fail) -> None:
 def _check_times(draft: EventDraft, fail: _Fail) -> None:
     if draft.ends_at <= draft.starts_at:
         fail("ends_at", "Must be after the start.")
-    elif draft.ends_at - draft.starts_at > MAX_EVENT_DURATION:
+    elif _wall(draft.ends_at) - _wall(draft.starts_at) > MAX_EVENT_DURATION:
         fail("ends_at", f"An event may last at most {MAX_EVENT_DURATION.days} days.")
     if draft.all_day:
         for name in ("starts_at", "ends_at"):
             local = to_local(getattr(draft, name))
             if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
                 fail(name, "An all-day event starts and ends at midnight in the office.")
+
+
+def _wall(moment: datetime) -> datetime:
+    """The office's wall-clock reading of ``moment``: spans in days are counted on it, so that
+    14 days across a change of the clocks are 14 days, not 14 days and an hour."""
+    return to_local(moment).replace(tzinfo=None)
 
 
 def _check_place(draft: EventDraft, fail: _Fail) -> None:
