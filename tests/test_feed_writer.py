@@ -17,7 +17,7 @@ ZONE = "America/New_York"
 MOMENTS = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2090, 12, 31), timezones=st.just(UTC)
 )
-TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=200)
+TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r"), max_size=200)
 RULES = st.sampled_from(
     [
         "FREQ=WEEKLY;BYDAY=TU;COUNT=10",
