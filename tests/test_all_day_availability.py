@@ -11,7 +11,7 @@ test's own rooms and people.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 import pytest
@@ -26,9 +26,9 @@ from jointops.extensions import db
 from jointops.models import AuditEntry, Event, Resource, User
 from jointops.officetime import local_day_bounds, local_to_utc
 from tests.conftest import own_investigator
+from tests.test_all_day import BEFORE, shared_room
 
 URL = "/api/events/availability"
-BEFORE = datetime(2027, 2, 20, 12, 0, tzinfo=UTC)
 #: Friday 12 March: the day an all-day event takes the room
 FRIDAY = date(2027, 3, 12)
 Login = Callable[[str], FlaskClient]
@@ -38,13 +38,6 @@ Login = Callable[[str], FlaskClient]
 def frozen(app: Flask) -> Iterator[None]:
     with time_machine.travel(BEFORE, tick=False):
         yield
-
-
-def shared_room(name: str) -> Resource:
-    room = Resource(name=name, kind="conference_room")
-    db.session.add(room)
-    db.session.commit()
-    return room
 
 
 def book(

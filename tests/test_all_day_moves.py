@@ -22,8 +22,8 @@ from sqlalchemy import select
 from jointops.extensions import db
 from jointops.models import AuditEntry, Booking, Event, Resource
 from tests.conftest import own_investigator
+from tests.test_all_day import BEFORE, shared_room
 
-BEFORE = datetime(2027, 2, 20, 12, 0, tzinfo=UTC)
 #: Friday 12 March to Saturday 13 March (EST), and a day later: Saturday 13 to the DST Sunday
 FRI_SAT = (datetime(2027, 3, 12, 5, 0, tzinfo=UTC), datetime(2027, 3, 14, 5, 0, tzinfo=UTC))
 SAT_SUN = (datetime(2027, 3, 13, 5, 0, tzinfo=UTC), datetime(2027, 3, 15, 4, 0, tzinfo=UTC))
@@ -34,13 +34,6 @@ Login = Callable[[str], FlaskClient]
 def frozen(app: Flask) -> Iterator[None]:
     with time_machine.travel(BEFORE, tick=False):
         yield
-
-
-def shared_room(name: str) -> Resource:
-    room = Resource(name=name, kind="conference_room")
-    db.session.add(room)
-    db.session.commit()
-    return room
 
 
 def event_form(room: Resource, **over: str) -> dict[str, str]:

@@ -31,8 +31,8 @@ from jointops.feeds.tokens import Scope
 from jointops.models import Event, EventSeries, Resource, User
 from jointops.officetime import to_local
 from tests.conftest import own_investigator, user
+from tests.test_all_day import BEFORE, shared_room
 
-BEFORE = datetime(2027, 2, 20, 12, 0, tzinfo=UTC)
 WIDE = (date(2027, 2, 1), date(2027, 5, 1))
 Login = Callable[[str], FlaskClient]
 
@@ -41,13 +41,6 @@ Login = Callable[[str], FlaskClient]
 def frozen(app: Flask) -> Iterator[None]:
     with time_machine.travel(BEFORE, tick=False):
         yield
-
-
-def shared_room(name: str) -> Resource:
-    room = Resource(name=name, kind="conference_room")
-    db.session.add(room)
-    db.session.commit()
-    return room
 
 
 def form(room: Resource, **over: str) -> dict[str, str]:
