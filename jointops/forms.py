@@ -19,6 +19,8 @@ from flask import g, request
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter, Map
+from wtforms import DateField
+from wtforms.widgets import TextInput
 
 #: the largest key of the id columns, INTEGER (32 bits, signed) on PostgreSQL: a larger one
 #: names no row, and PostgreSQL refuses to compare it with the column ("integer out of range")
@@ -185,3 +187,28 @@ def reads_json(view: Callable[..., Any] | None) -> bool:
 
 class CsrfOnlyForm(FlaskForm):
     """Only the CSRF token: for buttons that need no input."""
+
+
+class DayField(DateField):
+    """A day typed as ``YYYY-MM-DD`` in a text box, as every date of the app is written.
+
+    Not the browser's date input, which shows the browser's locale (``mm/dd/yyyy`` in the
+    United States) and so reads a date of birth differently from every other date.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, label: str, validators: Any = None, *, example: str, **kwargs: Any) -> None:
+        render_kw = {
+            "placeholder": "YYYY-MM-DD",
+            "pattern": r"\s*\d{4}-\d{2}-\d{2}\s*",
+            "autocomplete": "off",
+        } | (kwargs.pop("render_kw", None) or {})
+        super().__init__(label, validators, format="%Y-%m-%d", render_kw=render_kw, **kwargs)
+        self.example = example
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata([str(v).strip() for v in valuelist])
+        except ValueError:
+            raise ValueError(f"Type the date as YYYY-MM-DD, for example {self.example}.") from None

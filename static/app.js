@@ -26,6 +26,80 @@
     }
   }
 
+  // The grid's own scroll fills the window below the toolbar, so that its last hours are
+  // not under the page's fold as well (a scroll inside a scroll).
+  function fitGrid() {
+    var body = document.getElementById("tg-body");
+    if (!body) return;
+    var room = Math.floor(window.innerHeight - body.getBoundingClientRect().top - 12);
+    if (room >= 420) body.style.height = room + "px";
+  }
+
+  // Events above or below the hours in view are counted at the grid's edge, on a button that
+  // brings the nearest of them into view: whatever hour the grid opens at, an evening
+  // operation is never out of sight unnoticed.
+  function offGridHints() {
+    var body = document.getElementById("tg-body");
+    if (!body) return;
+    var blocks = Array.prototype.slice.call(body.querySelectorAll("a.ev"));
+    if (!blocks.length) return;
+    var several = body.querySelectorAll(".tg-day").length > 1;
+    var earlier = hintButton("earlier"), later = hintButton("later");
+
+    function hintButton(which) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn off-grid off-grid-" + which;
+      button.hidden = true;
+      body.parentNode.appendChild(button);
+      return button;
+    }
+    function span(block) {
+      var origin = body.getBoundingClientRect().top - body.scrollTop;
+      var box = block.getBoundingClientRect();
+      return { top: box.top - origin, bottom: box.bottom - origin };
+    }
+    function when(block) {
+      var row = /(?:^|\s)row-(\d+)(?:\s|$)/.exec(block.className);
+      var minutes = row ? (parseInt(row[1], 10) - 1) * 15 : 0;
+      var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+      var time = pad(Math.floor(minutes / 60)) + ":" + pad(minutes % 60);
+      var day = (block.parentNode.getAttribute("aria-label") || "").replace(/^(\w{3})\w*/, "$1");
+      return several && day ? day + ", " + time : time;
+    }
+    function say(button, arrow, found, where, first) {
+      button.hidden = found.length === 0;
+      if (!found.length) return;
+      button.textContent = arrow + " " + found.length + (found.length === 1 ? " event " : " events ") +
+        where + " (" + when(first) + ")";
+    }
+    function update() {
+      var top = body.scrollTop, bottom = top + body.clientHeight;
+      var above = [], below = [];
+      blocks.forEach(function (block) {
+        var at = span(block);
+        if (at.top > bottom - 16) below.push({ block: block, at: at });
+        else if (at.bottom < top + 16) above.push({ block: block, at: at });
+      });
+      below.sort(function (a, b) { return a.at.top - b.at.top; });
+      above.sort(function (a, b) { return b.at.bottom - a.at.bottom; });
+      later.target = below.length ? below[0] : null;
+      earlier.target = above.length ? above[0] : null;
+      say(later, "▼", below, "below", below.length ? below[0].block : null);
+      say(earlier, "▲", above, "above", above.length ? above[0].block : null);
+      earlier.style.top = body.offsetTop + 6 + "px";
+    }
+    later.addEventListener("click", function () {
+      if (later.target) body.scrollTop = later.target.at.top - 40;
+    });
+    earlier.addEventListener("click", function () {
+      if (earlier.target) body.scrollTop = earlier.target.at.bottom - body.clientHeight + 40;
+    });
+    body.addEventListener("scroll", update);
+    window.addEventListener("resize", update);
+    update();
+  }
+
   // A line across today's column at the office's current time, moved every minute. The
   // server gives the office's wall-clock minutes at render; the browser's own zone is not used.
   function nowLine() {
@@ -79,7 +153,7 @@
     var subtype = document.getElementById("subtype");
     function update() {
       var k = kind.value;
-      document.querySelectorAll("fieldset[data-kinds]").forEach(function (fs) {
+      document.querySelectorAll("fieldset[data-kinds], button[data-kinds]").forEach(function (fs) {
         var show = fs.getAttribute("data-kinds").split(" ").indexOf(k) >= 0;
         fs.hidden = !show && !fs.querySelector(".has-error");
         // a hidden fieldset's values are not sent: an operation's place typed before the
@@ -199,7 +273,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     phoneDayView();
-    foldFilters(); nowLine(); scrollGrid(); slotClicks(); kindFields(); focusErrors(); copyButtons(); confirmForms();
+    foldFilters(); fitGrid(); nowLine(); scrollGrid(); offGridHints(); slotClicks(); kindFields(); focusErrors(); copyButtons(); confirmForms();
     understoodIdentifiers();
   });
 })();

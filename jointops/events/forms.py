@@ -192,6 +192,13 @@ class EventForm(FlaskForm):
         self.place_id.choices = {None: "— none —"} | {p.id: choice_label(p) for p in places}
         kinds = creatable_kinds(viewer)
         self.kind.choices = {k: KIND_LABELS[k] for k in kinds}
+        #: covert, its hint and the pre-check are for operations: not offered to those who
+        #: schedule none (an advocate's form shows what applies to appointments)
+        self.offers_operations = "operation" in kinds
+        if not self.offers_operations:
+            self.sensitivity.choices = {
+                k: v for k, v in SENSITIVITY_LABELS.items() if k != "covert"
+            }
         self.subtype.choices = {
             KIND_LABELS[k]: {s.code: s.label for s in SUBTYPES[k]} for k in kinds
         }
@@ -200,6 +207,8 @@ class EventForm(FlaskForm):
             select(Case).where(Case.agency_id == agency_id).order_by(Case.number)
         )
         self.case_id.choices = {None: "— none —"} | {c.id: c.label() for c in cases}
+        #: an agency without cases (victim services) is not asked for one
+        self.offers_case = len(self.case_id.choices) > 1
         resources = known_resources(self.actor)
         self.room_id.choices = {None: "— no room —"} | {
             r.id: r.name for r in resources if r.is_room

@@ -10,9 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, SelectField
+from wtforms import IntegerField, RadioField, SelectField
 from wtforms.validators import Optional
-from wtforms.widgets import TextInput
 
 from calendars.recurrence import (
     MAX_OCCURRENCES,
@@ -25,6 +24,7 @@ from calendars.recurrence import (
     occurrences,
 )
 from jointops.events.series import FOLLOWING, ONLY_THIS
+from jointops.forms import DayField
 
 #: choice -> (FREQ, INTERVAL)
 CHOICES = {
@@ -63,16 +63,7 @@ class RepeatForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF is untyped
         validators=[Optional()],
         render_kw={"min": 2, "max": MAX_OCCURRENCES, "inputmode": "numeric"},
     )
-    repeat_until = DateField(
-        "Until (inclusive)",
-        validators=[Optional()],
-        widget=TextInput(),
-        render_kw={
-            "placeholder": "YYYY-MM-DD",
-            "pattern": r"\s*\d{4}-\d{2}-\d{2}\s*",
-            "autocomplete": "off",
-        },
-    )
+    repeat_until = DayField("Until (inclusive)", validators=[Optional()], example="2027-03-13")
 
     @property
     def wanted(self) -> bool:

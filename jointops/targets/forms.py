@@ -6,14 +6,13 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from jointops.forms import optional_int
+from jointops.forms import DayField, optional_int
 from jointops.models import Case, Target, User
 from jointops.targets.service import (
     IDENTIFIER_FIELDS,
@@ -44,7 +43,7 @@ class TargetForm(FlaskForm):
     first_name = StringField("First name", validators=[Optional(), Length(max=100)])
     last_name = StringField("Last name", validators=[Optional(), Length(max=100)])
     aliases = TextAreaField("Aliases and nicknames", validators=[Optional(), Length(max=3000)])
-    dob = DateField("Date of birth", validators=[Optional()])
+    dob = DayField("Date of birth", validators=[Optional()], example="1990-04-12")
     phones = _identifier_field("Phones", "(561) 555-0134")
     emails = _identifier_field("E-mail addresses", "name@example.com")
     plates = _identifier_field("Plates", "FL ABC123 or ABC-123 (Florida): the state is needed")
