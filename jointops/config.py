@@ -568,6 +568,12 @@ def _validate_feeds(config: Mapping[str, Any]) -> None:
     for name in ("FEED_CANCELLED_DAYS", "FEED_PAST_DAYS"):
         if config[name] < 0:
             raise ConfigError(f"JOINTOPS_{name}: must not be negative")
+    if config.get("PRODUCTION") and not base:
+        raise ConfigError(
+            "JOINTOPS_BASE_URL: production needs the address its users reach JointOps at "
+            "(https://host[/path]): links in feeds and e-mails and passkeys are made without a "
+            "request to take it from"
+        )
     if config.get("PRODUCTION") and base.startswith("http://") and host not in LOOPBACK:
         raise ConfigError(
             "JOINTOPS_BASE_URL: production feed URLs carry their token, so they need https://"

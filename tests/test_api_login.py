@@ -89,6 +89,7 @@ def test_production_sets_hsts_and_secure_cookies(database_url: str) -> None:
     config = base_config(database_url) | {
         "PRODUCTION": True,
         "SECRET_KEY": "5nWtGw2tmX8mylC7p_yBKhGf7wjexvuCFOwHI8t0eow",
+        "BASE_URL": "https://jointops.example.test",
         "LDAP_URL": "ldaps://dc1.example.test",
         "SESSION_COOKIE_SECURE": True,
     }

@@ -25,6 +25,7 @@ def production(**env: str) -> dict[str, object]:
         "JOINTOPS_ENV": "production",
         "JOINTOPS_SECRET_KEY": GOOD_KEY,
         "JOINTOPS_LDAP_URL": "ldaps://dc1.example.test",
+        "JOINTOPS_BASE_URL": "https://jointops.example.test",
     }
     return load_config(base | env)
 
@@ -41,6 +42,7 @@ def test_production_accepts_a_safe_configuration() -> None:
         ({"JOINTOPS_LDAP_URL": "demo"}, "demo directory"),
         ({"JOINTOPS_LDAP_URL": "ldap://dc1.example.test"}, "unencrypted"),
         ({"JOINTOPS_TIMEZONE": "Mars/Olympus_Mons"}, "JOINTOPS_TIMEZONE"),
+        ({"JOINTOPS_BASE_URL": ""}, "JOINTOPS_BASE_URL: production needs the address"),
     ],
 )
 def test_production_refuses_unsafe_settings(env: dict[str, str], complaint: str) -> None:

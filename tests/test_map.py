@@ -90,6 +90,7 @@ def test_production_wants_https_tiles_except_on_loopback() -> None:
     production = {
         "PRODUCTION": True,
         "SECRET_KEY": "5nWtGw2tmX8mylC7p_yBKhGf7wjexvuCFOwHI8t0eow",
+        "BASE_URL": "https://jointops.example.test",
         "LDAP_URL": "ldaps://dc.example",
     }
     lan = load_config({"JOINTOPS_MAP_TILES_URL": "http://tiles.office.lan/{z}/{x}/{y}.png"})

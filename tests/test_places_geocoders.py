@@ -450,6 +450,7 @@ def test_production_sends_addresses_to_a_geocoder_only_over_https() -> None:
         "PRODUCTION": True,
         "SECRET_KEY": "5nWtGw2tmX8mylC7p_yBKhGf7wjexvuCFOwHI8t0eow",
         "LDAP_URL": "ldaps://dc.office.example",
+        "BASE_URL": "https://jointops.office.example",
     }
     lan = {"JOINTOPS_GEOCODER": "nominatim", "JOINTOPS_GEOCODER_URL": "http://geo.office.lan"}
     validate_config(load_config(lan))
