@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 import shutil
 import sys
 from collections import Counter
@@ -19,13 +20,24 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from jointops import create_app
+from jointops.deconfliction import sync
 from jointops.deconfliction.candidates import Hit, StoredTarget, many_target_hits, target_hits
 from jointops.deconfliction.records import target_record
 from jointops.extensions import db
-from jointops.models import Alert, AuditEntry, Notification, PendingCheck, Target
+from jointops.models import (
+    Alert,
+    AuditEntry,
+    Notification,
+    OutboxEmail,
+    PendingCheck,
+    Target,
+    User,
+)
+from jointops.notifications.service import set_email_choices
 from jointops.targets import importer
 from jointops.targets.cli import progress_bar
 from jointops.targets.importer import ImportReport, import_targets, resolve_importer
+from jointops.transactions import unit_of_work
 from tests.alert_helpers import alerts_of, audits, count
 from tests.conftest import base_config, user
 
@@ -449,3 +461,153 @@ def test_on_a_terminal_the_bar_counts_the_targets_deconflicted(
         advance(1000, 1000)
     shown = terminal.getvalue()
     assert "Deconflicting" in shown and "100%" in shown
+
+
+def trail() -> list[tuple[Any, ...]]:
+    """Every audit entry, inbox line and e-mail of the alerts, in the order they were written,
+    with alert numbers and target ids replaced by the items' agencies and references (the
+    numbers a store gives differ between two stores)."""
+    db.session.rollback()
+    items = {t.id: f"{t.agency.code}/{t.ref}" for t in db.session.scalars(select(Target))}
+    pairs = {
+        a.id: f"{items[a.item_a_id or 0]}~{items[a.item_b_id or 0]}"
+        for a in db.session.scalars(select(Alert))
+    }
+
+    def named(text: str) -> str:
+        text = re.sub(r"#(\d+)", lambda m: f"#{pairs[int(m[1])]}", text)
+        text = re.sub(r"/alerts/(\d+)", lambda m: f"/alerts/{pairs[int(m[1])]}", text)
+        return re.sub(r"target:(\d+)", lambda m: f"target:{items[int(m[1])]}", text)
+
+    entries = [
+        (
+            e.action,
+            e.object_type,
+            pairs[int(e.object_id)] if e.object_type == "alert" else items[int(e.object_id)],
+            e.actor_username,
+            e.remote_addr,
+            e.outcome,
+            named(json.dumps(e.detail, sort_keys=True)),
+        )
+        for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+        if e.object_type in ("alert", "target")
+    ]
+    usernames = {u.id: u.username for u in db.session.scalars(select(User))}
+    lines = [
+        (usernames[n.user_id], pairs[n.alert_id or 0], n.category, named(n.link or ""))
+        + (named(n.text), n.read_at)
+        for n in db.session.scalars(select(Notification).order_by(Notification.id))
+    ]
+    mails = [
+        (usernames[m.user_id or 0], m.recipient, m.category, m.subject, named(m.body))
+        for m in db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id))
+    ]
+    return [*entries, ("lines",), *lines, ("e-mails",), *mails]
+
+
+def mailing(app: Flask) -> None:
+    """E-mail on, except by the FBI's supervisor's choice and for HSI's people by their
+    agency's policy: notices go by e-mail to some of their readers only."""
+    app.config.update(
+        SMTP_HOST="127.0.0.1", SMTP_SENDER="jointops@taskforce.test", EMAIL_POLICY={"HSI": []}
+    )
+    set_email_choices(user("supervisor.fbi"), {"alert": False})
+    db.session.commit()
+
+
+def test_batched_alerts_are_audited_and_told_as_row_by_row_does(
+    app: Flask, twin_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The alerts a batch writes at once (``AlertBatch``) carry the audit entries, inbox lines
+    and e-mails, in the same order and words, that raising them one by one writes: including
+    alerts raised and then changed or closed by a later target of the same chunk."""
+    monkeypatch.setattr(importer, "CHUNK", 9)
+    rng = random.Random(3131)
+    mailing(app)
+    stored_by_others(rng)
+    rows = random_rows(rng, 50, ["PB-2026-0417", "PB-IMP-2"], "PB-T")
+    rows.insert(3, f"PB-IMP-2,PB-JS-1,John,Smith,,,,,,,,,,{WHY}")  # a name common at the FBI
+    text = HEADER + "\n".join(rows) + "\n"
+    import_file(text, "PBSO", "investigator.pbso", create_cases=True)
+    batched = trail()
+    twin = create_app(base_config(twin_url))
+    with twin.app_context():
+        mailing(twin)
+        stored_by_others(random.Random(3131))
+        import_file(text, "PBSO", "investigator.pbso", create_cases=True, batched=False)
+        one_by_one = trail()
+        db.session.remove()
+        db.engine.dispose()
+
+    assert batched == one_by_one
+    actions = Counter(entry[0] for entry in batched if len(entry) == 7)
+    assert actions["alert.raise"] > 20 and actions["alert.update"] > 0
+    lines = batched.index(("e-mails",)) - batched.index(("lines",)) - 1
+    mails = len(batched) - batched.index(("e-mails",)) - 1
+    assert 0 < mails < lines
+
+
+def another_writer_raises_a_pair_first(monkeypatch: pytest.MonkeyPatch, *, unseen: bool) -> None:
+    """Before the import checks its targets, another save raises the alert of one of their
+    pairs; with ``unseen``, it commits just after the batch read the chunk's alerts (the race
+    a batch loses at its insert, on PostgreSQL)."""
+    real_deconflict, real_load = importer.deconflict_stored, sync.AlertBatch.load
+    theirs: list[int] = []
+
+    def deconflict(targets: list[StoredTarget], actor: User, progress: Any = None) -> None:
+        first, hits = next(
+            (t, h) for t, h in zip(targets, many_target_hits(targets), strict=True) if h
+        )
+        own, hit = ("target", first.id), hits[0]
+        pair = (own, hit.key) if own <= hit.key else (hit.key, own)
+        parties = {
+            own: sync._Party(first.agency_id, None),
+            hit.key: sync._Party(hit.agency_id, None),
+        }
+        with unit_of_work():
+            reasons = sync.reasons_data(hit.match, flip=pair[0] != own)
+            alert, _ = sync._new_alert(pair, parties, hit.match, "target", reasons)
+        theirs.append(alert.id)
+        real_deconflict(targets, actor, progress)
+
+    def load(batch: sync.AlertBatch, keys: Any) -> None:
+        real_load(batch, keys)
+        if not unseen:
+            return
+        for known in batch.known.values():
+            for pair, alert in list(known.items()):
+                if alert.id in theirs:
+                    del known[pair]
+
+    monkeypatch.setattr(importer, "deconflict_stored", deconflict)
+    monkeypatch.setattr(sync.AlertBatch, "load", load)
+
+
+def test_a_chunk_that_loses_a_race_for_a_pair_is_checked_one_by_one(
+    app: Flask, twin_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A pair another writer raised after the batch read the chunk's alerts fails the chunk's
+    insert; its targets are then checked one by one, which find that alert and raise the rest:
+    the alerts, audit entries and notices are those of a batch that saw the pair from the start."""
+    monkeypatch.setattr(importer, "CHUNK", 8)
+    rows = random_rows(random.Random(91), 24, ["PB-2026-0417"], "PB-W")
+    text = HEADER + "\n".join(rows) + "\n"
+    stored_by_others(random.Random(90))
+    with monkeypatch.context() as racing:
+        another_writer_raises_a_pair_first(racing, unseen=True)
+        import_file(text, "PBSO", "investigator.pbso")
+    lost = alert_facts()
+    assert "one by one now" in caplog.text
+    caplog.clear()
+    twin = create_app(base_config(twin_url))
+    with twin.app_context():
+        stored_by_others(random.Random(90))
+        with monkeypatch.context() as racing:
+            another_writer_raises_a_pair_first(racing, unseen=False)
+            import_file(text, "PBSO", "investigator.pbso")
+        seen = alert_facts()
+        db.session.remove()
+        db.engine.dispose()
+    assert "one by one now" not in caplog.text
+    assert lost == seen
+    assert len(imported(lost, "PB-W-")) > 10 and lost[-1] == ("notifications", lost[-1][1], 0)

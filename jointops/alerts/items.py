@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from auth.policy import (
     AlertParty,
@@ -52,8 +52,9 @@ def load_items(alerts: Iterable[Alert]) -> dict[ItemKey, Item]:
     return load_keys(wanted)
 
 
-def load_keys(keys: Iterable[ItemKey]) -> dict[ItemKey, Item]:
-    """The items of these keys, with what alerts and notifications read of them."""
+def load_keys(keys: Iterable[ItemKey], *, identifiers: bool = True) -> dict[ItemKey, Item]:
+    """The items of these keys, with what alerts and notifications read of them; a target's
+    identifiers only if ``identifiers`` (an import's check has its records already)."""
     wanted: dict[str, set[int]] = {"event": set(), "target": set()}
     for item_type, item_id in keys:
         wanted[item_type].add(item_id)
@@ -71,14 +72,16 @@ def load_keys(keys: Iterable[ItemKey]) -> dict[ItemKey, Item]:
         )
         found.update({("event", e.id): e for e in events})
     if wanted["target"]:
-        targets = db.session.scalars(
+        query = (
             select(Target)
             .where(Target.id.in_(wanted["target"]))
             .options(
                 joinedload(Target.agency), joinedload(Target.case), joinedload(Target.submitter)
             )
         )
-        found.update({("target", t.id): t for t in targets})
+        if not identifiers:
+            query = query.options(lazyload(Target.identifiers))
+        found.update({("target", t.id): t for t in db.session.scalars(query)})
     return found
 
 

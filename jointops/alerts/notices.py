@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
@@ -28,6 +29,7 @@ from jointops.models import (
     UserRole,
     utcnow,
 )
+from jointops.notifications.service import Line, notify_many
 from jointops.notifications.service import notify as notify_user
 from jointops.visibility import viewer_of
 
@@ -45,6 +47,7 @@ def involved_user_ids(item: Item | None) -> set[int]:
 
 
 def _notice(alert: Alert, change: str, other: Agency | None) -> str:
+    """The line after the alert's number: written before the number is known (``AlertNotice``)."""
     what = "Operation conflict" if alert.kind == "event" else "Target match"
     strength = STRENGTH_LABELS.get(alert.strength, alert.strength).lower()
     party = (
@@ -60,7 +63,12 @@ def _notice(alert: Alert, change: str, other: Agency | None) -> str:
         "resolved": f"resolved: {OUTCOME_LABELS.get(alert.outcome or '', alert.outcome)}.",
         "acknowledged": _acknowledged(alert),
     }[change]
-    return f"Alert #{alert.id} · {what} {party}: {tail}"[:300]
+    return f"{what} {party}: {tail}"
+
+
+def notice_text(alert_id: int, line: str) -> str:
+    """The inbox text of a notice about alert ``alert_id``: its number, then the ``line``."""
+    return f"Alert #{alert_id} · {line}"[:300]
 
 
 def _acknowledged(alert: Alert) -> str:
@@ -70,6 +78,15 @@ def _acknowledged(alert: Alert) -> str:
         (alert.agency_a, alert.agency_b) if alert.acked_a_at else (alert.agency_b, alert.agency_a)
     )
     return f"acknowledged by {done.code}, waiting for {waiting.code}."
+
+
+@dataclass(frozen=True)
+class AlertNotice:
+    """One user's notice of a change to an alert, its line worded as the alert stood then."""
+
+    user: User
+    line: str
+    created_at: datetime
 
 
 def notify(
@@ -83,14 +100,32 @@ def notify(
     may be new) and adds the rows to the session.
     """
     db.session.flush()
+    notices = notices_of(alert, items, change, besides=besides)
+    for notice in notices:
+        notify_user(
+            notice.user,
+            "alert",
+            notice_text(alert.id, notice.line),
+            alert_link(alert),
+            alert_id=alert.id,
+            now=notice.created_at,
+        )
+    return len(notices)
+
+
+def notices_of(
+    alert: Alert, items: dict[ItemKey, Item], change: str, *, besides: int | None = None
+) -> list[AlertNotice]:
+    """Who ``notify`` tells of the change, and what: it needs no id of the alert, so that an
+    import can word the notices of alerts it inserts later, all at once (``write_notices``)."""
     key_a, key_b = item_keys(alert)
     item_a, item_b = items.get(key_a), items.get(key_b)
     party_a, party_b = party_of(alert, "a", item_a), party_of(alert, "b", item_b)
     ids = involved_user_ids(item_a) | involved_user_ids(item_b)
-    users = overseers(alert, also=ids)
     now = utcnow()
-    sent = 0
-    for user in users:
+    notices = []
+    lines: dict[int | None, str] = {}  # by the other agency named: one wording for many readers
+    for user in overseers(alert, also=ids):
         if user.id == besides:
             continue  # who made the change knows of it
         viewer = viewer_of(user)
@@ -104,16 +139,22 @@ def notify(
             if own_b and not own_a
             else None
         )
-        notify_user(
-            user,
-            "alert",
-            _notice(alert, change, other),
-            alert_link(alert),
-            alert_id=alert.id,
-            now=now,
-        )
-        sent += 1
-    return sent
+        said = other.id if other is not None else None
+        if said not in lines:
+            lines[said] = _notice(alert, change, other)
+        notices.append(AlertNotice(user, lines[said], now))
+    return notices
+
+
+def write_notices(notices: Iterable[tuple[Alert, AlertNotice]]) -> None:
+    """``notify``'s rows of alerts flushed since their notices were worded, in bulk."""
+    notify_many(
+        "alert",
+        [
+            Line(n.user, notice_text(a.id, n.line), alert_link(a), a.id, n.created_at)
+            for a, n in notices
+        ],
+    )
 
 
 def alert_link(alert: Alert) -> str:
@@ -125,13 +166,16 @@ def overseers(alert: Alert, also: Iterable[int] = ()) -> list[User]:
     watch centre mediates every hit, whichever agency employs them), with the users ``also``;
     never an advocate (``auth.policy.told_of_deconfliction``), whatever part they have."""
     roster = _roster()
-    ids = set(also) | roster.staff_of(frozenset({alert.agency_a_id, alert.agency_b_id}))
-    found = roster.users(ids)
-    return [
-        found[i]
-        for i in sorted(found)
-        if found[i].active and told_of_deconfliction(viewer_of(found[i]))
-    ]
+    agencies = frozenset({alert.agency_a_id, alert.agency_b_id})
+    also = frozenset(also)
+    if (agencies, also) not in roster.told:
+        found = roster.users(set(also) | roster.staff_of(agencies))
+        roster.told[agencies, also] = [
+            found[i]
+            for i in sorted(found)
+            if found[i].active and told_of_deconfliction(viewer_of(found[i]))
+        ]
+    return list(roster.told[agencies, also])
 
 
 @dataclass
@@ -141,6 +185,8 @@ class _Roster:
 
     _staff: dict[frozenset[int], set[int]] = field(default_factory=dict)
     _users: dict[int, User] = field(default_factory=dict)
+    #: ``overseers`` of alerts by their agencies and the users ``also``
+    told: dict[tuple[frozenset[int], frozenset[int]], list[User]] = field(default_factory=dict)
 
     def staff_of(self, agency_ids: frozenset[int]) -> set[int]:
         """The supervisors of ``agency_ids`` and every deconfliction officer."""

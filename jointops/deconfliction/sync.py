@@ -6,23 +6,24 @@ its own, so that saving is never held up by, nor rolled back with, deconfliction
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from deconflict.match import Match
 from jointops import audit
 from jointops.alerts.items import Item, ItemKey, item_keys, load_keys
-from jointops.alerts.notices import notify
+from jointops.alerts.notices import AlertNotice, notices_of, notify, write_notices
 from jointops.deconfliction import pending
 from jointops.deconfliction.candidates import Hit, event_hits, target_hits
 from jointops.deconfliction.records import EVENT, TARGET, target_record
 from jointops.extensions import db
 from jointops.models import (
+    Agency,
     Alert,
     AlertStatus,
     Event,
@@ -83,24 +84,27 @@ def reasons_data(match: Match, *, flip: bool) -> list[dict[str, Any]]:
     return [(r.swapped() if flip else r).as_data() for r in match.reasons]
 
 
-def _new_alert(
+def _alert_of(
     pair: tuple[ItemKey, ItemKey],
     parties: dict[ItemKey, _Party],
     match: Match,
     kind: str,
     reasons: list[dict[str, Any]] | None = None,
-) -> tuple[Alert, bool]:
-    """Insert the pair's alert; if another writer just did, return theirs (``False``)."""
+) -> Alert:
+    """The pair's new alert, not yet in the session (with the values the columns' defaults
+    would give it on insert: ``_sync`` may read them before)."""
     (a_type, a_id), (b_type, b_id) = pair
     a, b = parties[pair[0]], parties[pair[1]]
     now = utcnow()
-    alert = Alert(
+    return Alert(
         kind=kind,
         score=match.score,
         strength=str(match.strength),
         explanation=match.explanation,
         reasons=reasons or [],
         status=AlertStatus.OPEN.value,
+        resolution_note="",
+        closed_reason="",
         item_a_type=a_type,
         item_a_id=a_id,
         item_b_type=b_type,
@@ -111,6 +115,18 @@ def _new_alert(
         raised_at=now,
         updated_at=now,
     )
+
+
+def _new_alert(
+    pair: tuple[ItemKey, ItemKey],
+    parties: dict[ItemKey, _Party],
+    match: Match,
+    kind: str,
+    reasons: list[dict[str, Any]] | None = None,
+) -> tuple[Alert, bool]:
+    """Insert the pair's alert; if another writer just did, return theirs (``False``)."""
+    (a_type, a_id), (b_type, b_id) = pair
+    alert = _alert_of(pair, parties, match, kind, reasons)
     try:
         with db.session.begin_nested():
             db.session.add(alert)
@@ -127,6 +143,124 @@ def _new_alert(
             raise
         return existing, False
     return alert, True
+
+
+class _AtOnce:
+    """How a save writes its alerts: each new one in a savepoint (a concurrent writer may
+    raise the same pair), each audit entry and notice added as it comes."""
+
+    def alerts_of(self, item_key: ItemKey) -> dict[tuple[ItemKey, ItemKey], Alert]:
+        return _alerts_of(*item_key)
+
+    def new_alert(
+        self,
+        pair: tuple[ItemKey, ItemKey],
+        parties: dict[ItemKey, _Party],
+        match: Match,
+        kind: str,
+        reasons: list[dict[str, Any]],
+    ) -> tuple[Alert, bool]:
+        return _new_alert(pair, parties, match, kind, reasons)
+
+    def record(self, action: str, alert: Alert, actor: User | None, **detail: Any) -> None:
+        audit.record(action, object_type="alert", object_id=alert.id, actor=actor, **detail)
+
+    def notify(self, alert: Alert, items: dict[ItemKey, Item], change: str) -> None:
+        notify(alert, items, change)
+
+
+class AlertBatch(_AtOnce):
+    """How an import chunk writes its alerts: the alerts of its items read at once (``load``);
+    what it raises, records and tells held until ``write``, then inserted with one statement
+    per table, in the order it came.
+
+    The rows are those writing them one by one makes: an alert raised in the chunk and then
+    updated or closed by a later target of it is found by that target (``alerts_of``), and its
+    notices are worded as it stood at each change. A pair another writer raised meanwhile fails
+    the insert (the caller then checks the chunk's targets one by one).
+    """
+
+    def __init__(self) -> None:
+        self.raised: list[Alert] = []
+        #: the alerts of each item whose alerts were loaded, with those raised since
+        self.known: dict[ItemKey, dict[tuple[ItemKey, ItemKey], Alert]] = {}
+        self.entries: list[tuple[Alert, dict[str, Any]]] = []
+        self.notices: list[tuple[Alert, AlertNotice]] = []
+        self.agencies: dict[int, Agency] = {}
+
+    def load(self, keys: Iterable[ItemKey]) -> None:
+        """Read the alerts of the items ``keys`` (one query per side and type)."""
+        wanted: dict[str, list[int]] = {}
+        for item_type, item_id in keys:
+            wanted.setdefault(item_type, []).append(item_id)
+            self.known.setdefault((item_type, item_id), {})
+        for item_type, ids in wanted.items():
+            for side_type, side_id in (
+                (Alert.item_a_type, Alert.item_a_id),
+                (Alert.item_b_type, Alert.item_b_id),
+            ):
+                for alert in db.session.scalars(
+                    select(Alert).where(side_type == item_type, side_id.in_(ids))
+                ):
+                    self._hold(alert)
+
+    def _hold(self, alert: Alert) -> None:
+        pair = item_keys(alert)
+        for key in pair:
+            if key in self.known:
+                self.known[key][pair] = alert
+
+    def alerts_of(self, item_key: ItemKey) -> dict[tuple[ItemKey, ItemKey], Alert]:
+        if item_key in self.known:
+            return dict(self.known[item_key])
+        found = _alerts_of(*item_key)
+        found.update((pair, a) for a in self.raised if item_key in (pair := item_keys(a)))
+        return found
+
+    def new_alert(
+        self,
+        pair: tuple[ItemKey, ItemKey],
+        parties: dict[ItemKey, _Party],
+        match: Match,
+        kind: str,
+        reasons: list[dict[str, Any]],
+    ) -> tuple[Alert, bool]:
+        alert = _alert_of(pair, parties, match, kind, reasons)
+        # the notices' wording reads both agencies before the alert is inserted
+        alert.agency_a = self._agency(alert.agency_a_id)
+        alert.agency_b = self._agency(alert.agency_b_id)
+        self.raised.append(alert)
+        self._hold(alert)
+        return alert, True
+
+    def _agency(self, agency_id: int) -> Agency:
+        if agency_id not in self.agencies:
+            self.agencies[agency_id] = db.session.get_one(Agency, agency_id)
+        return self.agencies[agency_id]
+
+    def record(self, action: str, alert: Alert, actor: User | None, **detail: Any) -> None:
+        self.entries.append(
+            (alert, audit.values(action, object_type="alert", actor=actor, **detail))
+        )
+
+    def notify(self, alert: Alert, items: dict[ItemKey, Item], change: str) -> None:
+        self.notices += [(alert, n) for n in notices_of(alert, items, change)]
+
+    def write(self) -> None:
+        """Insert what the chunk raised, recorded and told, in the caller's unit of work; the
+        alerts it changed are the session's to flush."""
+        if self.raised:
+            table = Alert.__table__
+            columns = [c.key for c in table.columns if c.key != "id"]
+            ids = db.session.scalars(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                [{c: getattr(a, c) for c in columns} for a in self.raised],
+            )
+            for alert, alert_id in zip(self.raised, ids, strict=True):
+                alert.id = alert_id
+        audit.record_many([entry | {"object_id": str(a.id)} for a, entry in self.entries])
+        write_notices(self.notices)
+        self.raised, self.known, self.entries, self.notices = [], {}, [], []
 
 
 def _reopen(alert: Alert, reason: str) -> dict[str, Any]:
@@ -155,12 +289,15 @@ def _sync(
     actor: User | None,
     closing_reason: str,
     known: Mapping[ItemKey, Item] | None = None,
+    writer: _AtOnce | None = None,
 ) -> SyncReport:
     """Upsert one alert per hit, close the item's alerts that no longer match (in the caller's
-    unit of work). ``known``: items loaded already (with what ``load_keys`` loads of them)."""
+    unit of work). ``known``: items loaded already (with what ``load_keys`` loads of them);
+    ``writer``: how the alerts, their audit entries and notices are written (at once)."""
+    writer = writer or _AtOnce()
     report = SyncReport()
     own_key: ItemKey = (item_type, item.id)
-    existing = _alerts_of(item_type, item.id)
+    existing = writer.alerts_of(own_key)
     if not hits and not any(a.is_active for a in existing.values()):
         return report
     wanted = {k for a in existing.values() for k in item_keys(a) if k[1] is not None}
@@ -180,18 +317,17 @@ def _sync(
         created = False
         reasons = reasons_data(match, flip=pair[0] != own_key)
         if alert is None:
-            alert, created = _new_alert(pair, parties, match, item_type, reasons)
+            alert, created = writer.new_alert(pair, parties, match, item_type, reasons)
         if created:
-            audit.record(
+            writer.record(
                 "alert.raise",
-                object_type="alert",
-                object_id=alert.id,
-                actor=actor,
+                alert,
+                actor,
                 kind=item_type,
                 items=[f"{t}:{i}" for t, i in pair],
                 strength=alert.strength,
             )
-            notify(alert, items, "raised")
+            writer.notify(alert, items, "raised")
             report.raised.append(alert)
             continue
         changed = (alert.explanation, alert.strength) != (match.explanation, str(match.strength))
@@ -207,15 +343,14 @@ def _sync(
             alert.updated_at = now
             if change == "reopened":
                 alert.raised_at = now
-            audit.record(
+            writer.record(
                 f"alert.{'reopen' if change == 'reopened' else 'update'}",
-                object_type="alert",
-                object_id=alert.id,
-                actor=actor,
+                alert,
+                actor,
                 explanation=alert.explanation,
                 before=before,
             )
-            notify(alert, items, change)
+            writer.notify(alert, items, change)
             report.changed.append(alert)
     for alert in existing.values():
         if not alert.is_active:
@@ -223,14 +358,8 @@ def _sync(
         alert.status = AlertStatus.CLOSED.value
         alert.closed_at = alert.updated_at = now
         alert.closed_reason = closing_reason
-        audit.record(
-            "alert.close",
-            object_type="alert",
-            object_id=alert.id,
-            actor=actor,
-            reason=closing_reason,
-        )
-        notify(alert, items, "closed")
+        writer.record("alert.close", alert, actor, reason=closing_reason)
+        writer.notify(alert, items, "closed")
         report.closed.append(alert)
     return report
 
@@ -276,9 +405,11 @@ def sync_loaded_target(
     actor: User | None,
     hits: list[Hit],
     known: Mapping[ItemKey, Item] | None = None,
+    batch: AlertBatch | None = None,
 ) -> SyncReport:
     """``sync_target`` of a target loaded in the caller's unit of work, whose ``hits`` are known,
-    leaving its pending mark to the caller (an import clears a batch's marks at once)."""
+    leaving its pending mark to the caller (an import clears a batch's marks at once). With a
+    ``batch``, what it raises, records and tells is held there until ``batch.write()``."""
     if target.is_expired():
-        return _sync(TARGET, target, [], actor, "the target's validation expired", known)
-    return _sync(TARGET, target, hits, actor, "the targets no longer match", known)
+        return _sync(TARGET, target, [], actor, "the target's validation expired", known, batch)
+    return _sync(TARGET, target, hits, actor, "the targets no longer match", known, batch)

@@ -13,10 +13,12 @@ only a signed-in user reads, may say more.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from auth.policy import told_of_deconfliction
 from jointops import audit
@@ -150,6 +152,16 @@ def email_text(category: str, link: str) -> tuple[str, str]:
     return f"JointOps: {subject}", body
 
 
+class Line(NamedTuple):
+    """One line to tell a user (``notify``'s arguments)."""
+
+    user: User
+    text: str
+    link: str
+    alert_id: int | None = None
+    created_at: datetime | None = None
+
+
 def notify(
     user: User,
     category: str,
@@ -161,36 +173,63 @@ def notify(
 ) -> Notification:
     """Tell ``user``: an inbox line always, an e-mail when ``gets_email``. Adds the rows to
     the session; the caller's commit makes them durable (with what caused them)."""
+    inbox, email = _rows(
+        category, Line(user, text, link, alert_id, now), gets_email(user, category)
+    )
+    line = Notification(**inbox)
+    db.session.add(line)
+    if email is not None:
+        db.session.add(OutboxEmail(**email))
+    return line
+
+
+def notify_many(category: str, lines: Sequence[Line]) -> None:
+    """``notify`` of many lines (an import's alerts): the same rows, inserted in bulk, and each
+    user's e-mail settings read once."""
+    wants: dict[int, bool] = {}
+    inbox: list[dict[str, Any]] = []
+    outbox: list[dict[str, Any]] = []
+    for line in lines:
+        if line.user.id not in wants:
+            wants[line.user.id] = gets_email(line.user, category)
+        row, email = _rows(category, line, wants[line.user.id])
+        inbox.append(row)
+        if email is not None:
+            outbox.append(email)
+    for table, rows in ((Notification, inbox), (OutboxEmail, outbox)):
+        if rows:
+            db.session.execute(insert(table.__table__), rows)
+
+
+def _rows(category: str, line: Line, email: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The inbox row of ``line``, and its outbox row if it goes by ``email`` too."""
     if category not in CATEGORIES:
         raise ValueError(f"unknown notification category {category!r}")
-    if not link.startswith("/"):
+    if not line.link.startswith("/"):
         raise ValueError("link: a path within JointOps, such as /alerts/12")
-    now = now or utcnow()
-    line = Notification(
-        user_id=user.id,
-        alert_id=alert_id,
-        category=category,
-        link=link,
-        text=text[:300],
-        created_at=now,
-    )
-    db.session.add(line)
-    if gets_email(user, category):
-        subject, body = email_text(category, link)
-        db.session.add(
-            OutboxEmail(
-                user_id=user.id,
-                recipient=user.email,
-                category=category,
-                subject=subject,
-                body=body,
-                created_at=now,
-                next_attempt_at=now,
-                attempts=0,
-                last_error="",
-            )
-        )
-    return line
+    now = line.created_at or utcnow()
+    inbox = {
+        "user_id": line.user.id,
+        "alert_id": line.alert_id,
+        "category": category,
+        "link": line.link,
+        "text": line.text[:300],
+        "created_at": now,
+    }
+    if not email:
+        return inbox, None
+    subject, body = email_text(category, line.link)
+    return inbox, {
+        "user_id": line.user.id,
+        "recipient": line.user.email,
+        "category": category,
+        "subject": subject,
+        "body": body,
+        "created_at": now,
+        "next_attempt_at": now,
+        "attempts": 0,
+        "last_error": "",
+    }
 
 
 #: notices about the account's own security: not a preference, always in the inbox and by e-mail

@@ -30,7 +30,7 @@ from jointops.alerts.items import load_keys
 from jointops.deconfliction import pending
 from jointops.deconfliction.candidates import Hit, StoredTarget, many_target_hits
 from jointops.deconfliction.records import TARGET, draft_target_record
-from jointops.deconfliction.sync import SyncReport, sync_loaded_target, sync_target
+from jointops.deconfliction.sync import AlertBatch, SyncReport, sync_loaded_target, sync_target
 from jointops.extensions import db
 from jointops.models import (
     Agency,
@@ -353,7 +353,9 @@ def store_many(drafts: list[TargetDraft], agency_id: int, actor: User) -> list[i
     try:
         ids = list(
             db.session.scalars(
-                insert(Target).returning(Target.id, sort_by_parameter_order=True),
+                insert(Target.__table__).returning(
+                    Target.__table__.c.id, sort_by_parameter_order=True
+                ),
                 [
                     {
                         "agency_id": agency_id,
@@ -388,21 +390,25 @@ def store_many(drafts: list[TargetDraft], agency_id: int, actor: User) -> list[i
     ]
     for table, rows in ((TargetIdentifier, identifiers), (TargetKey, keys)):
         for part in range(0, len(rows), BULK_ROWS):
-            db.session.execute(insert(table), rows[part : part + BULK_ROWS])
+            db.session.execute(insert(table.__table__), rows[part : part + BULK_ROWS])
     pending.mark_many(TARGET, ids, now)
-    for i, d in zip(ids, drafts, strict=True):
-        warned: dict[str, Any] = {"warnings": sorted(d.warnings)} if d.warnings else {}
-        audit.record(
-            "target.create",
-            object_type="target",
-            object_id=i,
-            actor=actor,
-            ref=d.ref,
-            changed=created_fields(d),
-            via="import",
-            **warned,
-        )
+    audit.record_many([_created_entry(i, d, actor) for i, d in zip(ids, drafts, strict=True)])
     return ids
+
+
+def _created_entry(target_id: int, draft: TargetDraft, actor: User) -> dict[str, Any]:
+    """The audit entry of a new target, as ``store_targets`` records it."""
+    warned: dict[str, Any] = {"warnings": sorted(draft.warnings)} if draft.warnings else {}
+    return audit.values(
+        "target.create",
+        object_type="target",
+        object_id=target_id,
+        actor=actor,
+        ref=draft.ref,
+        changed=created_fields(draft),
+        via="import",
+        **warned,
+    )
 
 
 def created_fields(draft: TargetDraft) -> list[str]:
@@ -426,9 +432,11 @@ def deconflict_stored(
     ``target_hits``); then, in order, every target with hits, or with an alert (one
     raised by an earlier target of the import, or stored before), has its alerts synced
     as ``sync_target`` does after a save, so that a pair of the file is raised, then
-    updated or closed, just as checking the targets one after the other would. If a
-    chunk fails, its targets are checked one by one as after a save: those that fail again
-    stay pending for the sweep.
+    updated or closed, just as checking the targets one after the other would. The chunk's
+    alerts are read at once, and what it raises, audits and tells is inserted at its end
+    (``AlertBatch``). If a chunk fails (among others when another writer raised one of its
+    pairs meanwhile), its targets are checked one by one as after a save: those that fail
+    again stay pending for the sweep.
     """
     touched: set[int] = set()
     for start in range(0, len(targets), CHUNK):
@@ -456,10 +464,14 @@ def _sync_chunk(chunk: list[StoredTarget], actor: User, touched: set[int]) -> No
         touched.update(h.key[1] for h in hits)
     # The chunk's targets and the items their hits name, loaded once and held for the chunk.
     known = load_keys(
-        {(TARGET, stored.id) for stored, _ in due} | {h.key for _, hits in due for h in hits}
+        {(TARGET, stored.id) for stored, _ in due} | {h.key for _, hits in due for h in hits},
+        identifiers=False,
     )
+    batch = AlertBatch()
+    batch.load((TARGET, stored.id) for stored, _ in due)
     for stored, hits in due:
-        sync_loaded_target(db.session.get_one(Target, stored.id), actor, hits, known)
+        sync_loaded_target(db.session.get_one(Target, stored.id), actor, hits, known, batch)
+    batch.write()
     pending.clear_many(TARGET, ids)
 
 
