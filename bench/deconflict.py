@@ -62,7 +62,8 @@ from bench.benchlib import (
 )
 from deconflict.events import EventRules, grid_cell, search_area
 from deconflict.identifiers import InvalidIdentifier, normalize, vin_check_digit
-from deconflict.targets import target_keys, target_probe_keys
+from deconflict.names import moniker_blocks, moniker_words
+from deconflict.targets import compare_targets, namesake_keys, target_keys, target_probe_keys
 from jointops import create_app
 from jointops.catalog import MAX_EVENT_DURATION, SUBTYPES
 from jointops.deconfliction import candidates as candidate_queries
@@ -802,6 +803,47 @@ def full_scan_target_candidates(
     return candidate_queries.candidate_records(query, by_name=by_name)
 
 
+def reference_hits(item: NewTarget) -> list[int]:
+    """The hits of the rules as ``deconflict`` states them, with none of the check's
+    shortcuts: every probe key looked up (the blocks of a name alone too, however common
+    the name), every name and street name of both sides counted, every pair's blocks
+    computed by the rules (``names_blocked=None``). ``target_hits`` must find the same."""
+    record = item.record
+    found = candidate_queries.target_candidates(
+        target_probe_keys(record), exclude_id=None, agency_id=item.agency_id, case_id=item.case_id
+    )
+    names = frozenset().union(namesake_keys(record), *(namesake_keys(o.record) for o in found))
+    words = moniker_words(record.person) if record.person is not None else frozenset()
+    blocks = {word: moniker_blocks(word) for word in words}
+    counts = candidate_queries.namesake_counts(names.union(*blocks.values()), exclude_id=None)
+    cap = candidate_queries.NAMESAKE_COUNT_CAP
+    monikers = {w: min(cap, sum(counts[k] for k in block)) for w, block in blocks.items()}
+    return sorted(
+        o.id
+        for o in found
+        if compare_targets(record, o.record, namesakes=counts, monikers=monikers) is not None
+    )
+
+
+def agreement(targets: list[NewTarget], found: list[list[int]]) -> dict[str, Any]:
+    """How the check's hits (``found``, per new target) compare with ``reference_hits``: the
+    targets where both agree, and the hits the check missed or added (all of them 0 when
+    its shortcuts lose nothing)."""
+    reference = [reference_hits(t) for t in targets]
+    db.session.remove()
+    missed = sum(len(set(r) - set(f)) for r, f in zip(reference, found, strict=True))
+    extra = sum(len(set(f) - set(r)) for r, f in zip(reference, found, strict=True))
+    same = sum(1 for r, f in zip(reference, found, strict=True) if r == f)
+    if missed or extra:
+        progress(f"  reference: {missed} hits missed, {extra} added by the check")
+    return {
+        "reference_same_targets": same,
+        "reference_hits": sum(len(r) for r in reference),
+        "reference_missed": missed,
+        "reference_extra": extra,
+    }
+
+
 @contextmanager
 def full_scans() -> Iterator[None]:
     """``event_hits`` and ``target_hits`` as they are, over the full-scan candidate queries."""
@@ -910,6 +952,7 @@ def measure(
             )
 
     return {
+        **agreement(targets, target_found),
         "target_check_ms": figures(target_ms, with_max=True),
         "operation_check_ms": figures(operation_ms, with_max=True),
         "baseline_full_scan_target_ms": figures(base_target_ms, with_max=True),

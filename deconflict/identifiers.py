@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
@@ -125,6 +126,7 @@ def normalize(
     raise AssertionError(k)  # pragma: no cover - the match above is exhaustive
 
 
+@lru_cache(maxsize=65536)  # asked of every candidate's identifiers, on every check
 def exact_keys(kind: IdentifierKind | str, normalized: str) -> frozenset[str]:
     """The blocking keys of a normalised identifier, each prefixed with its kind.
 

@@ -296,6 +296,7 @@ def _romanised_alike(a: tuple[str, ...], b: tuple[str, ...], *, surname: bool) -
     )
 
 
+@lru_cache(maxsize=65536)  # names are few beside the pairs of records that carry them
 def _first_score(a: tuple[str, ...], b: tuple[str, ...]) -> _PartScore:
     if not a or not b:
         return _PartScore(0.0)
@@ -317,6 +318,7 @@ def _first_score(a: tuple[str, ...], b: tuple[str, ...]) -> _PartScore:
     return _PartScore(_word_similarity(x, y))
 
 
+@lru_cache(maxsize=65536)
 def _last_score(a: tuple[str, ...], b: tuple[str, ...]) -> _PartScore:
     if not a or not b:
         return _PartScore(0.0)
@@ -602,7 +604,12 @@ def name_frequency_key(person: PersonName) -> str | None:
     Stored with a target's keys (``deconflict.targets.target_keys``) and counted by the app
     to tell :func:`compare_names` how common a name is (``namesakes``).
     """
-    for v in _variants(person):
+    return _frequency_key(person.first, person.last, person.aliases)
+
+
+@lru_cache(maxsize=65536)  # asked twice of each pair a check compares
+def _frequency_key(first: str, last: str, aliases: tuple[str, ...]) -> str | None:
+    for v in _variants_of(first, last, aliases):
         if not v.is_alias and v.first and v.last:
             return f"namesake:{_code(v.first[0])}:{_code(''.join(v.last))}"
     return None

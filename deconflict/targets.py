@@ -112,7 +112,7 @@ def compare_targets(
         return None
     evidence = list(_identifier_evidence(a.identifiers, b.identifiers))
     dob = DobRelation.UNKNOWN
-    names_differ = False
+    names_unmatched = False
     if a.person is not None and b.person is not None:
         dob = dob_relation(a.person.dob, b.person.dob)
         counted = max(
@@ -125,16 +125,20 @@ def compare_targets(
             evidence.append(
                 _Evidence(name.match.strength, name.match.score, name.match.reasons[0], name.common)
             )
-        elif not name.common:
-            names_differ = bool(name_keys(a.person) and name_keys(b.person))
+        else:
+            names_unmatched = not name.common
     if not evidence:
         return None
 
     evidence.sort(key=lambda e: (-STRENGTH_ORDER[e.strength], -e.score))
     strength = evidence[0].strength
-    two_people = names_differ or dob is DobRelation.DIFFERENT
     counting = [e for e in evidence if not e.damped]
-    if strength is Strength.POSSIBLE and len(counting) >= 2 and not two_people:
+    if (
+        strength is Strength.POSSIBLE
+        and len(counting) >= 2
+        and dob is not DobRelation.DIFFERENT
+        and not (names_unmatched and _both_named(a.person, b.person))
+    ):
         strength = Strength.PROBABLE
     reasons = [e.reason for e in evidence]
     if dob is DobRelation.DIFFERENT:
@@ -150,6 +154,13 @@ def compare_targets(
             )
         )
     return Match("target", round(_combined(e.score for e in evidence), 3), strength, tuple(reasons))
+
+
+def _both_named(a: PersonName | None, b: PersonName | None) -> bool:
+    """Both records name someone the name rules can compare (their names have keys): names
+    that then do not match are two people's. Asked only when it decides a strength, since
+    a stored target's keys cost more to compute than the rest of a comparison."""
+    return a is not None and b is not None and bool(name_keys(a) and name_keys(b))
 
 
 def _combined(scores: Iterable[float]) -> float:
