@@ -18,7 +18,15 @@ class TimeRefused(ValueError):
 
 
 class NonexistentLocalTime(TimeRefused):
-    """A wall-clock time skipped by a daylight-saving change."""
+    """A wall-clock time skipped by a daylight-saving change.
+
+    ``after``: the first minute after it that exists that day, as the person would type it
+    (``2027-03-14 03:00``), so that a form can offer it as the choice to take.
+    """
+
+    def __init__(self, message: str, after: datetime) -> None:
+        super().__init__(message)
+        self.after = after
 
 
 class AmbiguousLocalTime(TimeRefused):
@@ -91,7 +99,9 @@ def local_to_utc(
         after = _first_time_after_gap(naive, zone)
         raise NonexistentLocalTime(
             f"{naive:%H:%M} does not exist on {naive:%d %b %Y} in {zone.key} "
-            f"(the clocks go forward): the first time after the change is {after}"
+            f"(the clocks go forward): the first time after the change is "
+            f"{after.replace(tzinfo=zone):%H:%M %Z}",
+            after,
         )
     if first.utcoffset() == second.utcoffset():
         return first.astimezone(UTC)
@@ -105,15 +115,15 @@ def local_to_utc(
     return (second if fold else first).astimezone(UTC)
 
 
-def _first_time_after_gap(naive: datetime, zone: ZoneInfo) -> str:
-    """The first wall-clock minute after the skipped one ``naive`` that exists (``03:00 EDT``)."""
-    moment = naive
+def _first_time_after_gap(naive: datetime, zone: ZoneInfo) -> datetime:
+    """The first wall-clock minute after the skipped one ``naive`` that exists (naive)."""
+    moment = naive.replace(second=0, microsecond=0)
     for _ in range(24 * 60):
         moment += timedelta(minutes=1)
         aware = moment.replace(tzinfo=zone)
         if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == moment:
-            return f"{aware:%H:%M %Z}"
-    return "later that day"  # pragma: no cover - no zone skips a whole day of minutes
+            return moment
+    raise AssertionError("no zone skips a whole day of minutes")  # pragma: no cover
 
 
 def local_day_bounds(first: date, days: int) -> tuple[datetime, datetime]:

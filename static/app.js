@@ -271,8 +271,23 @@
     });
   }
 
+  // a time the clocks skip: the form offers the first time after it; one click takes it
+  function takeTimes() {
+    document.querySelectorAll("[data-take-time]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var input = document.getElementById(button.dataset.takeTime);
+        if (!input) return;
+        input.value = button.dataset.value;
+        input.removeAttribute("aria-invalid");
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+        input.focus();
+        button.closest(".gap-choice").hidden = true;
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    phoneDayView();
+    phoneDayView(); takeTimes();
     foldFilters(); fitGrid(); nowLine(); scrollGrid(); offGridHints(); slotClicks(); kindFields(); focusErrors(); copyButtons(); confirmForms();
     understoodIdentifiers();
   });

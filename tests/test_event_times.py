@@ -140,6 +140,26 @@ def test_a_skipped_time_names_the_first_time_after_the_change(login: Login) -> N
     assert "does not exist" in message and "the first time after the change is 03:00" in message
 
 
+@pytest.mark.parametrize(("typed", "offered"), [("02:00", "03:00"), ("02:59", "03:00")])
+def test_a_skipped_time_is_refused_with_the_time_after_it_to_take(
+    login: Login, typed: str, offered: str
+) -> None:
+    client = login("investigator.pbso")
+    day = spring_forward_day()
+    before = events_count()
+    data = interview(day, starts_at=f"{day} 01:00", ends_at=f"{day} {typed}")
+    page = html.unescape(client.post("/events/new", data=data).get_data(as_text=True))
+    assert f'data-take-time="ends_at" data-value="{day} {offered}"' in page
+    assert 'data-take-time="starts_at"' not in page  # only the field at fault offers one
+    assert events_count() == before
+    taken = client.post(
+        "/events/new", data=data | {"ends_at": f"{day} {offered}", "confirm_warnings": "y"}
+    )
+    assert taken.status_code == 302, field_error(taken.get_data(as_text=True), "ends_at")
+    event = db.session.get_one(Event, new_event_id(taken))
+    assert f"{event.ends_at.astimezone(OFFICE):%H:%M %Z}" == f"{offered} EDT"
+
+
 def test_the_api_takes_the_same_choice(login: Login) -> None:
     client = login("investigator.pbso")
     day = fall_back_day()

@@ -41,6 +41,7 @@ from jointops.forms import optional_int
 from jointops.models import Case, Event, User
 from jointops.officetime import (
     AmbiguousLocalTime,
+    NonexistentLocalTime,
     TimeRefused,
     check_day,
     local_day_bounds,
@@ -182,6 +183,8 @@ class EventForm(FlaskForm):
         self.confirmable: set[str] = set()
         #: the time fields whose time happens twice: their choice of reading is shown
         self.folds_offered: set[str] = set()
+        #: the time fields whose time the clocks skip: the first time after, offered to take
+        self.gaps_offered: dict[str, str] = {}
         self.starts_at.shows_days = self.ends_at.shows_days = bool(self.all_day.data)
         self._populate_choices(event)
 
@@ -296,6 +299,9 @@ class EventForm(FlaskForm):
             try:
                 chosen = int(fold.data) if fold.data in ("0", "1") else None
                 self._utc[field.name] = local_to_utc(field.data, fold=chosen)
+            except NonexistentLocalTime as exc:
+                self.gaps_offered[field.name] = f"{exc.after:%Y-%m-%d %H:%M}"
+                self._fail(field, str(exc))
             except AmbiguousLocalTime as exc:
                 fold.choices = {
                     "0": f"{exc.choices[0]} (the first)",

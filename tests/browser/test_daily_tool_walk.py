@@ -16,6 +16,7 @@ import pytest
 from tests.browser import DESKTOP, sign_in
 from tests.browser.test_calendar_ui import fill_operation
 from tests.live_server import TIMEZONE, LiveServer
+from tests.test_event_forms import spring_forward_day
 
 pytestmark = pytest.mark.browser
 
@@ -108,3 +109,25 @@ def test_the_users_page_keeps_its_action_buttons_in_their_cells(
     row_box, cell_box = row.bounding_box(), cell.bounding_box()
     assert row_box is not None and cell_box is not None
     assert abs(cell_box["y"] - row_box["y"]) < 1 and abs(cell_box["height"] - row_box["height"]) < 1
+
+
+def test_a_time_the_clocks_skip_is_refused_with_one_click_to_the_time_after(
+    new_page: Any, server: LiveServer, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page()
+    sign_in(page, server, USER)
+    day = spring_forward_day()
+    page.goto(f"{server.url}/events/new")
+    fill_operation(page, "Dawn knock, clocks change", day, "01:30", "02:30")
+    page.get_by_role("button", name="Create event").click()
+    take = page.get_by_role("button", name=f"Use {day.isoformat()} 03:00 instead")
+    expect(take).to_be_visible()
+    page.screenshot(path=screenshots / "dst-gap-choice.png", full_page=True)
+    take.click()
+    expect(page.locator("#ends_at")).to_have_value(f"{day.isoformat()} 03:00")
+    expect(take).to_be_hidden()
+    page.get_by_role("button", name="Create event").click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    expect(page.get_by_text("03:00", exact=False).first).to_be_visible()
