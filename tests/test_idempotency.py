@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from jointops import idempotency
 from jointops.extensions import db
 from jointops.jobs.tasks.retention import apply_retention
-from jointops.models import Event, EventSeries, IdempotentRequest, Resource, utcnow
-from tests.alert_helpers import far_day, local
+from jointops.models import Event, EventSeries, IdempotentRequest, utcnow
+from tests.alert_helpers import far_day
 from tests.conftest import own_investigator
-from tests.test_api_v1 import Api
+from tests.test_api_v1 import Api, operation
+from tests.test_database_outage import room_id
 from tests.test_recurring import BEFORE, own_room
 from tests.test_recurring_api import WEEKLY, meeting
 
@@ -29,27 +30,10 @@ Login = Callable[[str], FlaskClient]
 KEY = "5d0c7a4e-9b1f-4c1e-8f00-2a6b1d3c9e77"
 
 
-def room_id(name: str = "Interview Room B") -> int:
-    found = db.session.scalar(select(Resource.id).where(Resource.name == name))
-    assert found is not None, name
-    return found
-
-
 def booking(title: str, offset: int = 3, room: bool = True) -> dict[str, Any]:
-    day = far_day(offset)
-    body: dict[str, Any] = {
-        "kind": "operation",
-        "subtype": "search_warrant",
-        "title": title,
-        "starts_at": local(day, "09:00"),
-        "ends_at": local(day, "11:00"),
-        "status": "planned",
-        "sensitivity": "normal",
-        "location_address": "100 Test Way, Lake Worth, FL",
-        "latitude": 26.6,
-        "longitude": -80.2,
-        "confirm_warnings": True,
-    }
+    """A v1 search warrant 70+ days ahead, in the demo's Interview Room B unless ``room`` is
+    false (then two of them never clash)."""
+    body = operation(far_day(offset), title=title)
     if room:
         body["room_id"] = room_id()
     return body
