@@ -72,8 +72,8 @@ class RepeatForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF is untyped
     def rule(self, first: datetime | None) -> Rule | None:
         """The rule chosen for an event starting at ``first`` (office wall clock), or None
         when it does not repeat or an error was put on a field."""
-        self.validate()
-        if not self.wanted or first is None:
+        valid = self.validate()  # a refused field (a choice not offered) keeps its error
+        if not valid or not self.wanted or first is None:
             return None
         freq, interval = CHOICES[self.repeat.data]
         by_day = (WEEKDAYS[first.weekday()],) if freq == "WEEKLY" else ()
