@@ -6,6 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-clocks lint format install clean reset-demo
 
+# Some machines set PYTHONDONTWRITEBYTECODE: then every pytest worker, every server a test
+# starts and every run compiles the project and rewrites every test module and pytest plugin
+# again. Bytecode caches are ignored by git (.gitignore).
+unexport PYTHONDONTWRITEBYTECODE
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

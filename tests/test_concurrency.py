@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session
 from jointops.models import Booking, Event, Resource
 from tests.live_server import TIMEZONE, HttpClient, LiveServer, Reply, live_server  # noqa: F401
 
+# The gunicorn under test runs on the machine's clock, not the test's frozen one.
+pytestmark = pytest.mark.clockless
+
 ATTEMPTS = 20
 ROOM = "Interview Room B"
 USER = "investigator.pbso"

@@ -287,6 +287,7 @@ def api_post(base_url: str, username: str) -> tuple[int, Any, str | None]:
 
 
 @pytest.mark.slow
+@pytest.mark.clockless  # the gunicorn under test runs on the machine's clock
 @SQLITE_ONLY
 def test_gunicorn_keeps_serving_signed_in_users_while_sign_ins_hang(
     database_url: str, slapd: SlapdServer, tmp_path: Path

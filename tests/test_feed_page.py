@@ -159,6 +159,7 @@ def test_the_feeds_page_is_for_signed_in_users_only(client: FlaskClient) -> None
 
 
 @pytest.mark.slow
+@pytest.mark.clockless  # the gunicorn under test runs on the machine's clock
 def test_on_gunicorn_at_another_port_the_address_shown_serves_the_feed(
     database_url: str, tmp_path: Path
 ) -> None:

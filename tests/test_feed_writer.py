@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calendars import Entry, FeedSettings, build_calendar, render
 from calendars.render import forget_written
+
+# Pure: generated entries written two ways, no "now" in either.
+pytestmark = pytest.mark.clockless
 
 ZONE = "America/New_York"
 MOMENTS = st.datetimes(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,9 @@ from deconflict.match import Rule
 from deconflict.names import PersonName
 from deconflict.targets import TargetRecord, compare_targets, record_values
 from deconflict.windows import Window
+
+# Pure: the deconfliction library on generated records with fixed dates.
+pytestmark = pytest.mark.clockless
 
 FIRSTS = [
     "John",
