@@ -40,6 +40,8 @@ from jointops.extensions import db
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _DEPTH = "jointops.unit_of_work_depth"
 _FLUSHED = "jointops.flushed_uncommitted"
+#: an execution option: SQLite's ``synchronous`` level for the transaction about to begin
+_SQLITE_SYNCHRONOUS = "sqlite_synchronous"
 
 
 #: What the database raises when it cannot serve now but may in a moment: a refused or lost
@@ -53,8 +55,15 @@ class ForeignChanges(RuntimeError):
 
 
 @contextmanager
-def unit_of_work() -> Iterator[None]:
-    """Begin a write transaction, commit it when the block ends, roll it back if it raises."""
+def unit_of_work(*, durable: bool = True) -> Iterator[None]:
+    """Begin a write transaction, commit it when the block ends, roll it back if it raises.
+
+    ``durable=False`` is for a transaction that writes only counters (a feed fetch's rate
+    window, last use and count of the day): its commit does not wait for the disk, so a crash
+    may lose its last fraction of a second, never corrupt anything (PostgreSQL
+    ``synchronous_commit`` off for it alone; SQLite ``synchronous = NORMAL`` in WAL mode for
+    it alone). Joining an outer unit of work, it is as durable as that one.
+    """
     session = db.session
     depth = session.info.get(_DEPTH, 0)
     if depth:
@@ -65,7 +74,12 @@ def unit_of_work() -> Iterator[None]:
             session.info[_DEPTH] = depth
         return
     end_read()
-    session.connection(execution_options={"sqlite_immediate": True})
+    options: dict[str, Any] = {"sqlite_immediate": True}
+    if not durable:
+        options[_SQLITE_SYNCHRONOUS] = "NORMAL"
+    connection = session.connection(execution_options=options)
+    if not durable and connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
     session.info[_DEPTH] = 1
     try:
         yield
@@ -137,7 +151,13 @@ def tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get("sqlite_immediate") or (
+        options = connection.get_execution_options()
+        immediate = options.get("sqlite_immediate") or (
             has_request_context() and request.method not in SAFE_METHODS
         )
+        # SQLite takes the level only outside a transaction, and keeps it per connection.
+        synchronous = options.get(_SQLITE_SYNCHRONOUS, "FULL")
+        if connection.info.get(_SQLITE_SYNCHRONOUS, "FULL") != synchronous:
+            connection.exec_driver_sql(f"PRAGMA synchronous = {synchronous}")
+            connection.info[_SQLITE_SYNCHRONOUS] = synchronous
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

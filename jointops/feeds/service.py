@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, case, func, or_, select, text, update
+from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from auth.policy import EventFacts, Visibility, event_visibility
@@ -404,7 +404,7 @@ def serve(secret: str, is_modified: Revalidator) -> FeedReply:
         log.info("feed %s: unknown token, 404", log_id(secret))
         return FeedReply(404)
     limit = current_app.config["FEED_RATE_PER_MINUTE"]
-    with unit_of_work():
+    with unit_of_work(durable=False):
         counted = _count_fetch(token_id, now)
         if counted is None:
             return FeedReply(404)
@@ -536,11 +536,6 @@ def _count_fetch(token_id: int, now: datetime) -> _Counted | None:
     generation, read before any event is (see ``validator``).
     """
     minute = now.replace(second=0, microsecond=0)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # This transaction writes only counters (rate window, last use, fetches of the
-        # day): a crash may lose its last fraction of a second of them, never corrupt
-        # anything, and a fetch no longer waits for the disk. Only this transaction.
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     owner = select(User.username).where(User.id == FeedToken.user_id).scalar_subquery()
     row = db.session.execute(
         update(FeedToken)
