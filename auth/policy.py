@@ -10,6 +10,8 @@ them decides visibility on its own. The rules follow DESIGN.md:
   supervisors and by its participants;
 * a victim-service appointment is seen only by the victim-service agency and
   its assigned staff;
+* a meeting (case meeting, court date, training, briefing) keeps to these rules
+  alone: its agency and the people on it, a busy block to those who share its room;
 * everyone else sees at most a grey busy block, and only where the event holds
   a resource the viewer shares (a shared room, or one of their agency's).
 """
@@ -35,6 +37,8 @@ FORENSIC_INTERVIEWER = "forensic_interviewer"
 SKILL_ROLES = frozenset({INTERPRETER, FORENSIC_INTERVIEWER})
 
 LAW_ENFORCEMENT_KINDS = frozenset({"local", "state", "federal"})
+#: Every kind of agency (``auth.directory.AGENCY_KINDS`` spells the same names).
+AGENCY_KINDS = LAW_ENFORCEMENT_KINDS | {"prosecution", "victim_services"}
 COVERT_ROLES = frozenset({INVESTIGATOR, SUPERVISOR})
 
 #: Which roles may schedule each kind of event, and for which kinds of agency.
@@ -45,6 +49,11 @@ CREATE_RIGHTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         LAW_ENFORCEMENT_KINDS | {"prosecution"},
     ),
     "appointment": (frozenset({ADVOCATE, SUPERVISOR}), frozenset({"victim_services"})),
+    # the office's own meetings: every staff role but the administrator's, in every agency
+    "meeting": (
+        frozenset({INVESTIGATOR, SUPERVISOR, PROSECUTOR, ADVOCATE, DECONFLICTION_OFFICER}),
+        AGENCY_KINDS,
+    ),
 }
 
 

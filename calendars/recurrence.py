@@ -9,7 +9,8 @@ times in the office; the caller turns each into UTC, so 10:00 stays 10:00 across
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 MAX_OCCURRENCES = 260
@@ -37,6 +38,33 @@ class Rule:
     count: int | None = None
     until: date | None = None
 
+    @classmethod
+    def starting(
+        cls,
+        first: datetime,
+        frequency: str,
+        *,
+        interval: int = 1,
+        weekdays: Sequence[str] = (),
+        count: int | None = None,
+        until: date | None = None,
+    ) -> Rule:
+        """The rule of a series whose first occurrence starts at ``first`` (office wall clock):
+        ``frequency`` as the form and the API name it (``daily``, ``weekly``, ``monthly``), and
+        a weekly rule without days on ``first``'s weekday. Bounds are ``check``'s."""
+        freq = frequency.upper()
+        days = tuple(dict.fromkeys(weekdays))
+        if freq == "WEEKLY" and not days:
+            days = (WEEKDAYS[first.weekday()],)
+        return cls(freq, interval, days, count=count, until=until)
+
+    def shifted(self, days: int) -> Rule:
+        """The rule with its weekdays moved by ``days``: the same rule read from a first
+        occurrence moved that many days."""
+        return replace(
+            self, by_day=tuple(WEEKDAYS[(WEEKDAYS.index(d) + days) % 7] for d in self.by_day)
+        )
+
     def text(self) -> str:
         """The rule as stored: ``FREQ=WEEKLY;INTERVAL=1;BYDAY=TU;COUNT=10``."""
         parts = [f"FREQ={self.freq}", f"INTERVAL={self.interval}"]
@@ -62,7 +90,8 @@ class Rule:
         )
 
     def describe(self, first: datetime) -> str:
-        """In words: ``Weekly on Tuesday, 10 times``; ``Every 2 weeks on Tuesday, until 1 Jun``."""
+        """In words: ``Weekly on Tuesday, 10 times``; ``Every 2 weeks on Tuesday, until 1 Jun``;
+        without an end (``count`` and ``until`` None), how often alone."""
         every = {"DAILY": ("Daily", "days"), "WEEKLY": ("Weekly", "weeks")}.get(
             self.freq, ("Monthly", "months")
         )

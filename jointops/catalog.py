@@ -38,13 +38,27 @@ SUBTYPES: dict[str, tuple[Subtype, ...]] = {
         Subtype("legal", "Legal"),
         Subtype("court_accompaniment", "Court accompaniment"),
     ),
+    # the office's own meetings, not field operations (``events.rules`` says what they refuse)
+    "meeting": (
+        Subtype("case_meeting", "Case meeting"),
+        Subtype("court_date", "Court date"),
+        Subtype("training", "Training"),
+        Subtype("briefing", "Briefing"),
+    ),
 }
 
 #: The longest an event may last: the events service refuses longer, and deconfliction's and
 #: the feeds' index ranges rely on it.
 MAX_EVENT_DURATION = timedelta(days=14)
 
-KIND_LABELS = {"operation": "Operation", "interview": "Interview", "appointment": "Appointment"}
+KIND_LABELS = {
+    "operation": "Operation",
+    "interview": "Interview",
+    "appointment": "Appointment",
+    "meeting": "Meeting",
+}
+#: The short tag beside each kind's colour on the calendar (never colour alone).
+KIND_TAGS = {"operation": "OP", "interview": "INT", "appointment": "APPT", "meeting": "MTG"}
 
 #: Interviews of a victim: they need a room, an advocate and a client code.
 VICTIM_INTERVIEWS = frozenset({"forensic_interview", "victim_interview"})

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from calendars.recurrence import WEEKDAYS, Rule
 from jointops.events.rules import EventDraft
+from jointops.events.series import save_series_and_read
 from jointops.events.service import save_event
 from jointops.extensions import db
 from jointops.identity.directory import sync_directory
 from jointops.models import Agency, Alert, Case, Event, KnownPlace, Resource, User
-from jointops.officetime import local_to_utc, today_local
+from jointops.officetime import local_day_bounds, local_to_utc, today_local
 from jointops.places.known import KnownPlaceDraft, known_places, save_known_place
 from jointops.transactions import unit_of_work
 
@@ -66,6 +68,8 @@ class DemoEvent:
     notes: str = ""
     #: an appointment's known place, by name
     place: str | None = None
+    #: whole office days from ``day`` on (an all-day event; ``start`` and ``hours`` unused)
+    days: int = 0
 
 
 EVENTS = [
@@ -316,6 +320,74 @@ EVENTS = [
         people=[("agent.chen.fbi", "investigator")],
     ),
     DemoEvent(7, "11:00", 1, "VS", "supervisor.vs", "appointment", "counselling", client="VS-0221"),
+    # a multi-agency training over three whole days, off site: a meeting takes no address
+    DemoEvent(
+        4,
+        "00:00",
+        0,
+        "VS",
+        "supervisor.vs",
+        "meeting",
+        "training",
+        "Trauma-informed interviewing training",
+        days=3,
+        people=[
+            ("advocate.vs", "advocate"),
+            ("investigator.wpbpd", "investigator"),
+            ("investigator.hsi", "investigator"),
+            ("prosecutor.sao15", "prosecutor"),
+            ("interviewer.fbi", "forensic_interviewer"),
+        ],
+        notes="At the county training centre, 08:30 to 16:30 each day.",
+    ),
+]
+
+
+@dataclass
+class DemoSeries:
+    """A meeting that repeats weekly on ``weekday`` (0 is Monday), ``weeks`` times: the first
+    in the demo's first week (from six days before today), so that all fall in its two weeks.
+    The meeting's ``day`` is ignored."""
+
+    weekday: int
+    weeks: int
+    meeting: DemoEvent
+
+    def first_day(self, today: date) -> int:
+        """The first occurrence's day, counted from ``today``."""
+        earliest = today - timedelta(days=6)
+        return -6 + (self.weekday - earliest.weekday()) % 7
+
+    def rule(self) -> Rule:
+        return Rule("WEEKLY", 1, (WEEKDAYS[self.weekday],), count=self.weeks)
+
+
+#: The task force's standing case review, every agency at the table. At 16:00: the Conference
+#: Room is booked on two demo mornings, and any weekday may be "today".
+SERIES = [
+    DemoSeries(
+        1,
+        2,
+        DemoEvent(
+            0,
+            "16:00",
+            1,
+            "PBSO",
+            "supervisor.pbso",
+            "meeting",
+            "case_meeting",
+            "Task force weekly case review",
+            resources=["Conference Room"],
+            people=[
+                ("investigator.pbso", "investigator"),
+                ("investigator.wpbpd", "investigator"),
+                ("investigator.fbi", "investigator"),
+                ("investigator.hsi", "investigator"),
+                ("prosecutor.sao15", "prosecutor"),
+                ("advocate.vs", "advocate"),
+            ],
+        ),
+    ),
 ]
 
 
@@ -362,11 +434,18 @@ def seed_demo(today: date, *, reset: bool = False) -> str:
         draft = _draft(spec, today, agencies, users, resources, cases)
         draft.place_id = places[spec.place].id if spec.place else None
         save_event(draft, users[spec.lead], confirmed=True)
+    for series in SERIES:
+        spec = replace(series.meeting, day=series.first_day(today))
+        draft = _draft(spec, today, agencies, users, resources, cases)
+        save_series_and_read(
+            draft, series.rule(), users[spec.lead], confirmed=True, read=lambda e: e.id
+        )
+    events = db.session.scalar(select(func.count()).select_from(Event))
     targets = _seed_targets(cases)
     alerts = db.session.scalar(select(func.count()).select_from(Alert))
     return (
         f"Seeded {report.agencies} agencies, {len(users)} users, {len(resources)} resources, "
-        f"{len(cases)} cases, {len(EVENTS)} events and {targets} targets around "
+        f"{len(cases)} cases, {events} events and {targets} targets around "
         f"{today:%d %b %Y}; {alerts} deconfliction alerts."
     )
 
@@ -513,8 +592,12 @@ def _draft(
     resources: dict[str, Resource],
     cases: dict[str, Case],
 ) -> EventDraft:
-    local_start = datetime.combine(today + timedelta(days=spec.day), time.fromisoformat(spec.start))
-    starts = local_to_utc(local_start, fold=0)
+    first_day = today + timedelta(days=spec.day)
+    if spec.days:
+        starts, ends = local_day_bounds(first_day, spec.days)
+    else:
+        starts = local_to_utc(datetime.combine(first_day, time.fromisoformat(spec.start)), fold=0)
+        ends = starts + timedelta(hours=spec.hours)
     lead = users[spec.lead]
     people = [(lead.id, "lead")] + [(users[u].id, part) for u, part in spec.people]
     title = spec.title or f"{spec.subtype.replace('_', ' ').capitalize()} appointment"
@@ -525,7 +608,8 @@ def _draft(
         owner_agency_id=agencies[spec.agency].id,
         lead_id=lead.id,
         starts_at=starts,
-        ends_at=starts + timedelta(hours=spec.hours),
+        ends_at=ends,
+        all_day=bool(spec.days),
         status=spec.status,
         sensitivity=spec.sensitivity,
         case_id=cases[spec.case].id if spec.case else None,
@@ -536,6 +620,7 @@ def _draft(
         client_code=spec.client,
         resource_ids=[resources[name].id for name in spec.resources],
         participants=people,
+        notes=spec.notes,
     )
 
 

@@ -79,6 +79,7 @@ class EventKind(enum.StrEnum):
     OPERATION = "operation"
     INTERVIEW = "interview"
     APPOINTMENT = "appointment"
+    MEETING = "meeting"
 
 
 class EventStatus(enum.StrEnum):

@@ -10,7 +10,7 @@
     "lead_id", "investigators", "advocates", "interpreters", "prosecutors", "forensic_interviewers"];
   var TIME = /^\s*\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}\s*$/;
   var DAY = /^\s*\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2})?\s*$/;
-  var KINDS = { operation: "Operation", interview: "Interview", appointment: "Appointment" };
+  var KINDS = { operation: "Operation", interview: "Interview", appointment: "Appointment", meeting: "Meeting" };
   var WAIT_MS = 400;
 
   function el(tag, cls, text) {
@@ -131,9 +131,14 @@
       var scale = el("div", "av-scale");
       scale.setAttribute("aria-hidden", "true");
       scale.appendChild(el("span", "av-name"));
-      var ticks = el("span", "av-track av-ticks");
+      var ticks = el("span", "av-track av-ticks" + (byDay ? " av-day-ticks" : ""));
       ticksShown.forEach(function (tick) {
-        var mark = el("span", "av-tick" + (tick.major ? "" : " av-minor") + (byDay ? " av-day-tick" : ""), tick.text);
+        var mark = el("span", "av-tick" + (tick.major ? "" : " av-minor") + (byDay ? " av-day-tick" : ""));
+        // "Wed 27": a phone stacks the weekday over the day, to fit a seventh of its width
+        tick.text.split(" ").forEach(function (word, i) {
+          if (i) mark.appendChild(document.createTextNode(" "));
+          mark.appendChild(el("span", "av-tick-word", word));
+        });
         mark.style.left = (tick.minute / minutes * 100) + "%";
         ticks.appendChild(mark);
       });
@@ -178,14 +183,33 @@
       });
       timeline.appendChild(rows);
 
-      var legend = el("p", "av-legend");
-      legend.setAttribute("aria-hidden", "true");
-      legend.appendChild(el("span", "av-key av-key-proposed", "proposed " + data.proposed.label +
-        (byDay ? " (whole days, midnight to midnight)" : "")));
-      legend.appendChild(el("span", "av-key av-key-busy", "busy (no details)"));
-      timeline.appendChild(legend);
+      timeline.appendChild(legendOf(data));
 
       if (!data.proposed.free) offer(data);
+    }
+
+    // A key to each thing the timeline draws: the time proposed, how a clash shows, the kinds
+    // of the events seen in full, covert hatching and others' busy blocks.
+    function legendOf(data) {
+      var drawn = {}, kinds = [];
+      data.rows.forEach(function (row) {
+        row.busy.forEach(function (busy) {
+          if (busy.kind && KINDS[busy.kind] && kinds.indexOf(busy.kind) < 0) kinds.push(busy.kind);
+          if (busy.covert) drawn.covert = true;
+          if (!busy.title) drawn.busy = true;
+        });
+      });
+      var legend = el("p", "av-legend");
+      legend.setAttribute("aria-hidden", "true");
+      legend.appendChild(el("span", "av-key av-key-proposed", "Your proposed time, " + data.proposed.label +
+        (data.unit === "day" ? " (whole days, midnight to midnight)" : "")));
+      if (!data.proposed.free) legend.appendChild(el("span", "av-key av-key-clash", "Where it clashes"));
+      Object.keys(KINDS).forEach(function (kind) {
+        if (kinds.indexOf(kind) >= 0) legend.appendChild(el("span", "av-key av-key-" + kind, KINDS[kind]));
+      });
+      if (drawn.covert) legend.appendChild(el("span", "av-key av-key-covert", "Covert"));
+      if (drawn.busy) legend.appendChild(el("span", "av-key av-key-busy", "Busy (no details)"));
+      return legend;
     }
 
     function offer(data) {

@@ -5,6 +5,9 @@
 // is never used. Touch screens keep scrolling the grid; there the event's form moves it.
 // All-day chips in the band above the hours (data-allday) move by whole days: their state is
 // the first day and a length of whole days, sent as the first and last day (YYYY-MM-DD).
+// The chip on an event's last day carries a handle on its right edge that changes the last
+// day; it alone takes touch as well (all_day.css gives it touch-action: none), so a finger
+// elsewhere still scrolls the week.
 (function () {
   "use strict";
 
@@ -128,6 +131,10 @@
       if (known) { info.set(chip, known); return; }
       byHref[href] = remember(chip);
     });
+    Object.keys(byHref).forEach(function (href) {
+      var known = byHref[href];
+      if (known) markLastDay(known.primary, known.saved);
+    });
   }
 
   // --- all-day chips ------------------------------------------------------------------
@@ -190,7 +197,28 @@
     });
     if (!days.length && block.parentNode) block.parentNode.remove();
     if (focused && days.length) block.focus();
+    markLastDay(block, s);
     relocating = false;
+  }
+
+  // The end handle goes on the chip of the event's last day, where the week shows that day and
+  // another to drag it to; a chip of any other day has none.
+  function markLastDay(block, s) {
+    var last = lastDay(s), room = cells().length > 1;
+    chipsOf(block).forEach(function (chip) {
+      var cell = chip.closest(".tg-allday-day"), handle = chip.querySelector(".chip-resize");
+      var wanted = room && !!cell && cell.getAttribute("data-date") === last;
+      if (wanted && !handle) {
+        handle = document.createElement("span");
+        handle.className = "chip-resize";
+        handle.setAttribute("aria-hidden", "true");
+        handle.title = "Drag to change the last day";
+        chip.appendChild(handle);
+      } else if (!wanted && handle) {
+        handle.remove();
+      }
+      chip.classList.toggle("chip-has-end", wanted);
+    });
   }
 
   // Draw the block at a state: its column, rows and the time it shows.
@@ -217,8 +245,8 @@
     known.preview = copy(known.saved);
     known.pending = false;
     if (isChip(block)) {
+      known.primary.className = known.className; // the other days' chips are copies of it
       placeChips(known.primary, known.saved);
-      chipsOf(known.primary).forEach(function (chip) { chip.className = known.className; });
       return;
     }
     if (block.parentNode !== known.parent || block.nextSibling !== known.next) {
@@ -379,18 +407,19 @@
 
   function onPointerDown(e) {
     var block = movableFrom(e.target);
-    if (!block || e.button !== 0 || e.pointerType === "touch") return;
+    var chipEnd = !!block && e.target.classList.contains("chip-resize");
+    if (!block || e.button !== 0 || (e.pointerType === "touch" && !chipEnd)) return;
     if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return; // a link opened elsewhere
     var known = info.get(block);
     if (known.saving) return;
     if (isChip(block)) {
-      block = known.primary;
       var cell = e.target.closest(".tg-allday-day");
       drag = {
-        block: block, id: e.pointerId, x: e.clientX, y: e.clientY, lastX: e.clientX, lastY: e.clientY,
-        chip: true, grabbed: cell.getAttribute("data-date"), started: false,
+        block: known.primary, id: e.pointerId, x: e.clientX, y: e.clientY, lastX: e.clientX, lastY: e.clientY,
+        chip: true, resize: chipEnd, grabbed: cell.getAttribute("data-date"), started: false,
         from: copy(known.preview), state: copy(known.preview)
       };
+      if (chipEnd) e.preventDefault(); // no text selection or long-press menu from the handle
       return;
     }
     var resize = e.target.classList.contains("ev-resize");
@@ -410,7 +439,7 @@
       drag.started = true;
       try { drag.block.setPointerCapture(e.pointerId); } catch (err) { /* released already */ }
       drag.block.classList.add("ev-moving");
-      document.body.classList.add(drag.resize ? "resizing-event" : "dragging-event");
+      document.body.classList.add(drag.resize ? (drag.chip ? "resizing-chip" : "resizing-event") : "dragging-event");
       warn("");
       say("");
     }
@@ -422,7 +451,12 @@
   function track() {
     var d = drag, s = copy(d.from);
     if (d.chip) {
-      s.date = addDays(d.from.date, daysBetween(d.grabbed, cellAt(d.lastX).getAttribute("data-date")));
+      var over = cellAt(d.lastX).getAttribute("data-date");
+      if (d.resize) {
+        s.end = Math.max(1, Math.min(MAX_DAYS, daysBetween(d.from.date, over) + 1)) * DAY;
+      } else {
+        s.date = addDays(d.from.date, daysBetween(d.grabbed, over));
+      }
       if (!same(s, d.state) || !d.placed) place(d.block, s);
       d.placed = true;
       d.state = s;
@@ -472,7 +506,7 @@
     var d = drag;
     drag = null;
     if (!d || !d.started) return null;
-    document.body.classList.remove("dragging-event", "resizing-event");
+    document.body.classList.remove("dragging-event", "resizing-event", "resizing-chip");
     badge.hidden = true;
     suppressClick = true;
     window.setTimeout(function () { suppressClick = false; }, 0);

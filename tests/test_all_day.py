@@ -294,3 +294,38 @@ def test_fourteen_days_are_counted_in_office_days_across_a_change_of_the_clocks(
     pbso = login(own_investigator("PBSO").username)
     answer = pbso.post("/events/new", data=form(None, starts_at=first, ends_at=last))
     assert answer.status_code == status, answer.get_data(as_text=True)[:2000]
+
+
+def test_a_three_day_training_is_an_all_day_meeting_of_two_agencies(
+    app: Flask, frozen: None, login: Login
+) -> None:
+    """Whole office days across the change of the clocks, no room and no address: chips in the
+    meeting's colour and tag for both agencies, dates and the office's words in feeds."""
+    lead, fbi = own_investigator("PBSO"), own_investigator("FBI")
+    data = form(
+        None,
+        kind="meeting",
+        subtype="training",
+        title="Task force training Zq7201",
+        investigators=str(fbi.id),
+    )
+    made = login(lead.username).post("/events/new", data=data)
+    assert made.status_code == 302, made.get_data(as_text=True)[:2000]
+    event = db.session.get_one(Event, created_id(made))
+    assert (event.kind, event.subtype, event.all_day) == ("meeting", "training", True)
+    assert (event.starts_at, event.ends_at) == TRAINING and event.bookings == []
+
+    band = re.compile(r'<div class="tg-allday".*?</div>\s*<div class="tg-body"', re.S)
+    for who in (lead.username, fbi.username):
+        week = login(who).get("/calendar?view=week&date=2027-03-14").get_data(as_text=True)
+        found = band.search(week)
+        assert found is not None, who
+        tag = r'<a class="chip ([^"]*)"[^>]*>\s*<span class="ev-tag">(\w+)</span>'
+        chips = re.findall(tag, found[0])
+        assert chips and all("ev-meeting" in c.split() and t == "MTG" for c, t in chips), chips
+        assert found[0].count("Task force training Zq7201") == 2
+
+    with app.test_request_context():
+        text = feed_text(user(fbi.username), Scope.parse("personal")).decode()
+    assert "DTSTART;VALUE=DATE:20270313\r\n" in text and "DTEND;VALUE=DATE:20270316\r\n" in text
+    assert "SUMMARY:Meeting: Training\r\n" in text and "Zq7201" not in text

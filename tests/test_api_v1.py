@@ -17,10 +17,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from jointops.deconfliction.sync import sync_event
 from jointops.extensions import db
 from jointops.forms import MAX_ID, RowIdConverter
 from jointops.identity import api_tokens
-from jointops.models import Alert, AuditEntry, Event, FeedToken, Target
+from jointops.models import Alert, AuditEntry, Event, FeedToken, PendingCheck, Resource, Target
 from tests.alert_helpers import LAT_300M, audits, far_day, local
 from tests.conftest import user
 
@@ -247,6 +248,139 @@ def test_the_precheck_answers_pointers_and_keeps_its_limit(
     app.config["PRECHECK_LIMIT_PER_USER"] = 1
     limited = hsi.post("/api/v1/events/precheck", body)
     assert limited.status_code == 429 and limited.get_json()["status"] == 429
+
+
+# --- meetings ------------------------------------------------------------------------------
+
+
+def meeting(day: date, **over: Any) -> dict[str, Any]:
+    return {
+        "kind": "meeting",
+        "subtype": "case_meeting",
+        "title": "API v1 case review",
+        "starts_at": local(day, "09:00"),
+        "ends_at": local(day, "10:00"),
+        "status": "confirmed",
+        "sensitivity": "normal",
+        "confirm_warnings": True,
+    } | over
+
+
+def events_stored() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(db.func.count()).select_from(Event)) or 0
+
+
+def test_a_meeting_is_scheduled_listed_and_changed_with_or_without_a_room(
+    api: Callable[[str], Api],
+) -> None:
+    day = far_day(7)
+    conference = db.session.scalar(select(Resource.id).where(Resource.name == "Conference Room"))
+    prosecutor = user("prosecutor.sao15").id
+    pbso = api("supervisor.pbso")
+    made = pbso.post("/api/v1/events", meeting(day, room_id=conference, prosecutors=[prosecutor]))
+    assert made.status_code == 201, made.get_json()
+    event = made.get_json()["event"]
+    assert (event["kind"], event["subtype"], event["rooms"]) == (
+        "meeting",
+        "case_meeting",
+        ["Conference Room"],
+    )
+    assert event["location"] == dict.fromkeys(("address", "latitude", "longitude", "radius_m"))
+    assert event["client_code"] is None
+    bare = pbso.post(
+        "/api/v1/events",
+        meeting(
+            day,
+            subtype="court_date",
+            title="Arraignment",
+            starts_at=local(day, "13:00"),
+            ends_at=local(day, "15:00"),
+        ),
+    )
+    assert bare.status_code == 201, bare.get_json()
+    assert bare.get_json()["event"]["rooms"] == [] and bare.get_json()["event"]["kind"] == "meeting"
+
+    window = {
+        "start": f"{day.isoformat()}T00:00:00-05:00",
+        "end": f"{day.isoformat()}T23:59:00-05:00",
+    }
+    listed = pbso.get("/api/v1/events", query_string=window).get_json()["events"]
+    assert {(e["id"], e["kind"]) for e in listed} >= {
+        (event["id"], "meeting"),
+        (bare.get_json()["event"]["id"], "meeting"),
+    }
+    changed = pbso.put(
+        f"/api/v1/events/{event['id']}",
+        meeting(day, subtype="briefing", room_id=conference, prosecutors=[prosecutor]),
+    )
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["event"]["subtype"] == "briefing"
+
+    # the prosecutor on it reads it in full; her office's supervisor a busy block of the room
+    on_it = api("prosecutor.sao15").get(f"/api/v1/events/{event['id']}").get_json()["event"]
+    assert (on_it["busy"], on_it["kind"]) == (False, "meeting")
+    busy = api("supervisor.sao15").get(f"/api/v1/events/{event['id']}").get_json()["event"]
+    assert busy["busy"] is True and "kind" not in busy and "title" not in busy
+    # the room is never double-booked
+    clash = api("investigator.fbi").post("/api/v1/events", meeting(day, room_id=conference))
+    assert clash.status_code == 409 and clash.get_json()["field"] == "room_id"
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"location_address": "100 Test Way, Lake Worth, FL"},
+        {"latitude": 26.6, "longitude": -80.2},
+        {"radius_m": 500},
+        {"client_code": "VS-0142"},
+        {"sensitivity": "covert"},
+    ],
+)
+def test_a_meeting_refuses_an_operations_fields_by_name(
+    api: Callable[[str], Api], over: dict[str, Any]
+) -> None:
+    before = events_stored()
+    answer = api("investigator.pbso").post("/api/v1/events", meeting(far_day(), **over))
+    assert answer.status_code == 400, answer.get_json()
+    assert set(answer.get_json()["errors"]) == set(over)
+    assert events_stored() == before
+
+
+def test_an_unknown_kind_answers_422_naming_the_kinds(api: Callable[[str], Api]) -> None:
+    answer = api("investigator.pbso").post("/api/v1/events", meeting(far_day(), kind="party"))
+    assert answer.status_code == 422
+    assert "meeting" in " ".join(answer.get_json()["errors"]["kind"])
+
+
+def test_a_meeting_is_never_deconflicted(api: Callable[[str], Api]) -> None:
+    """Not by a pre-check, not when saved at the time of another agency's operation, and not
+    even as a row that holds a place (which the rules never save for a meeting)."""
+    day = far_day(9)
+    fbi = api("investigator.fbi")
+    operation_id = fbi.post("/api/v1/events", operation(day)).get_json()["event"]["id"]
+    alerts = db.session.scalar(select(db.func.count()).select_from(Alert))
+    pbso = api("investigator.pbso")
+    same_time = meeting(day, ends_at=local(day, "11:00"))
+    checked = pbso.post("/api/v1/events/precheck", same_time)
+    assert checked.status_code == 200
+    assert checked.get_json() == {"deconflicted": False, "pointers": []}
+    made = pbso.post("/api/v1/events", same_time)
+    assert made.status_code == 201, made.get_json()
+    meeting_id = made.get_json()["event"]["id"]
+
+    row = db.session.get_one(Event, meeting_id)
+    row.latitude, row.longitude, row.radius_m = 26.6, -80.2, 500
+    db.session.commit()
+    assert row.grid_cell is not None  # where deconfliction's candidates are looked up
+    renamed = fbi.put(f"/api/v1/events/{operation_id}", operation(day, title="Renamed warrant"))
+    assert renamed.status_code == 200, renamed.get_json()
+    sync_event(row, user("investigator.pbso"))
+    db.session.expire_all()
+    assert db.session.scalar(select(db.func.count()).select_from(Alert)) == alerts
+    assert not db.session.scalars(
+        select(PendingCheck).where(PendingCheck.item_id == meeting_id)
+    ).all()
 
 
 # --- alerts --------------------------------------------------------------------------------

@@ -27,8 +27,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from auth.policy import CREATE_RIGHTS
+from jointops.catalog import KIND_LABELS, KIND_TAGS, SUBTYPES
 from jointops.extensions import db
-from jointops.models import AuditEntry, Booking, Event, Participant, Resource, User
+from jointops.models import AuditEntry, Booking, Event, EventKind, Participant, Resource, User
 from jointops.officetime import next_half_hour
 
 OFFICE = ZoneInfo("America/New_York")
@@ -141,6 +143,11 @@ def victim_interview(day: date, ids: Ids, **over: Any) -> dict[str, Any]:
 def appointment(day: date, **over: Any) -> dict[str, Any]:
     data = interview(day, kind="appointment", subtype="medical", client_code="VS-4400202")
     del data["title"]
+    return data | over
+
+
+def meeting(day: date, **over: Any) -> dict[str, Any]:
+    data = interview(day, kind="meeting", subtype="case_meeting", title="Form test case review")
     return data | over
 
 
@@ -311,6 +318,48 @@ BAD = {
         ("title",),
         "title is required",
     ),
+    "meeting_with_an_address": Bad(
+        "investigator.pbso",
+        lambda i: meeting(D, location_address="4700 Okeechobee Blvd, West Palm Beach, FL"),
+        ("location_address",),
+        "A meeting has no address or coordinates",
+    ),
+    "meeting_with_coordinates": Bad(
+        "supervisor.vs",
+        lambda i: meeting(D, latitude="26.7106", longitude="-80.1108"),
+        ("latitude", "longitude"),
+        "A meeting has no address or coordinates",
+    ),
+    "meeting_with_a_radius": Bad(
+        "prosecutor.sao15",
+        lambda i: meeting(D, radius_m="500"),
+        ("radius_m",),
+        "A meeting has no address or coordinates",
+    ),
+    "client_code_on_a_meeting": Bad(
+        "advocate.vs",
+        lambda i: meeting(D, client_code="VS-4400404"),
+        ("client_code",),
+        "Meetings do not carry a client code",
+    ),
+    "covert_meeting": Bad(
+        "investigator.pbso",
+        lambda i: meeting(D, sensitivity="covert"),
+        ("sensitivity",),
+        "Only operations can be covert",
+    ),
+    "meeting_without_title": Bad(
+        "advocate.vs",
+        lambda i: meeting(D, title=" "),
+        ("title",),
+        "title is required",
+    ),
+    "operation_type_on_a_meeting": Bad(
+        "investigator.pbso",
+        lambda i: meeting(D, subtype="search_warrant"),
+        ("subtype",),
+        "Choose a type of meeting",
+    ),
     "advocate_creating_an_operation": Bad(
         "advocate.vs",
         lambda i: operation(D),
@@ -422,11 +471,11 @@ def test_users_who_may_create_nothing_get_403(
     ids: Ids, signed_in: Callable[[str], FlaskClient]
 ) -> None:
     before = stored()
-    for username in ("admin.pbso", "deconfliction_officer.pbso"):
+    for username in ("admin.pbso", "interpreter.vs"):
         client = signed_in(username)
         assert client.get("/events/new").status_code == 403
-        assert client.post("/events/new", data=interview(D)).status_code == 403
-        assert client.post("/api/events", json=interview(D)).status_code == 403
+        assert client.post("/events/new", data=meeting(D)).status_code == 403
+        assert client.post("/api/events", json=meeting(D)).status_code == 403
         denied = db.session.scalars(
             select(AuditEntry).where(
                 AuditEntry.action == "event.create",
@@ -436,6 +485,33 @@ def test_users_who_may_create_nothing_get_403(
         ).all()
         assert len(denied) == 3
     assert stored() == before
+
+
+def test_a_deconfliction_officer_schedules_meetings_and_nothing_else(
+    ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    client = signed_in("deconfliction_officer.pbso")
+    form = client.get("/events/new")
+    assert form.status_code == 200
+    kinds = re.search(
+        r'<select[^>]*id="kind"[^>]*>(.*?)</select>', form.get_data(as_text=True), re.S
+    )
+    assert kinds is not None and re.findall(r'value="(\w+)"', kinds[1]) == ["meeting"]
+    before = stored()
+    refused = client.post("/events/new", data=interview(D))
+    assert refused.status_code == 400
+    assert "Not a valid choice" in field_errors(refused.get_data(as_text=True), "kind")
+    assert stored() == before
+    event = fresh(new_event_id(client.post("/events/new", data=meeting(D, subtype="briefing"))))
+    assert (event.kind, event.subtype, event.owner_agency.code) == ("meeting", "briefing", "PBSO")
+
+
+def test_every_kind_has_its_label_tag_types_and_schedulers() -> None:
+    """One vocabulary: the kinds the database admits are those the pages label and tag, the
+    form offers types of, and the policy lets someone schedule."""
+    kinds = {kind.value for kind in EventKind}
+    assert "meeting" in kinds
+    assert kinds == set(KIND_LABELS) == set(KIND_TAGS) == set(SUBTYPES) == set(CREATE_RIGHTS)
 
 
 # --- what does get stored ------------------------------------------------------------
@@ -490,6 +566,79 @@ def test_valid_api_create_answers_201_with_utc_times(
     assert body["client_code"] == "VS-4400202"
     assert body["owner_agency"] == "VS"
     assert stored()[0] == events + 1
+
+
+def test_a_meeting_is_created_with_a_room_and_shown_as_a_meeting(
+    ids: Ids, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    client = signed_in("supervisor.pbso")
+    before = stored()
+    data = meeting(
+        D,
+        title="Case review Zq6201",
+        room_id=str(ids.rooms["Conference Room"]),
+        prosecutors=[str(ids.user("prosecutor.sao15"))],
+        advocates=[str(ids.user("advocate.vs"))],
+        notes="Bring the charging memo",
+    )
+    event_id = new_event_id(client.post("/events/new", data=data))
+    event = fresh(event_id)
+    assert (event.kind, event.subtype, event.title) == (
+        "meeting",
+        "case_meeting",
+        "Case review Zq6201",
+    )
+    assert (event.location_address, event.latitude, event.longitude, event.radius_m) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert event.client_code is None and event.grid_cell is None
+    assert [b.resource.name for b in event.bookings] == ["Conference Room"]
+    assert stored() == (before[0] + 1, before[1] + 1, before[2] + 3)
+
+    page = html.unescape(client.get(f"/events/{event_id}").get_data(as_text=True))
+    assert '<span class="sw sw-meeting">MTG</span>' in page
+    assert "Meeting · Case meeting" in page
+    assert 'id="alerts-title"' not in page  # no deconfliction section: meetings are not checked
+    # a participant of another agency sees it in full; her colleague a busy block
+    assert "Case review Zq6201" in signed_in("prosecutor.sao15").get(
+        f"/events/{event_id}"
+    ).get_data(as_text=True)
+    busy = signed_in("supervisor.sao15").get(f"/events/{event_id}").get_data(as_text=True)
+    assert "<h1>Busy</h1>" in busy and "Zq6201" not in busy
+
+    # the same room at an overlapping time is refused, as for any event
+    clash = signed_in("investigator.fbi").post(
+        "/events/new", data=meeting(D, title="Clash Zq6202", room_id=data["room_id"])
+    )
+    assert clash.status_code == 409
+    assert "Conference Room is already booked" in clash.get_data(as_text=True)
+
+
+def test_a_meeting_without_a_room_by_victim_services_through_the_api(
+    signed_in: Callable[[str], FlaskClient],
+) -> None:
+    client = signed_in("advocate.vs")
+    response = client.post(
+        "/api/events", json=meeting(D, subtype="training", title="Training Zq6301")
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()["event"]
+    assert (body["kind"], body["subtype"], body["title"]) == (
+        "meeting",
+        "training",
+        "Training Zq6301",
+    )
+    assert body["rooms"] == [] and body["resources"] == []
+    assert body["owner_agency"] == "VS" and body["client_code"] is None
+    assert body["location"] == {
+        "address": None,
+        "latitude": None,
+        "longitude": None,
+        "radius_m": None,
+    }
 
 
 def test_editing_bumps_the_version_only_when_something_changes(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from auth.directory import DirectoryAgency, DirectoryUser, any_account
 from auth.policy import Visibility
-from calendars import BUSY, RESTRICTED, uid
+from calendars import BUSY, RESTRICTED, FeedSettings, series_uid, uid
 from jointops.config import ConfigError, load_config, validate_config
 from jointops.events.rules import EventDraft
 from jointops.events.service import cancel_event, save_event
@@ -99,15 +99,33 @@ def outside_names(body: bytes) -> bytes:
     return NAME_LINE.sub(b"", body)
 
 
-def parse(body: bytes) -> dict[str, Any]:
-    """UID -> event, read by the strict ``ical`` parser; recurring-ical-events must agree."""
+def _utc(moment: date | None) -> date:
+    """A time in UTC; a day (of an all-day event) as it is."""
+    assert moment is not None
+    return moment.astimezone(UTC) if isinstance(moment, datetime) else moment
+
+
+def occurrences(body: bytes) -> dict[tuple[str, date], Any]:
+    """(UID, start) -> each occurrence, a series' expanded from its rule, read by the strict
+    ``ical`` parser; recurring-ical-events (over ``icalendar``'s reader) must read the same
+    ones. A timed start is in UTC, an all-day one is its first day."""
     text = body.decode()
-    strict: dict[str, Any] = {e.uid: e for e in IcsCalendarStream.calendar_from_ics(text).events}
+    strict: dict[tuple[str, date], Any] = {
+        (e.uid, _utc(e.dtstart)): e
+        for e in IcsCalendarStream.calendar_from_ics(text).timeline_tz(UTC).overlapping(*WIDE)
+    }
     loose = recurring_ical_events.of(Calendar.from_ical(text)).between(*WIDE)
-    assert {(str(e["UID"]), e.start, e.end, str(e.get("STATUS"))) for e in loose} == {
-        (u, e.dtstart, e.end, e.status.value) for u, e in strict.items()
+    assert {(str(e["UID"]), _utc(e.start), _utc(e.end), str(e.get("STATUS"))) for e in loose} == {
+        (u, start, _utc(e.end), e.status.value) for (u, start), e in strict.items()
     }
     return strict
+
+
+def parse(body: bytes) -> dict[str, Any]:
+    """UID -> event as the strict ``ical`` parser reads it (of a series, its master or an
+    override), once both parsers are found to read the same occurrences."""
+    occurrences(body)
+    return {e.uid: e for e in IcsCalendarStream.calendar_from_ics(body.decode()).events}
 
 
 def plan(
@@ -221,33 +239,56 @@ def expected_ids(person: User, scope_text: str) -> set[int]:
     return found
 
 
+def shown_times(event: Event) -> tuple[date, date]:
+    """Where a feed puts an event: its times, or of an all-day event its first day and the day
+    after its last."""
+    if event.all_day:
+        return to_local(event.starts_at).date(), to_local(event.ends_at).date()
+    return event.starts_at, event.ends_at
+
+
+def key_in(
+    feed: dict[tuple[str, date], Any], event: Event, settings: FeedSettings
+) -> tuple[str, date]:
+    """The key (``occurrences``) under which a feed carries ``event``: its own ``UID``, or an
+    occurrence's series' ``UID`` when the feed writes the series as one master."""
+    start = shown_times(event)[0]
+    if event.series_id is not None and (series_uid(event.series_id, settings), start) in feed:
+        return series_uid(event.series_id, settings), start
+    return uid(event.id, settings), start
+
+
 # --- What feeds carry ----------------------------------------------------------------------
 
 
 def test_every_demo_feed_parses_and_holds_the_apps_events(app: Flask, client: FlaskClient) -> None:
     cancel_event(db.session.get_one(Event, 17), user("investigator.pbso"), "test")  # one CANCELLED
-    checked = 0
+    checked, shapes = 0, set()
     for person, scope_text in all_scopes(rooms_once=True):
         response = fetch(client, subscribe(person.username, scope_text))
         assert response.status_code == 200, (person.username, scope_text)
         assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
-        feed = parse(response.data)
+        feed = occurrences(response.data)
         settings = settings_for(person, Scope.parse(scope_text))
         events = {
-            uid(i, settings): db.session.get_one(Event, i) for i in expected_ids(person, scope_text)
+            key_in(feed, event, settings): event
+            for event in (db.session.get_one(Event, i) for i in expected_ids(person, scope_text))
         }
         assert set(feed) == set(events), (person.username, scope_text)
         for key, event in events.items():
             got = feed[key]
-            assert (got.dtstart, got.end) == (event.starts_at, event.ends_at)
+            assert (got.dtstart, got.end) == shown_times(event)
             room_feed = scope_text.startswith("room:")
             wanted = ICAL_STATUS[event.status]
             if room_feed or visibility(person, event) is Visibility.BUSY:
                 wanted = "CANCELLED" if event.is_cancelled else "CONFIRMED"
             assert got.status.value == wanted
             assert got.sequence == event.version - 1
+            shapes.add((key[0] != uid(event.id, settings), event.all_day))
         checked += len(feed)
     assert checked > 60
+    # the demo's weekly case review as one series, and its three-day training
+    assert {(True, False), (False, True)} <= shapes
 
     # The feed loads columns, not ORM objects: its facts must be those of the web's mapping.
     for person in db.session.scalars(select(User)).all():
@@ -274,6 +315,41 @@ def test_a_personal_feed_is_the_users_and_agencys_events_in_a_window(
     feed = parse(fetch(client, subscribe("investigator.pbso")).data)
     assert uid(near.id, settings) in feed
     assert uid(far.id, settings) not in feed and uid(old.id, settings) not in feed
+
+
+def test_a_meeting_is_summed_up_in_the_offices_words_and_busy_to_a_room(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A meeting's SUMMARY is its kind and type ("Meeting: Case meeting"), for its agency and a
+    participant of another alike; never its title or notes; a room's subscribers read Busy."""
+    meeting = plan(
+        "supervisor.pbso",
+        "meeting",
+        "case_meeting",
+        timedelta(days=9),
+        rooms=(own_room("Canary Meeting Room", "conference_room"),),
+        people=(("advocate.vs", "advocate"),),
+        notes=f"{CANARY}-note about the case",
+    )
+    training = plan("supervisor.vs", "meeting", "training", timedelta(days=10))
+    for username in ("supervisor.pbso", "advocate.vs", "investigator.pbso"):
+        settings = settings_for(user(username), Scope.parse("personal"))
+        body = fetch(client, subscribe(username)).data
+        feed = parse(body)
+        assert feed[uid(meeting.id, settings)].summary == "Meeting: Case meeting", username
+        assert CANARY.casefold() not in unfold(body).casefold()
+    advocate = settings_for(user("advocate.vs"), Scope.parse("personal"))
+    her_feed = parse(fetch(client, subscribe("advocate.vs")).data)
+    assert her_feed[uid(training.id, advocate)].summary == "Meeting: Training"  # her agency's
+    # the words are the catalog's, not the codes made readable
+    assert feeds.LABELS.kinds["meeting"] == "Meeting"
+    assert feeds.LABELS.subtypes["meeting"]["case_meeting"] == "Case meeting"
+    fbi = user("investigator.fbi")
+    room_scope = f"room:{room('Canary Meeting Room').id}"
+    in_room = parse(fetch(client, subscribe(fbi.username, room_scope)).data)
+    assert in_room[uid(meeting.id, settings_for(fbi, Scope.parse(room_scope)))].summary == BUSY
+    fbi_personal = settings_for(fbi, Scope.parse("personal"))
+    assert uid(meeting.id, fbi_personal) not in parse(fetch(client, subscribe(fbi.username)).data)
 
 
 # --- Privacy --------------------------------------------------------------------------------

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from jointops import idempotency
 from jointops.extensions import db
 from jointops.jobs.tasks.retention import apply_retention
-from jointops.models import Event, EventSeries, IdempotentRequest, utcnow
+from jointops.models import Event, IdempotentRequest, utcnow
 from tests.alert_helpers import far_day
 from tests.conftest import own_investigator
 from tests.test_api_v1 import Api, operation
 from tests.test_database_outage import room_id
-from tests.test_recurring import BEFORE, own_room
+from tests.test_recurring import BEFORE, own_room, series_stored
 from tests.test_recurring_api import WEEKLY, meeting
 
 Login = Callable[[str], FlaskClient]
@@ -226,4 +226,4 @@ def test_a_repeated_create_is_answered_again_with_its_series(
         assert answer["series"]["rule"] == "Weekly on Tuesday, 4 times"
         assert len(answer["series"]["starts"]) == 4
         db.session.rollback()
-        assert db.session.scalar(select(func.count()).select_from(EventSeries)) == 1
+        assert series_stored() == 1

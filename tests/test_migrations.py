@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from flask_migrate import downgrade, upgrade
 
 from jointops import create_app
 from jointops.extensions import db
+from jointops.models import EventKind
 from tests.conftest import BACKENDS, PostgresDatabases, _database_url, base_config
 
 
@@ -59,6 +61,65 @@ def test_downgrade_then_upgrade_round_trips(empty_app: Flask) -> None:
     upgrade()
     downgrade(revision="base")
     assert sa.inspect(db.engine).get_table_names() == ["alembic_version"]
+    upgrade()
+    assert _drift() == []
+
+
+def _kind_check() -> str:
+    checks = sa.inspect(db.engine).get_check_constraints("events")
+    return next(c["sqltext"] for c in checks if c["name"] == "ck_events_kind")
+
+
+def test_the_kind_check_admits_every_kind_of_event(empty_app: Flask) -> None:
+    """The drift test above does not compare check constraints: each kind is checked here."""
+    upgrade()
+    admitted = _kind_check()
+    for kind in EventKind:
+        assert f"'{kind.value}'" in admitted, (kind, admitted)
+    agency = _agency()
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(*_insert_event(agency, "party"))
+
+
+def _agency() -> int:
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO agencies (code, name, kind) VALUES ('T', 'T', 'local')"))
+        found: int = conn.execute(sa.text("SELECT id FROM agencies WHERE code = 'T'")).scalar_one()
+    return found
+
+
+def _insert_event(agency_id: int, kind: str) -> tuple[sa.TextClause, dict[str, object]]:
+    return sa.text(
+        "INSERT INTO events (kind, subtype, title, owner_agency_id, starts_at, ends_at, status, "
+        "sensitivity, notes, version, created_at, updated_at, all_day) VALUES (:kind, 'x', 'x', "
+        ":agency, :start, :end, 'planned', 'normal', '', 1, :start, :start, :all_day)"
+    ), {
+        "kind": kind,
+        "agency": agency_id,
+        "start": datetime(2030, 1, 1, 9),
+        "end": datetime(2030, 1, 1, 10),
+        "all_day": False,
+    }
+
+
+def test_a_downgrade_past_meetings_refuses_while_meetings_are_stored(
+    empty_app: Flask, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The old constraint cannot hold a meeting, and no other kind says what it is: the
+    downgrade says so (Flask-Migrate exits on it) and changes nothing."""
+    upgrade()
+    agency = _agency()
+    with db.engine.begin() as conn:
+        conn.execute(*_insert_event(agency, "meeting"))
+    with pytest.raises(SystemExit):
+        downgrade(revision="0026")
+    assert "1 meeting(s) are stored" in capsys.readouterr().err
+    db.session.remove()
+    assert "'meeting'" in _kind_check()  # nothing changed
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM events"))
+    downgrade(revision="0026")
+    assert "'meeting'" not in _kind_check() and "'appointment'" in _kind_check()
     upgrade()
     assert _drift() == []
 

@@ -24,6 +24,7 @@ from schemathesis.checks import (
 from schemathesis.config import SchemathesisConfig
 
 from jointops import create_app
+from jointops.catalog import KIND_LABELS
 from jointops.extensions import db
 from jointops.identity import api_tokens
 from jointops.openapi import API_V1, REGISTRY, declared
@@ -83,6 +84,15 @@ def test_the_document_names_its_schemas_and_auth_and_holds_no_secret(app: Flask)
     text = answer.get_data(as_text=True)
     assert app.config["SECRET_KEY"] not in text
     assert "jot_" not in text
+
+
+def test_the_kinds_of_event_are_listed_from_the_catalog(app: Flask) -> None:
+    """An event's kind is one of the office's kinds, the fourth (meeting) included, in what is
+    sent and in what is answered."""
+    schemas = app.test_client().get("/api/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["EventIn"]["properties"]["kind"]["enum"] == list(KIND_LABELS)
+    assert "meeting" in schemas["EventIn"]["properties"]["kind"]["enum"]
+    assert schemas["EventOut"]["properties"]["kind"]["enum"] == [*KIND_LABELS, None]
 
 
 def _served_document() -> dict[str, Any]:

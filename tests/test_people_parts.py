@@ -257,7 +257,7 @@ def test_a_skill_role_alone_sees_the_events_it_is_on_and_creates_nothing() -> No
         assert not told_of_deconfliction(viewer)
     # with another role, the skill changes nothing of what that role allows
     assert event_visibility(PBSO_DETECTIVE, facts("PBSO")) is Visibility.FULL
-    assert creatable_kinds(PBSO_DETECTIVE) == ["operation", "interview"]
+    assert creatable_kinds(PBSO_DETECTIVE) == ["operation", "interview", "meeting"]
     assert may_see_targets(PBSO_DETECTIVE, "PBSO")
     assert told_of_deconfliction(PBSO_DETECTIVE)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from auth.policy import (
+    CREATE_RIGHTS,
     EventFacts,
     Viewer,
     Visibility,
@@ -26,6 +27,9 @@ VS_ADVOCATE = Viewer(30, "VS", "victim_services", frozenset({"advocate"}))
 VS_SUPERVISOR = Viewer(31, "VS", "victim_services", frozenset({"supervisor"}))
 NO_AGENCY = Viewer(40, None, None, frozenset({"investigator"}))
 STATE_INVESTIGATOR = Viewer(50, "FDLE", "state", frozenset({"investigator"}))
+PBSO_INTERPRETER = Viewer(60, "PBSO", "local", frozenset({"interpreter"}))
+VS_INTERPRETER = Viewer(61, "VS", "victim_services", frozenset({"interpreter"}))
+FBI_INTERVIEWER = Viewer(62, "FBI", "federal", frozenset({"forensic_interviewer"}))
 
 SHARED_ROOM: tuple[str | None, ...] = (None,)
 
@@ -34,6 +38,13 @@ def op(sensitivity: str = "normal", **kw: object) -> EventFacts:
     kw.setdefault("owner_agency_code", "PBSO")
     kw.setdefault("lead_id", PBSO_INVESTIGATOR.user_id)
     return EventFacts(kind="operation", sensitivity=sensitivity, **kw)  # type: ignore[arg-type]
+
+
+def meeting(**kw: object) -> EventFacts:
+    kw.setdefault("owner_agency_code", "PBSO")
+    kw.setdefault("lead_id", PBSO_SUPERVISOR.user_id)
+    kw.setdefault("sensitivity", "normal")
+    return EventFacts(kind="meeting", **kw)  # type: ignore[arg-type]
 
 
 def appointment(**kw: object) -> EventFacts:
@@ -146,29 +157,129 @@ def test_viewer_without_agency_sees_only_shared_rooms_and_own_participation() ->
     assert event_visibility(NO_AGENCY, op(participant_ids=frozenset({40}))) is Visibility.FULL
 
 
+# --- a meeting: the default rule, nothing covert-specific --------------------------------
+
+#: (viewer, the PBSO case meeting they look at, what they see)
+MEETING_MATRIX = [
+    # its agency's staff, whatever their role (the administrator too, as for any event)
+    (PBSO_INVESTIGATOR, meeting(), Visibility.FULL),
+    (PBSO_SUPERVISOR, meeting(), Visibility.FULL),
+    (PBSO_DECONFLICTION, meeting(), Visibility.FULL),
+    (PBSO_ADMIN, meeting(), Visibility.FULL),
+    # another agency: nothing, or a busy block where it holds a room they share
+    (FBI_INVESTIGATOR, meeting(), Visibility.NONE),
+    (VS_ADVOCATE, meeting(), Visibility.NONE),
+    (FBI_INVESTIGATOR, meeting(resource_agencies=SHARED_ROOM), Visibility.BUSY),
+    (VS_ADVOCATE, meeting(resource_agencies=SHARED_ROOM), Visibility.BUSY),
+    (FBI_INVESTIGATOR, meeting(resource_agencies=("PBSO",)), Visibility.NONE),
+    # a participant of another agency in full; their colleagues not
+    (SAO_PROSECUTOR, meeting(participant_ids=frozenset({SAO_PROSECUTOR.user_id})), Visibility.FULL),
+    (VS_ADVOCATE, meeting(participant_ids=frozenset({VS_ADVOCATE.user_id})), Visibility.FULL),
+    (SAO_SUPERVISOR, meeting(participant_ids=frozenset({SAO_PROSECUTOR.user_id})), Visibility.NONE),
+    # a skill role alone: only the meetings they are on, or a busy block in a shared room
+    (PBSO_INTERPRETER, meeting(), Visibility.NONE),
+    (PBSO_INTERPRETER, meeting(resource_agencies=SHARED_ROOM), Visibility.BUSY),
+    (
+        FBI_INTERVIEWER,
+        meeting(participant_ids=frozenset({FBI_INTERVIEWER.user_id})),
+        Visibility.FULL,
+    ),
+    # cancelled: nothing to those who saw it busy, in full to its agency and people
+    (FBI_INVESTIGATOR, meeting(resource_agencies=SHARED_ROOM, cancelled=True), Visibility.NONE),
+    (PBSO_ADMIN, meeting(resource_agencies=SHARED_ROOM, cancelled=True), Visibility.FULL),
+]
+
+
+@pytest.mark.parametrize(("viewer", "event", "expected"), MEETING_MATRIX)
+def test_a_meeting_is_seen_by_the_default_rule(
+    viewer: Viewer, event: EventFacts, expected: Visibility
+) -> None:
+    assert event_visibility(viewer, event) is expected
+
+
+def test_a_victim_services_meeting_is_its_agencys_and_its_peoples() -> None:
+    """A training victim services holds: its staff see it, a police participant sees it, a
+    skill role alone and the rest of the police do not."""
+    vs_training = meeting(owner_agency_code="VS", lead_id=VS_SUPERVISOR.user_id)
+    assert event_visibility(VS_ADVOCATE, vs_training) is Visibility.FULL
+    assert event_visibility(VS_INTERPRETER, vs_training) is Visibility.NONE
+    assert event_visibility(PBSO_SUPERVISOR, vs_training) is Visibility.NONE
+    on_it = meeting(owner_agency_code="VS", participant_ids=frozenset({PBSO_INVESTIGATOR.user_id}))
+    assert event_visibility(PBSO_INVESTIGATOR, on_it) is Visibility.FULL
+
+
+def test_covert_is_for_operations_a_stored_covert_meeting_is_still_its_agencys() -> None:
+    """The rules refuse a covert meeting; were one stored, its agency still sees it (no covert
+    roles), and the rest of the office only its busy block."""
+    event = meeting(sensitivity="covert", resource_agencies=SHARED_ROOM)
+    assert event_visibility(PBSO_ADMIN, event) is Visibility.FULL
+    assert event_visibility(PBSO_DECONFLICTION, event) is Visibility.FULL
+    assert event_visibility(FBI_SUPERVISOR, event) is Visibility.BUSY
+
+
+@pytest.mark.parametrize(
+    ("viewer", "editable"),
+    [
+        (PBSO_SUPERVISOR, True),  # the lead
+        (PBSO_INVESTIGATOR, True),
+        (PBSO_DECONFLICTION, True),  # of the agency, and schedules meetings
+        (PBSO_ADMIN, False),  # of the agency, but schedules none
+        (SAO_PROSECUTOR, False),  # on it, of another agency
+        (PBSO_INTERPRETER, False),
+    ],
+)
+def test_who_may_edit_a_meeting(viewer: Viewer, editable: bool) -> None:
+    event = meeting(participant_ids=frozenset({SAO_PROSECUTOR.user_id, PBSO_INTERPRETER.user_id}))
+    assert may_edit(viewer, event) is editable
+
+
 # --- may_create / creatable_kinds ------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("viewer", "kinds"),
     [
-        (PBSO_INVESTIGATOR, ["operation", "interview"]),
-        (PBSO_SUPERVISOR, ["operation", "interview"]),
-        (STATE_INVESTIGATOR, ["operation", "interview"]),
-        (FBI_INVESTIGATOR, ["operation", "interview"]),
-        (SAO_PROSECUTOR, ["interview"]),
-        (SAO_SUPERVISOR, ["interview"]),
-        (VS_ADVOCATE, ["appointment"]),
-        (VS_SUPERVISOR, ["appointment"]),
-        (PBSO_DECONFLICTION, []),
+        (PBSO_INVESTIGATOR, ["operation", "interview", "meeting"]),
+        (PBSO_SUPERVISOR, ["operation", "interview", "meeting"]),
+        (STATE_INVESTIGATOR, ["operation", "interview", "meeting"]),
+        (FBI_INVESTIGATOR, ["operation", "interview", "meeting"]),
+        (SAO_PROSECUTOR, ["interview", "meeting"]),
+        (SAO_SUPERVISOR, ["interview", "meeting"]),
+        (VS_ADVOCATE, ["appointment", "meeting"]),
+        (VS_SUPERVISOR, ["appointment", "meeting"]),
+        (PBSO_DECONFLICTION, ["meeting"]),
         (PBSO_ADMIN, []),
         (NO_AGENCY, []),
+        (PBSO_INTERPRETER, []),
+        (VS_INTERPRETER, []),
+        (FBI_INTERVIEWER, []),
     ],
 )
 def test_creatable_kinds_per_role_and_agency_kind(viewer: Viewer, kinds: list[str]) -> None:
     assert creatable_kinds(viewer) == kinds
-    for kind in ("operation", "interview", "appointment"):
+    assert set(CREATE_RIGHTS) == {"operation", "interview", "appointment", "meeting"}
+    for kind in CREATE_RIGHTS:
         assert may_create(viewer, kind) is (kind in kinds)
+
+
+@pytest.mark.parametrize(
+    "agency_kind", ["local", "state", "federal", "prosecution", "victim_services"]
+)
+@pytest.mark.parametrize(
+    "role", ["investigator", "supervisor", "prosecutor", "advocate", "deconfliction_officer"]
+)
+def test_every_staff_role_of_every_kind_of_agency_may_schedule_a_meeting(
+    agency_kind: str, role: str
+) -> None:
+    assert may_create(Viewer(80, "X", agency_kind, frozenset({role})), "meeting")
+
+
+@pytest.mark.parametrize("roles", [{"admin"}, {"interpreter"}, {"forensic_interviewer"}, set()])
+def test_no_administrator_or_skill_role_alone_schedules_a_meeting(roles: set[str]) -> None:
+    for agency_kind in ("local", "federal", "prosecution", "victim_services"):
+        assert not may_create(Viewer(81, "X", agency_kind, frozenset(roles)), "meeting")
+    with_staff_role = Viewer(82, "X", "local", frozenset(roles | {"investigator"}))
+    assert may_create(with_staff_role, "meeting")
 
 
 def test_role_in_the_wrong_kind_of_agency_may_not_create() -> None:

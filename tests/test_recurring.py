@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from calendars import Detail, FeedEvent, FeedKind, FeedSeries, Labels, redact_feed, series_uid, uid
 from calendars.recurrence import Rule, RuleRefused, occurrences
+from jointops.demo import SERIES as DEMO_SERIES
 from jointops.events.calendar_data import filter_choices, window
 from jointops.events.rules import EventDraft
 from jointops.events.series import (
@@ -97,6 +98,12 @@ def series_events(series_id: int) -> list[Event]:
             select(Event).where(Event.series_id == series_id).order_by(Event.starts_at)
         )
     )
+
+
+def series_stored() -> int:
+    """The series stored besides the demo's (``jointops.demo.SERIES``, in every test's data)."""
+    stored = db.session.scalar(select(func.count()).select_from(EventSeries)) or 0
+    return stored - len(DEMO_SERIES)
 
 
 def create(draft: EventDraft, rule: Rule, actor: User) -> Event:
@@ -186,7 +193,7 @@ def test_a_room_taken_on_occurrence_4_refuses_the_series_naming_its_date(
     assert message.startswith("Occurrence 4, Tue 23 Mar 2027: Series room B is already booked")
     assert refused.value.field == "room_id"
     assert db.session.scalar(select(func.count()).select_from(Event)) == events_before
-    assert db.session.scalar(select(func.count()).select_from(EventSeries)) == 0
+    assert series_stored() == 0
     assert db.session.scalar(select(func.count()).select_from(PendingCheck)) == pending_before
 
 
@@ -197,7 +204,7 @@ def test_warnings_name_the_occurrence_and_wait_for_confirmation(app: Flask, froz
     with pytest.raises(NeedsConfirmation) as asked:
         save_series_and_read(meeting(lead, own_room("Series room D")), weekly(3), lead, read=id)
     assert [w.message.split(":")[0] for w in asked.value.warnings] == ["Tue 09 Mar 2027"]
-    assert db.session.scalar(select(func.count()).select_from(EventSeries)) == 0
+    assert series_stored() == 0
 
 
 def test_a_series_beyond_the_bound_or_at_a_skipped_time_is_refused(
@@ -214,7 +221,7 @@ def test_a_series_beyond_the_bound_or_at_a_skipped_time_is_refused(
             meeting(lead, room, night), Rule("WEEKLY", 1, ("SU",), count=3), lead, read=id
         )
     assert "2027-03-14" in skipped.value.errors["repeat"][0]
-    assert db.session.scalar(select(func.count()).select_from(EventSeries)) == 0
+    assert series_stored() == 0
 
 
 def test_cancel_one_occurrence_then_the_rest_of_the_series(app: Flask, frozen: None) -> None:
@@ -426,7 +433,7 @@ def test_the_form_creates_a_series_and_its_page_offers_cancelling_it(
     )
     assert refused.status_code == 400
     assert "At most two years after the first day" in refused.get_data(as_text=True)
-    assert db.session.scalar(select(func.count()).select_from(EventSeries)) == 0
+    assert series_stored() == 0
 
     created = pbso.post("/events/new", data=form(room))
     assert created.status_code == 302, created.get_data(as_text=True)[:3000]
@@ -468,3 +475,60 @@ def test_the_form_creates_a_series_and_its_page_offers_cancelling_it(
     after = series_events(first.series_id or 0)
     assert [e.is_cancelled for e in after] == [True, True, True, True]  # all still to come
     assert pbso.get(f"/events/{events[1].id}/cancel-series").status_code == 403
+
+
+def test_a_weekly_case_meeting_is_a_series_of_meetings_never_deconflicted(
+    app: Flask, frozen: None, login: Callable[[str], FlaskClient]
+) -> None:
+    """A standing case meeting of two agencies: a series of meetings, each booked in its room
+    at 10:00 across the change of the clocks, none waiting for a deconfliction check nor shown
+    with one, written in feeds as one rule under the office's words."""
+    room = own_room("Series room M")
+    lead, fbi = own_investigator("PBSO"), own_investigator("FBI")
+    pbso = login(lead.username)
+    data = form(
+        room,
+        kind="meeting",
+        subtype="case_meeting",
+        title="Weekly case review Zq7101",
+        investigators=str(fbi.id),
+    )
+    created = pbso.post("/events/new", data=data)
+    assert created.status_code == 302, created.get_data(as_text=True)[:3000]
+    first = db.session.get_one(Event, int(created.headers["Location"].rsplit("/", 1)[1]))
+    events = series_events(first.series_id or 0)
+    assert [e.starts_at.astimezone(NEW_YORK).strftime("%d %H:%M") for e in events] == [
+        "02 10:00",
+        "09 10:00",
+        "16 10:00",
+        "23 10:00",
+    ]
+    assert {(e.kind, e.subtype, e.location_address, e.latitude) for e in events} == {
+        ("meeting", "case_meeting", None, None)
+    }
+    assert [[b.resource_id for b in e.bookings] for e in events] == [[room.id]] * 4
+    ids = [e.id for e in events]
+    assert not db.session.scalars(select(PendingCheck).where(PendingCheck.item_id.in_(ids))).all()
+    page = html.unescape(login(fbi.username).get(f"/events/{events[2].id}").get_data(as_text=True))
+    assert "Weekly on Tuesday, 4 times, occurrence 3 of 4" in page
+    assert "Meeting · Case meeting" in page and 'id="alerts-title"' not in page
+
+    body = feed_text(user(fbi.username), Scope.parse("personal")).decode().replace("\r\n ", "")
+    assert "RRULE:FREQ=WEEKLY;COUNT=4;INTERVAL=1;BYDAY=TU" in body
+    assert "SUMMARY:Meeting: Case meeting\r\n" in body and "Zq7101" not in body
+
+    # the room is never double-booked: a second series on it is refused, naming the date
+    clash = login(fbi.username).post(
+        "/events/new",
+        data=form(
+            room,
+            kind="meeting",
+            subtype="briefing",
+            starts_at="2027-03-16 10:30",
+            ends_at="2027-03-16 11:30",
+        ),
+    )
+    assert clash.status_code == 409
+    assert "Occurrence 1, Tue 16 Mar 2027: Series room M is already booked" in html.unescape(
+        clash.get_data(as_text=True)
+    )

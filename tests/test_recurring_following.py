@@ -15,7 +15,7 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from calendars import series_uid
 from calendars.recurrence import Rule
@@ -41,6 +41,7 @@ from tests.test_recurring import (
     own_room,
     parsed_starts,
     series_events,
+    series_stored,
     user,
 )
 
@@ -223,7 +224,7 @@ def test_a_room_taken_on_a_late_occurrence_refuses_the_whole_change(
     db.session.expire_all()
     after = series_events(events[0].series_id or 0)
     assert [(e.id, e.starts_at, e.series_id, e.recurrence_id, e.version) for e in after] == before
-    assert db.session.scalar(select(func.count()).select_from(EventSeries)) == 1
+    assert series_stored() == 1
     assert db.session.get_one(EventSeries, events[0].series_id).rule.endswith("COUNT=8")
     assert updates(events[0].series_id or 0) == []
 
@@ -243,7 +244,7 @@ def test_warnings_name_each_occurrence_and_wait(app: Flask, after_two: None) -> 
             read=id,
         )
     assert [w.message.split(":")[0] for w in asked.value.warnings] == ["Tue 16 Mar 2027"]
-    assert db.session.scalar(select(func.count()).select_from(EventSeries)) == 1
+    assert series_stored() == 1
 
 
 def test_a_begun_occurrence_or_a_single_event_is_refused_by_scope(
@@ -280,7 +281,7 @@ def test_from_the_first_occurrence_the_series_is_rewritten_and_a_day_change_shif
         )
     db.session.expire_all()
     series = db.session.get_one(EventSeries, events[0].series_id)
-    assert db.session.scalar(select(func.count()).select_from(EventSeries)) == 1
+    assert series_stored() == 1
     assert series.rule == "FREQ=WEEKLY;INTERVAL=1;BYDAY=WE;COUNT=4"
     assert [local(e) for e in series_events(series.id)] == [
         "17 Feb 09:00-10:00",
@@ -304,7 +305,7 @@ def test_the_last_occurrence_changes_alone(app: Flask, after_two: None) -> None:
         read=id,
     )
     db.session.expire_all()
-    assert db.session.scalar(select(func.count()).select_from(EventSeries)) == 1
+    assert series_stored() == 1
     assert db.session.get_one(Event, last.id).is_moved
 
 

@@ -46,7 +46,7 @@ RESOURCE_OWNER: dict[str, str | None] = {
 }
 ROOMS = {name for name, owner in RESOURCE_OWNER.items() if owner is None}
 BUSY_JSON_KEYS = {"id", "busy", "starts_at", "ends_at", "resources"}
-KIND_TAGS = {"operation": "OP", "interview": "INT", "appointment": "APPT"}
+KIND_TAGS = {"operation": "OP", "interview": "INT", "appointment": "APPT", "meeting": "MTG"}
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,12 @@ SPECS = [
     Spec("IntCancelledHsi", 4, "10:00", 1, "HSI", "investigator.hsi", "interview",
          "witness_interview", resources=("Interview Room A",),
          people=(("supervisor.fbi", "investigator"),), cancelled=True),
+    Spec("MtgRoomFbi", 4, "14:00", 1, "FBI", "investigator.fbi", "meeting", "case_meeting",
+         sensitivity="restricted", resources=("Interview Room A",),
+         people=(("prosecutor.sao15", "prosecutor"), ("interpreter.vs", "interpreter"))),
+    # Friday
+    Spec("MtgTrainingVs", 5, "09:00", 3, "VS", "supervisor.vs", "meeting", "training",
+         people=(("investigator.wpbpd", "investigator"),)),
 ]
 # fmt: on
 EVENT_DAYS = sorted({s.day for s in SPECS})
@@ -193,6 +199,14 @@ def test_the_expectation_table_says_what_the_rules_say() -> None:
     assert expected(vs_interpreter, by_key["ApptNormalVs"]) == NONE  # her agency's, not hers
     assert expected(fbi_interviewer, by_key["OpCovertFbi"]) == BUSY  # the van of her agency
     assert expected(fbi_interviewer, by_key["IntVictimPbso"]) == BUSY  # a shared room
+    # meetings: the default rule alone
+    assert expected(fbi_sup, by_key["MtgRoomFbi"]) == FULL  # his agency's
+    assert expected(sao_sup, by_key["MtgRoomFbi"]) == BUSY  # his prosecutor is on it, not he
+    assert expected(vs_interpreter, by_key["MtgRoomFbi"]) == FULL  # she interprets at it
+    assert expected(fbi_interviewer, by_key["MtgRoomFbi"]) == BUSY  # her agency's, not hers
+    assert expected(vs_sup, by_key["MtgTrainingVs"]) == FULL
+    assert expected(vs_interpreter, by_key["MtgTrainingVs"]) == NONE
+    assert expected(pbso_inv, by_key["MtgTrainingVs"]) == NONE  # no room to share
 
 
 # --- building the week -----------------------------------------------------------------
@@ -422,6 +436,7 @@ def test_calendar_filters_never_show_busy_blocks_by_agency_person_or_kind(
     filters: list[tuple[dict[str, object], Callable[[Spec, str], bool]]] = [
         ({"kind": "operation"}, lambda s, seen: seen == FULL and s.kind == "operation"),
         ({"kind": "interview"}, lambda s, seen: seen == FULL and s.kind == "interview"),
+        ({"kind": "meeting"}, lambda s, seen: seen == FULL and s.kind == "meeting"),
         ({"person": rivera}, lambda s, seen: seen == FULL and "det.rivera.pbso" in s.involved),
         ({"agency": "PBSO"}, lambda s, seen: seen == FULL and s.agency == "PBSO"),
         ({"room": conference}, lambda s, seen: "Conference Room" in s.resources),

@@ -1,4 +1,4 @@
-"""Operations, interviews and appointments.
+"""Operations, interviews, appointments and meetings.
 
 Their rules, booking without double-booking, the calendar grid, pages and JSON API.
 """

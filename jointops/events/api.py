@@ -15,21 +15,21 @@ from calendars.recurrence import (
     REPEAT,
     REPEAT_COUNT,
     REPEAT_UNTIL,
-    WEEKDAYS,
     Rule,
     RuleRefused,
 )
 from jointops import audit, idempotency
+from jointops.catalog import KIND_LABELS
 from jointops.deconfliction.precheck import PointerOut, PrecheckRefused, precheck_occurrences
 from jointops.events.availability import AvailabilityDenied, availability_for
 from jointops.events.forms import CancelForm, EventForm
+from jointops.events.occurrences import dated_occurrences
 from jointops.events.rules import EventDraft, EventErrors
 from jointops.events.series import (
     FOLLOWING,
     ONLY_THIS,
     SCOPE,
     change_following_and_read,
-    dated_occurrences,
     occurrence_starts,
     save_series_and_read,
 )
@@ -242,8 +242,10 @@ REPEAT_FIELDS = {REPEAT: "repeat", REPEAT_COUNT: "repeat.count", REPEAT_UNTIL: "
 
 
 class RepeatIn(Body):
-    """How a new event repeats: the event form's repeat (``calendars.recurrence.Rule``), with
-    its bounds; ``count`` or ``until`` ends it."""
+    """How an event repeats: the event form's repeat (``calendars.recurrence.Rule``), with its
+    bounds; ``count`` or ``until`` ends it. Of a new event, from its first occurrence; of an
+    occurrence changed with ``scope: following``, from it on (``count`` counts it and the
+    later ones)."""
 
     frequency: Text = choice(
         ..., ["daily", "weekly", "monthly"], "Monthly: on the first day's date."
@@ -280,18 +282,25 @@ class RepeatIn(Body):
             raise ApiInvalid({"repeat.weekdays": ["Days of the week are for weekly repeats."]})
         if (self.count is None) == (self.until is None):
             raise ApiInvalid({"repeat.count": ["Send count or until, not both."]})
-        freq = self.frequency.upper()
-        days: tuple[str, ...] = tuple(dict.fromkeys(self.weekdays))
-        if freq == "WEEKLY" and not days:
-            days = (WEEKDAYS[to_local(first).weekday()],)
-        until = date.fromisoformat(self.until) if self.until is not None else None
-        return Rule(freq, self.interval, days, count=self.count, until=until)
+        return Rule.starting(
+            to_local(first).replace(tzinfo=None),
+            self.frequency,
+            interval=self.interval,
+            weekdays=self.weekdays,
+            count=self.count,
+            until=date.fromisoformat(self.until) if self.until is not None else None,
+        )
 
 
 class EventIn(Body):
     """An event as the event form takes it; ids are those the form offers."""
 
-    kind: Text = Field(description="operation, interview or appointment")
+    kind: Text = choice(
+        ...,
+        KIND_LABELS,
+        "Meetings (case meetings, court dates, trainings, briefings) are never "
+        "deconflicted and take no address, coordinates or client code.",
+    )
     subtype: Text
     starts_at: LocalTime
     ends_at: LocalTime
@@ -332,8 +341,13 @@ class EventIn(Body):
     confirm_outside_area: Flag = False
     repeat: RepeatIn | None = Field(
         None,
-        description="Creating (or pre-checking) only: the event repeats, each occurrence an "
-        "event of its own, booked and checked as the event form's repeat does.",
+        description="Creating (or pre-checking): the event repeats, each occurrence an event "
+        "of its own, booked and checked as the event form's repeat does. Changing an "
+        "occurrence with `scope: following`: how often it and the later occurrences repeat "
+        "from its (new) start on; left out, or the series' own rule, keeps the series' rule "
+        "and its exceptions. Another rule ends the series before the occurrence, cancels the "
+        "later occurrences and makes them again by it (those moved or cancelled on their own "
+        "are not kept), all or nothing.",
     )
     scope: Text | None = choice(
         None,
@@ -369,7 +383,7 @@ class EventOut(BaseModel):
     ends_at: str
     resources: list[str]
     rooms: list[str] | None = None
-    kind: str | None = None
+    kind: str | None = choice(None, [*KIND_LABELS, None])
     subtype: str | None = None
     title: str | None = None
     all_day: bool | None = None
@@ -490,9 +504,12 @@ def _scheduled(event: Event, seen: Visibility = Visibility.FULL) -> dict[str, An
 
 
 def _check_scope(body: EventIn, event: Event | None) -> None:
-    """A repeat is chosen when creating, a scope when changing (422 otherwise)."""
-    if event is not None and body.repeat is not None:
-        raise ApiInvalid({"repeat": ["Only when creating: a series' rule is not changed here."]})
+    """A repeat is chosen when creating or with ``scope: following``, a scope when changing
+    (422 otherwise)."""
+    if event is not None and body.repeat is not None and body.scope != FOLLOWING:
+        raise ApiInvalid(
+            {"repeat": ["Only when creating, or changing an occurrence with scope following."]}
+        )
     if event is None and body.scope is not None:
         raise ApiInvalid({SCOPE: ["Only when changing an occurrence of a series."]})
 
@@ -508,14 +525,15 @@ def _created(event: Event) -> dict[str, Any]:
 
 
 def _store(body: EventIn, event: Event | None, draft: EventDraft, confirmed: bool) -> Any:
-    """Save the event, its series, or it and the following occurrences; ``Scheduled``."""
-    if body.repeat is not None:
-        rule = body.repeat.rule(draft.starts_at)
-        return save_series_and_read(draft, rule, current_user, confirmed=confirmed, read=_created)
+    """Save the event, its series, or it and the following occurrences (by ``repeat`` if
+    sent); ``Scheduled``."""
+    rule = body.repeat.rule(draft.starts_at) if body.repeat is not None else None
     if event is not None and body.scope == FOLLOWING:
         return change_following_and_read(
-            draft, event, current_user, confirmed=confirmed, read=_scheduled
+            draft, event, current_user, rule=rule, confirmed=confirmed, read=_scheduled
         )
+    if rule is not None:
+        return save_series_and_read(draft, rule, current_user, confirmed=confirmed, read=_created)
     read = _created if event is None else _scheduled
     return save_event_and_read(draft, current_user, event, confirmed=confirmed, read=read)
 
@@ -579,7 +597,9 @@ def v1_create_event() -> Reply:
 @allow(SIGNED_IN)
 def v1_update_event(event_id: int) -> Reply:
     """The whole event, as the edit form sends it (a field left out is emptied). Of an
-    occurrence, ``scope: following`` changes the later ones too, all or nothing."""
+    occurrence, ``scope: following`` changes the later ones too, all or nothing; with
+    ``repeat``, how often they repeat from it on (a repeat out of bounds answers 422 naming
+    the field, a room taken on any new occurrence 409 naming its date)."""
     event = load_editable(event_id, "event.update")
     return _save(parse_body(EventIn), event)
 

@@ -48,6 +48,14 @@ APPOINTMENT_PLACE_ONLY = (
     "An appointment’s place is chosen under “Where (appointments)”: a known place or words, "
     "never an address or coordinates. Clear this field."
 )
+MEETING_HAS_NO_PLACE = (
+    "A meeting has no address or coordinates: only operations are placed and deconflicted. "
+    "Book a room, or say where in the notes. Clear this field."
+)
+#: the kinds that never carry an operation's address, coordinates or radius, and why
+UNPLACED_KINDS = {"appointment": APPOINTMENT_PLACE_ONLY, "meeting": MEETING_HAS_NO_PLACE}
+#: the kinds that never carry a client code (victims are named on interviews and appointments)
+WITHOUT_CLIENT_CODE = frozenset({"operation", "meeting"})
 
 
 @dataclass
@@ -182,9 +190,11 @@ def _check_place(draft: EventDraft, fail: _Fail) -> None:
         fail("radius_m", f"Must be between {RADIUS_M[0]} and {RADIUS_M[1]:,} m.")
     if len(draft.location_address or "") > ADDRESS_MAX:
         fail("location_address", f"At most {ADDRESS_MAX} characters.")
-    if draft.kind == "appointment":
+    refusal = UNPLACED_KINDS.get(draft.kind)
+    if refusal is not None:
         # a victim-related place (a shelter, a client's home) is never an address or a point
-        # that could be searched, mapped or deconflicted: only a known place or words
+        # that could be searched, mapped or deconflicted: only a known place or words; a
+        # meeting is not a field operation, held in a room (or where its notes say)
         given = {
             "location_address": (draft.location_address or "").strip(),
             "latitude": lat,
@@ -192,7 +202,7 @@ def _check_place(draft: EventDraft, fail: _Fail) -> None:
             "radius_m": draft.radius_m,
         }
         for name in (name for name, value in given.items() if value not in (None, "")):
-            fail(name, APPOINTMENT_PLACE_ONLY)
+            fail(name, refusal)
     if draft.kind == "operation":
         if not (draft.location_address or "").strip():
             fail("location_address", "An operation needs the address where it happens.")
@@ -205,7 +215,7 @@ def _check_service_area(draft: EventDraft, fail: _Fail) -> bool:
     """A place outside the office's service area (``JOINTOPS_SERVICE_AREA``) is saved only
     when confirmed: a slipped digit must not pass in silence. True when it needs confirming."""
     lat, lon = draft.latitude, draft.longitude
-    if lat is None or lon is None or draft.outside_area_confirmed or draft.kind == "appointment":
+    if lat is None or lon is None or draft.outside_area_confirmed or draft.kind in UNPLACED_KINDS:
         return False
     if not (LATITUDE[0] <= lat <= LATITUDE[1] and LONGITUDE[0] <= lon <= LONGITUDE[1]):
         return False
@@ -317,8 +327,8 @@ def _check_victims(draft: EventDraft, fail: _Fail) -> None:
         fail("client_code", "An appointment names the client code, never a name.")
     if not code:
         return
-    if draft.kind == "operation":
-        fail("client_code", "Operations do not carry a client code.")
+    if draft.kind in WITHOUT_CLIENT_CODE:
+        fail("client_code", f"{KIND_LABELS[draft.kind]}s do not carry a client code.")
     elif not re.fullmatch(current_app.config["CLIENT_CODE_PATTERN"], code):
         fail(
             "client_code",

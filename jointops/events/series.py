@@ -1,22 +1,27 @@
 """Recurring events: a series made of occurrences, each an ``Event`` with its own bookings.
 
 Creating a series materialises every occurrence the rule gives in one transaction, through
-the booking rules of ``jointops.events.service``: the room check (and on PostgreSQL the
-exclusion constraint) holds per occurrence, a clash or a warning on any occurrence names its
-date and refuses the whole series, and every occurrence is marked for deconfliction. An
-occurrence is then moved or cancelled as any event is; ``cancel_series`` cancels those still
-to come.
+the booking rules of ``jointops.events.service`` (``jointops.events.occurrences``): the room
+check (and on PostgreSQL the exclusion constraint) holds per occurrence, a clash or a warning
+on any occurrence names its date and refuses the whole series, and every occurrence is marked
+for deconfliction. An occurrence is then moved or cancelled as any event is;
+``cancel_series`` cancels those still to come.
 
 "This and following" (``change_following_and_read``) splits the series as Google Calendar
-does: the old series ends before the edited occurrence (its rule's ``COUNT`` stops there) and
-a new ``EventSeries`` holds it and every later occurrence, its rule read from the edited
-occurrence's new start, so a feed stays one ``RRULE`` per series. Every later occurrence takes
-the same wall-clock change (10:00 to 11:00 stays 11:00 across DST) and the form's other
-fields. Exceptions are kept: a cancelled occurrence stays cancelled (an ``EXDATE`` of the new
-series), and a moved one keeps its own date and time while taking the other changes (it was
-moved on purpose; its ``RECURRENCE-ID`` becomes the new rule's slot). Occurrences that have
-begun never change, and an occurrence that has begun cannot start a split. All or nothing,
-as a new series is. The rule itself (how often, how many) is not changed here.
+does: the old series ends before the edited occurrence (its rule's ``COUNT`` stops there).
+With the series' rule kept (none sent, or the one it has from that occurrence on, its
+weekdays moved with the occurrence's day), a new ``EventSeries`` holds the edited occurrence
+and every later one, its rule read from the edited occurrence's new start, so a feed stays
+one ``RRULE`` per series. Every later occurrence takes the same wall-clock change (10:00 to
+11:00 stays 11:00 across DST) and the form's other fields. Exceptions are kept: a cancelled
+occurrence stays cancelled (an ``EXDATE`` of the new series), and a moved one keeps its own
+date and time while taking the other changes (it was moved on purpose; its ``RECURRENCE-ID``
+becomes the new rule's slot). With another rule (how often, how many, until when), the later
+occurrences are cancelled and made again by it from the edited occurrence's start, as a new
+series' are, and their exceptions are not kept (``jointops.events.series_rule``).
+
+Occurrences that have begun never change, and an occurrence that has begun cannot start a
+split. All or nothing, as a new series is.
 """
 
 from __future__ import annotations
@@ -26,15 +31,33 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from calendars.recurrence import REPEAT, WEEKDAYS, Rule, RuleRefused, occurrences
+from calendars.recurrence import Rule, RuleRefused
 from jointops import audit
 from jointops.deconfliction import pending
 from jointops.deconfliction.records import EVENT
-from jointops.deconfliction.sync import sync_event
+from jointops.events.occurrences import (
+    OccurrenceConflict as OccurrenceConflict,  # raised here too: part of this module's answers
+)
+from jointops.events.occurrences import (
+    add_occurrences,
+    add_series,
+    check_free,
+    check_now,
+    dated_warnings,
+    day_of,
+    occurrence_drafts,
+    wall,
+)
 from jointops.events.rules import EventDraft, EventErrors, validate_draft
+from jointops.events.series_rule import (
+    RestOfSeries,
+    change_rule_and_read,
+    end_before,
+    rest_of_series,
+)
 from jointops.events.service import (
     BookingConflict,
     BookingWarning,
@@ -48,55 +71,9 @@ from jointops.events.service import (
 )
 from jointops.extensions import db
 from jointops.models import Event, EventSeries, EventStatus, User, utcnow
-from jointops.officetime import (
-    TimeRefused,
-    local_to_utc,
-    office_zone,
-    to_local,
-)
 from jointops.transactions import unit_of_work
 
 R = TypeVar("R")
-
-
-class OccurrenceConflict(BookingConflict):
-    """A resource is taken for one occurrence of a series: the message names its date."""
-
-    def __init__(self, conflict: BookingConflict, number: int, start: datetime) -> None:
-        Exception.__init__(self, f"Occurrence {number}, {day_of(start)}: {conflict}")
-        self.resource, self.other, self.field = conflict.resource, conflict.other, conflict.field
-
-
-def day_of(moment: datetime) -> str:
-    """``Tue 16 Mar 2027``: the office day of an occurrence, as its errors name it."""
-    return f"{to_local(moment):%a %d %b %Y}"
-
-
-def occurrence_drafts(draft: EventDraft, rule: Rule) -> list[EventDraft]:
-    """The draft once per occurrence, each at the rule's wall-clock time in the office.
-
-    Raises ``RuleRefused`` for a rule out of bounds, or an occurrence at a time the clocks
-    skip or repeat that day (naming the date; no occurrence is stored at a guessed time).
-    """
-    local_start = to_local(draft.starts_at).replace(tzinfo=None)
-    wall_length = to_local(draft.ends_at).replace(tzinfo=None) - local_start
-    drafts = []
-    for start in occurrences(rule, local_start):
-        try:
-            begins = local_to_utc(start)
-            ends = local_to_utc(start + wall_length)
-        except TimeRefused as exc:
-            raise RuleRefused({REPEAT: [f"On {start:%Y-%m-%d}: {exc}."]}) from None
-        drafts.append(replace(draft, starts_at=begins, ends_at=ends))
-    for before, after in zip(drafts, drafts[1:], strict=False):
-        if before.ends_at > after.starts_at:
-            raise RuleRefused({REPEAT: ["Each occurrence must end before the next one begins."]})
-    return drafts
-
-
-def dated_occurrences(draft: EventDraft, rule: Rule) -> list[tuple[str, EventDraft]]:
-    """Each occurrence's draft with its day, as a pre-check of the series names its hits."""
-    return [(day_of(d.starts_at), d) for d in occurrence_drafts(draft, rule)]
 
 
 def occurrence_starts(series_id: int) -> list[datetime]:
@@ -123,73 +100,22 @@ def save_series_and_read(
     ``OccurrenceConflict`` or ``NeedsConfirmation`` (each warning naming its occurrence's
     date) store nothing."""
     drafts = [validate_draft(d, actor) for d in occurrence_drafts(draft, rule)]
-    _check_free(drafts, actor)
+    check_free(drafts, actor)
     if not confirmed:
-        warnings = [
-            BookingWarning(w.code, f"{day_of(d.starts_at)}: {w.message}")
-            for d in drafts
-            for w in booking_warnings(d, actor, None)
-        ]
+        warnings = dated_warnings(drafts, actor)
         if warnings:
             raise NeedsConfirmation(warnings)
-    first = to_local(drafts[0].starts_at)
     try:
         with unit_of_work():
-            _check_free(drafts, actor)
-            series = EventSeries(
-                owner_agency_id=draft.owner_agency_id,
-                rule=rule.text(),
-                first_start=first.replace(tzinfo=None),
-                zone=office_zone().key,
-                duration_minutes=int((drafts[0].ends_at - drafts[0].starts_at).total_seconds())
-                // 60,
-                created_by_id=actor.id,
-            )
-            db.session.add(series)
-            db.session.flush()
-            saved = []
-            for occurrence in drafts:
-                event = Event(
-                    created_by_id=actor.id, series_id=series.id, recurrence_id=occurrence.starts_at
-                )
-                apply_draft_to(occurrence, event)
-                db.session.add(event)
-                saved.append(event)
-            db.session.flush()
-            for event in saved:
-                pending.mark(EVENT, event.id)
-                audit.record(
-                    "event.create",
-                    object_type="event",
-                    object_id=event.id,
-                    actor=actor,
-                    kind=event.kind,
-                    series=series.id,
-                )
+            check_free(drafts, actor)
+            saved = add_occurrences(add_series(drafts[0], rule, actor), drafts, actor)
             ids, answer = [e.id for e in saved], read(saved[0])
     except IntegrityError as exc:
         if is_exclusion_violation(exc):
-            _check_free(drafts, actor)
+            check_free(drafts, actor)
         raise
-    for event_id in ids:
-        _check_now(event_id, actor)
+    check_now(ids, actor)
     return answer
-
-
-def _check_free(drafts: list[EventDraft], actor: User) -> None:
-    for number, occurrence in enumerate(drafts, 1):
-        try:
-            check_resources_free(occurrence, actor, None)
-        except BookingConflict as conflict:
-            raise OccurrenceConflict(conflict, number, occurrence.starts_at) from None
-
-
-def _check_now(event_id: int, actor: User) -> None:
-    def run() -> object:
-        event = db.session.get(Event, event_id)
-        return sync_event(event, actor) if event is not None else None
-
-    pending.check(EVENT, event_id, run)
 
 
 #: which occurrences an edit of one changes: the edit form's radio group, the API's ``scope``
@@ -198,22 +124,20 @@ SCOPE, ONLY_THIS, FOLLOWING = "scope", "one", "following"
 
 @dataclass(frozen=True)
 class _Split:
-    """The edited occurrence and those after it (``rows``), the slot each takes in the new
-    series (UTC) and the draft each takes (None: it stays as it is, cancelled or begun)."""
+    """The edited occurrence and those after it (``rest.rows``), the slot each takes in the
+    new series (UTC) and the draft each takes (None: it stays as it is, cancelled or begun)."""
 
-    series: EventSeries
+    rest: RestOfSeries
     rule: Rule
-    before: int
     duration_minutes: int
-    rows: list[Event]
     slots: list[datetime]
     drafts: list[EventDraft | None]
 
     def changing(self) -> list[tuple[int, Event, EventDraft]]:
         """(occurrence number in the old series, row, draft) of each occurrence that changes."""
         return [
-            (self.before + n, row, draft)
-            for n, (row, draft) in enumerate(zip(self.rows, self.drafts, strict=True), 1)
+            (self.rest.before + n, row, draft)
+            for n, (row, draft) in enumerate(zip(self.rest.rows, self.drafts, strict=True), 1)
             if draft is not None
         ]
 
@@ -231,15 +155,24 @@ def change_following_and_read(
     event: Event,
     actor: User,
     *,
+    rule: Rule | None = None,
     confirmed: bool = False,
     read: Callable[[Event], R],
     now: datetime | None = None,
 ) -> R:
     """Apply ``draft``, the edit of occurrence ``event``, to it and every later occurrence of
     its series (splitting the series, see the module's docstring), and commit; returns
-    ``read(event)``. All or nothing: ``EventErrors`` (``scope``, or a field, naming a later
-    occurrence's date), ``OccurrenceConflict`` or ``NeedsConfirmation`` store nothing."""
-    split = _plan_split(draft, event, actor, now or utcnow())
+    ``read(event)``. ``rule``, when given, is how often they repeat from ``event``'s new
+    start on: another rule than the series' own makes the later occurrences again by it.
+    All or nothing: ``EventErrors`` (``scope``, or a field, naming a later occurrence's
+    date), ``RuleRefused``, ``OccurrenceConflict`` or ``NeedsConfirmation`` store nothing."""
+    now = now or utcnow()
+    rest = _rest_from(event, now)
+    if rule is not None and not rest.keeps(rule, wall(draft.starts_at)):
+        return change_rule_and_read(
+            draft, rest, rule, actor, confirmed=confirmed, read=read, now=now
+        )
+    split = _plan_split(draft, rest, actor, now)
     if split is None:  # the last occurrence: "this and following" is this one
         return save_event_and_read(draft, actor, event, confirmed=confirmed, read=read)
     _check_split_free(split, actor)
@@ -263,7 +196,7 @@ def change_following_and_read(
             # the old windows are freed before the new ones are taken: PostgreSQL's exclusion
             # constraint checks each row as it is written, and a shift may reach a neighbour's
             db.session.flush()
-            for row, slot in zip(split.rows, split.slots, strict=True):
+            for row, slot in zip(split.rest.rows, split.slots, strict=True):
                 row.series_id, row.recurrence_id = target.id, slot
             for _, row, occurrence in split.changing():
                 changes = apply_draft_to(occurrence, row)
@@ -283,77 +216,58 @@ def change_following_and_read(
         if is_exclusion_violation(exc):
             _check_split_free(split, actor)
         raise
-    for event_id in ids:
-        _check_now(event_id, actor)
+    check_now(ids, actor)
     return answer
 
 
-def _wall(moment: datetime) -> datetime:
-    return to_local(moment).replace(tzinfo=None)
-
-
-def _plan_split(draft: EventDraft, event: Event, actor: User, now: datetime) -> _Split | None:
-    """What "this and following" would store, checked by the rules; None when ``event`` is the
-    series' last occurrence."""
-    series = event.series
-    if series is None or event.recurrence_id is None:
+def _rest_from(event: Event, now: datetime) -> RestOfSeries:
+    """``event`` and the later occurrences, or ``EventErrors`` on ``scope`` when "this and
+    following" means nothing for it."""
+    rest = rest_of_series(event)
+    if rest is None:
         raise EventErrors({SCOPE: ["This event does not repeat: only it can change."]})
     if event.starts_at < now:
         raise EventErrors(
             {SCOPE: ["This occurrence has begun: change only it (past occurrences never change)."]}
         )
-    rows = list(
-        db.session.scalars(
-            select(Event)
-            .where(Event.series_id == series.id, Event.recurrence_id >= event.recurrence_id)
-            .order_by(Event.recurrence_id)
-        )
-    )
-    if len(rows) < 2:
+    return rest
+
+
+def _plan_split(draft: EventDraft, rest: RestOfSeries, actor: User, now: datetime) -> _Split | None:
+    """What "this and following" would store, checked by the rules; None when the edited
+    occurrence is the series' last."""
+    if len(rest.rows) < 2:
         return None
-    before = db.session.scalar(
-        select(func.count())
-        .select_from(Event)
-        .where(Event.series_id == series.id, Event.recurrence_id < event.recurrence_id)
-    )
-    rule, drafts = _following_drafts(draft, event, Rule.parse(series.rule), rows)
-    number = (before or 0) + 1
+    rule, drafts = _following_drafts(draft, rest)
+    number = rest.before + 1
     return _Split(
-        series=series,
+        rest=rest,
         rule=rule,
-        before=before or 0,
         duration_minutes=int((drafts[0].ends_at - drafts[0].starts_at).total_seconds()) // 60,
-        rows=rows,
         slots=[d.starts_at for d in drafts],
         drafts=[
-            _occurrence_draft(row, d, row.id == event.id, actor, now, number + n)
-            for n, (row, d) in enumerate(zip(rows, drafts, strict=True))
+            _occurrence_draft(row, d, row.id == rest.event.id, actor, now, number + n)
+            for n, (row, d) in enumerate(zip(rest.rows, drafts, strict=True))
         ],
     )
 
 
-def _following_drafts(
-    draft: EventDraft, event: Event, old: Rule, rows: list[Event]
-) -> tuple[Rule, list[EventDraft]]:
+def _following_drafts(draft: EventDraft, rest: RestOfSeries) -> tuple[Rule, list[EventDraft]]:
     """The new series' rule (the old one from the edited occurrence's new start, its weekdays
     shifted with its day) and the draft at each of its slots: each old slot plus the same
     wall-clock change, or ``EventErrors`` on ``starts_at`` when the rule cannot say that."""
-    old_slot, new_first = _wall(event.recurrence_id or event.starts_at), _wall(draft.starts_at)
-    shift = (new_first.date() - old_slot.date()).days
-    rule = replace(
-        old,
-        by_day=tuple(WEEKDAYS[(WEEKDAYS.index(d) + shift) % 7] for d in old.by_day),
-        count=len(rows),
-        until=None,
-    )
+    new_first = wall(draft.starts_at)
+    rule = replace(rest.continued(new_first), count=len(rest.rows), until=None)
     try:
         drafts = occurrence_drafts(draft, rule)
     except RuleRefused as refused:
         raise EventErrors(
             {"starts_at": [m for ms in refused.errors.values() for m in ms]}
         ) from None
-    wanted = [_wall(row.recurrence_id or row.starts_at) + (new_first - old_slot) for row in rows]
-    if [_wall(d.starts_at) for d in drafts] != wanted:
+    wanted = [
+        wall(row.recurrence_id or row.starts_at) + (new_first - rest.slot) for row in rest.rows
+    ]
+    if [wall(d.starts_at) for d in drafts] != wanted:
         raise EventErrors(
             {
                 "starts_at": [
@@ -400,17 +314,17 @@ def _check_split_free(split: _Split, actor: User) -> None:
 def _split_series(split: _Split, actor: User) -> EventSeries:
     """The old series ended before the split (or, split at its first, rewritten) and the series
     that holds the edited occurrence and the following ones."""
-    series = split.series
+    series = split.rest.series
     values = {
         "rule": split.rule.text(),
-        "first_start": _wall(split.slots[0]),
+        "first_start": wall(split.slots[0]),
         "duration_minutes": split.duration_minutes,
     }
-    if split.before == 0:
+    if split.rest.before == 0:
         for name, value in values.items():
             setattr(series, name, value)
         return series
-    series.rule = replace(Rule.parse(series.rule), count=split.before, until=None).text()
+    end_before(split.rest)
     new = EventSeries(
         owner_agency_id=series.owner_agency_id,
         zone=series.zone,
@@ -447,8 +361,7 @@ def cancel_series(event: Event, actor: User, reason: str, now: datetime | None =
         for occurrence in cancelled:
             mark_cancelled(occurrence, actor, reason, series=series_id)
         ids = [e.id for e in cancelled]
-    for event_id in ids:
-        _check_now(event_id, actor)
+    check_now(ids, actor)
     return len(ids)
 
 

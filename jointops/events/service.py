@@ -191,13 +191,23 @@ def cancel_event(event: Event, actor: User, reason: str) -> None:
     pending.check(EVENT, event_id, lambda: sync_event(event, actor))
 
 
-def booking_warnings(draft: EventDraft, actor: User, event: Event | None) -> list[BookingWarning]:
-    """People booked twice at once, and victims interviewed again within a few days."""
-    return _double_booked_people(draft, actor, event) + _repeat_interviews(draft, actor, event)
+def booking_warnings(
+    draft: EventDraft, actor: User, event: Event | None, *, ignoring: Collection[int] = ()
+) -> list[BookingWarning]:
+    """People booked twice at once, and victims interviewed again within a few days
+    (``event``, the one the draft changes, aside, and ``ignoring``: events the same change
+    cancels)."""
+    return _double_booked_people(draft, actor, event, ignoring) + _repeat_interviews(
+        draft, actor, event, ignoring
+    )
 
 
 def people_booked(
-    user_ids: Collection[int], start: datetime, end: datetime, event_id: int | None
+    user_ids: Collection[int],
+    start: datetime,
+    end: datetime,
+    event_id: int | None,
+    ignoring: Collection[int] = (),
 ) -> list[Participant]:
     """Where ``user_ids`` take part in another event than ``event_id`` overlapping
     ``[start, end)``: what the person double-booking warning tells of, and so all that the
@@ -217,16 +227,18 @@ def people_booked(
     )
     if event_id is not None:
         query = query.where(Event.id != event_id)
+    if ignoring:
+        query = query.where(Event.id.not_in(ignoring))
     return list(db.session.scalars(query))
 
 
 def _double_booked_people(
-    draft: EventDraft, actor: User, event: Event | None
+    draft: EventDraft, actor: User, event: Event | None, ignoring: Collection[int]
 ) -> list[BookingWarning]:
     user_ids = {uid for uid, _ in draft.participants}
     event_id = event.id if event is not None else None
     warnings = []
-    for clash in people_booked(user_ids, draft.starts_at, draft.ends_at, event_id):
+    for clash in people_booked(user_ids, draft.starts_at, draft.ends_at, event_id, ignoring):
         other = clash.event
         if visibility(actor, other) is Visibility.FULL:
             message = (
@@ -239,7 +251,9 @@ def _double_booked_people(
     return warnings
 
 
-def _repeat_interviews(draft: EventDraft, actor: User, event: Event | None) -> list[BookingWarning]:
+def _repeat_interviews(
+    draft: EventDraft, actor: User, event: Event | None, ignoring: Collection[int]
+) -> list[BookingWarning]:
     if draft.kind != "interview" or draft.subtype not in VICTIM_INTERVIEWS or not draft.client_code:
         return []
     days = timedelta(days=current_app.config["REPEAT_INTERVIEW_DAYS"])
@@ -253,6 +267,8 @@ def _repeat_interviews(draft: EventDraft, actor: User, event: Event | None) -> l
     )
     if event is not None and event.id is not None:
         query = query.where(Event.id != event.id)
+    if ignoring:
+        query = query.where(Event.id.not_in(ignoring))
     # Only interviews the scheduler may see: the warning must not tell another agency's
     # client codes apart from unknown ones.
     return [

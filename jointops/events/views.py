@@ -16,16 +16,17 @@ from jointops.alerts.listing import alerts_for_item
 from jointops.deconfliction.precheck import PrecheckRefused, precheck_occurrences
 from jointops.events.forms import LOCAL_FORMAT, CancelForm, EventForm
 from jointops.events.moves import TIME_FIELDS, MoveRefused, move_event
+from jointops.events.occurrences import dated_occurrences
 from jointops.events.repeat_form import RepeatForm, ScopeForm
 from jointops.events.rules import CONFIRM_OUTSIDE_AREA, EventErrors
 from jointops.events.series import (
     SCOPE,
     cancel_series,
     change_following_and_read,
-    dated_occurrences,
     save_series_and_read,
     series_summary,
 )
+from jointops.events.series_rule import rest_of_series
 from jointops.events.service import (
     BookingConflict,
     BookingWarning,
@@ -75,11 +76,15 @@ def _submit(
 ) -> tuple[tuple[int, str] | None, list[BookingWarning]]:
     """Validate and save; returns the saved event's id and title (read in the save's
     transaction), or the warnings to confirm. With a repeat chosen, saves the whole series;
-    with "this and following" chosen for an occurrence, changes them all."""
+    with "this and following" chosen for an occurrence, changes them all (by the repeat sent
+    with it, if any)."""
     valid = form.validate_on_submit()
-    rule = repeat.rule(form.starts_at.data) if repeat is not None and form.is_submitted() else None
-    scoped = scope is None or not form.is_submitted() or scope.validate()
-    if not valid or not scoped or (repeat is not None and repeat.has_errors):
+    submitted = form.is_submitted()
+    rule = repeat.rule(form.starts_at.data) if repeat is not None and submitted else None
+    scoped = scope is None or not submitted or scope.validate()
+    new_rule = scope.rule(form.starts_at.data) if scope is not None and submitted else None
+    wrong = (repeat is not None and repeat.has_errors) or (scope is not None and scope.has_errors)
+    if not valid or not scoped or wrong:
         return None, []
     draft = form.to_draft()
     if event is not None:
@@ -92,7 +97,7 @@ def _submit(
             )
         elif event is not None and scope is not None and scope.following:
             saved = change_following_and_read(
-                draft, event, current_user, confirmed=confirmed, read=_id_and_title
+                draft, event, current_user, rule=new_rule, confirmed=confirmed, read=_id_and_title
             )
         else:
             saved = save_event_and_read(
@@ -102,8 +107,9 @@ def _submit(
     except NeedsConfirmation as pending:
         return None, pending.warnings
     except RuleRefused as refused:
-        if repeat is not None:
-            repeat.show(refused.errors)
+        shown = repeat if repeat is not None else scope.repeat if scope is not None else None
+        if shown is not None:
+            shown.show(refused.errors)
     except EventErrors as refused:
         if scope is not None and SCOPE in refused.errors:
             scope.show(refused.errors.pop(SCOPE))
@@ -114,24 +120,36 @@ def _submit(
     return None, []
 
 
-def _precheck(form: EventForm, event: Event | None, repeat: RepeatForm | None = None) -> Page:
+def _precheck(
+    form: EventForm,
+    event: Event | None,
+    repeat: RepeatForm | None = None,
+    scope: ScopeForm | None = None,
+) -> Page:
     """ "Deconflict this plan": what saving would match, as pointers; nothing is saved. With a
-    repeat chosen, every occurrence is checked (one pre-check), each hit naming its day."""
+    repeat chosen, every occurrence is checked (one pre-check), each hit naming its day. An
+    occurrence's scope (and its repeat) is shown again as it was sent."""
     valid = form.validate_on_submit()
     rule = repeat.rule(form.starts_at.data) if repeat is not None else None
     if not valid or (repeat is not None and repeat.has_errors):
-        return _render_form(form, event, [], repeat)
+        return _render_form(form, event, [], repeat, scope)
     draft = form.to_draft()
     if event is not None:
         draft.owner_agency_id = event.owner_agency_id
-    shown: dict[str, Any] = {"form": form, "event": event, "warnings": [], "repeat": repeat}
+    shown: dict[str, Any] = {
+        "form": form,
+        "event": event,
+        "warnings": [],
+        "repeat": repeat,
+        "scope": scope,
+    }
     try:
         plans = dated_occurrences(draft, rule) if rule is not None else [(None, draft)]
         pointers = precheck_occurrences(plans, current_user, event.id if event else None)
     except RuleRefused as refused:
         if repeat is not None:
             repeat.show(refused.errors)
-        return _render_form(form, event, [], repeat)
+        return _render_form(form, event, [], repeat, scope)
     except PrecheckRefused as refused:
         return render_template("event_form.html", **shown, refused=str(refused)), refused.status
     return render_template("event_form.html", **shown, prechecked=True, pointers=pointers)
@@ -167,7 +185,7 @@ def _render_form(
     refused = (
         form.errors
         or (repeat is not None and repeat.has_errors)
-        or (scope is not None and scope.scope.errors)
+        or (scope is not None and scope.has_errors)
     )
     if request.method == "POST":
         status = 409 if g.get("booking_conflict") else 400 if refused else 200
@@ -257,9 +275,10 @@ def edit(event_id: int) -> Page:
         if request.method == "GET" and not kept
         else EventForm(current_user, event=event, **kept)
     )
-    scope = ScopeForm(**kept) if event.series_id is not None else None
+    rest = rest_of_series(event)
+    scope = ScopeForm(rest, **kept) if rest is not None else None
     if request.method == "POST" and "precheck" in request.form:
-        return _precheck(form, event)
+        return _precheck(form, event, scope=scope)
     saved, warnings = _submit(form, event, scope=scope)
     if saved is not None:
         return _saved(saved)

@@ -1,5 +1,6 @@
 """Availability on the event form in Chromium: a room busy at the proposed time shows busy in
-the day's timeline, a suggested slot or free room is taken, and the event saves.
+the day's timeline, a suggested slot or free room is taken, and the event saves; on a phone the
+timeline keeps its hours (and days) readable and its legend names what it draws.
 
 The busy booking is made through the form by another agency, on a day weeks ahead of both
 the test clock (``JOINTOPS_TEST_CLOCK``) and the server's, which runs on the machine's clock.
@@ -166,3 +167,66 @@ def test_a_room_booked_all_day_shows_busy_and_an_all_day_form_sees_days(
     expect(page.locator("#ends_at")).to_have_value((after + timedelta(days=1)).isoformat())
     expect(status).to_contain_text("All free ")
     expect(page.locator(".av-row.av-clash")).to_have_count(0)
+
+
+def labels_side_by_side(page: Any) -> list[dict[str, float]]:
+    """The scale's labels, each shown inside the panel and clear of the next one."""
+    from playwright.sync_api import expect
+
+    panel = page.locator("#availability").bounding_box()
+    labels = page.locator(".av-tick")
+    boxes = []
+    for i in range(labels.count()):
+        expect(labels.nth(i)).to_be_visible()
+        box = labels.nth(i).bounding_box()
+        assert panel["x"] <= box["x"], (i, box, panel)
+        assert box["x"] + box["width"] <= panel["x"] + panel["width"], (i, box, panel)
+        assert box["height"] >= 12, (i, box)  # a line of text, not squeezed out of sight
+        boxes.append(box)
+    for left, right in zip(boxes, boxes[1:], strict=False):
+        assert left["x"] + left["width"] <= right["x"], (left, right)
+    return boxes
+
+
+def test_the_timeline_on_a_phone_shows_its_hours_and_names_what_it_draws(
+    new_page: Any, server: LiveServer, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    day = far_day(9)
+    book_the_room(new_page, server, day)
+    page = open_form_at_the_busy_time(new_page, server, day, PHONE)
+    page.locator("#availability").scroll_into_view_if_needed()
+
+    # an hour label every 3 hours, and a line at each of them through every row
+    expect(page.locator(".av-tick")).to_have_text(["00", "03", "06", "09", "12", "15", "18", "21"])
+    labels_side_by_side(page)
+    for row in page.locator(".av-row").all():
+        lines = row.locator(".av-rule")
+        expect(lines).to_have_count(7)
+        for i in range(7):
+            expect(lines.nth(i)).to_be_visible()
+
+    legend = page.locator(".av-legend")
+    expect(legend.locator(".av-key-proposed")).to_have_text("Your proposed time, 10:00–11:00")
+    expect(legend.locator(".av-key-clash")).to_have_text("Where it clashes")
+    expect(legend.locator(".av-key-busy")).to_have_text("Busy (no details)")
+    panel = page.locator("#availability").bounding_box()
+    for key in legend.locator(".av-key").all():
+        box = key.bounding_box()
+        assert box["x"] + box["width"] <= panel["x"] + panel["width"], key.inner_text()
+    page.screenshot(path=screenshots / "availability-hours-phone.png")
+    assert violations(page) == []
+
+    # whole days: a week of day labels, none running into the next
+    page.get_by_label("All day").check()
+    page.fill("#starts_at", day.isoformat())
+    page.fill("#ends_at", day.isoformat())
+    expect(page.locator(".av-day-tick")).to_have_count(7)
+    expect(page.locator(".av-day-tick").first).to_have_text(f"{day:%a} {day:%d}")
+    labels_side_by_side(page)
+    expect(legend.locator(".av-key-proposed")).to_contain_text(
+        f"Your proposed time, {day:%a %d %b} (whole days, midnight to midnight)"
+    )
+    page.locator("#availability").scroll_into_view_if_needed()
+    page.screenshot(path=screenshots / "availability-days-phone.png")

@@ -188,3 +188,39 @@ def test_the_current_time_line_is_on_todays_column_at_the_office_clock(
     top = float((line.get_attribute("style") or "").split("top:")[1].split("%")[0])
     assert abs(top - minutes / 1440 * 100) < 0.2
     assert page.locator(".now-line").count() == 1, "only today's column has the line"
+
+
+def test_a_meeting_asks_only_what_applies_and_shows_in_its_own_colour(
+    new_page: Any, server: LiveServer, screenshots: Path
+) -> None:
+    """Meeting chosen: a title, but no operation's place, no client code, no pre-check; once
+    saved, its block carries the MTG tag on the meeting's colour."""
+    from playwright.sync_api import expect
+
+    page = new_page()
+    sign_in(page, server, USER)
+    page.goto(f"{server.url}/events/new")
+    page.select_option("#kind", "meeting")
+    expect(page.locator("#subtype optgroup[label=Meeting]")).to_be_enabled()
+    page.select_option("#subtype", "case_meeting")
+    expect(page.locator("#title")).to_be_visible()
+    for hidden in ("#location_address", "#latitude", "#client_code", "button[name=precheck]"):
+        expect(page.locator(hidden)).to_be_hidden()
+    day, title = tomorrow() + timedelta(days=12), "Browser test case review"
+    page.fill("#title", title)
+    page.fill("#starts_at", f"{day.isoformat()} 07:00")
+    page.fill("#ends_at", f"{day.isoformat()} 08:00")
+    page.screenshot(path=screenshots / "event-form-meeting.png", full_page=True)
+    page.get_by_role("button", name="Create event").click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    expect(page.locator(".event-kind")).to_contain_text("Meeting · Case meeting")
+
+    page.goto(f"{server.url}/calendar?view=day&date={day.isoformat()}")
+    block = page.locator("a.ev", has_text=title)
+    expect(block).to_have_count(1)
+    assert "ev-meeting" in classes_of(block)
+    tag = block.locator(".ev-tag")
+    expect(tag).to_have_text("MTG")
+    assert tag.evaluate("t => getComputedStyle(t).backgroundColor") == "rgb(124, 83, 0)"
+    legend = page.locator(".legend .sw-meeting")
+    expect(legend).to_have_text("MTG")

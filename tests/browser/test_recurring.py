@@ -164,3 +164,61 @@ def test_change_this_and_following_occurrences_of_a_weekly_meeting(
         else:
             expect(block).to_contain_text("(later)")
             expect(block).to_contain_text("20:00")
+
+
+def test_change_how_often_this_and_following_occurrences_repeat(
+    new_page: Any, server: LiveServer, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page()
+    sign_in(page, server, USER)
+    day, title = first_day() + timedelta(days=2), f"Weekly sync {uuid.uuid4().hex[:6]}"
+    page.goto(f"{server.url}/events/new")
+    page.select_option("#kind", "interview")
+    page.select_option("#subtype", "witness_interview")
+    page.fill("#title", title)
+    page.fill("#starts_at", f"{day.isoformat()} 17:00")
+    page.fill("#ends_at", f"{day.isoformat()} 18:00")
+    page.get_by_label("How often").select_option("weekly")
+    page.get_by_label("Times", exact=True).fill("4")
+    page.get_by_role("button", name="Create event").click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    weeks = [day + timedelta(weeks=n) for n in range(6)]
+
+    page.goto(f"{server.url}/calendar?view=week&date={weeks[1].isoformat()}")
+    page.locator(f'.tg-day[data-date="{weeks[1].isoformat()}"] a.ev', has_text=title).click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    page.get_by_role("link", name="Edit", exact=True).click()
+    repeat = page.locator("#repeat-fieldset")
+    expect(repeat).to_be_hidden()  # "Only this occurrence": how often it repeats is not asked
+    choice = page.get_by_role("group", name=re.compile("This event repeats"))
+    choice.get_by_label("This and following occurrences").check()
+    expect(repeat).to_be_visible()
+    how_often = repeat.get_by_label("How often")
+    expect(how_often).to_have_value("weekly")
+    expect(repeat.get_by_label("Times", exact=True)).to_have_value("3")  # from this one on
+    note = page.locator("#repeat-change-hint")
+    expect(note).to_be_hidden()
+    how_often.select_option(label="Every 2 weeks")
+    expect(note).to_be_visible()
+    assert violations(page) == []
+    page.screenshot(path=screenshots / "recurring-rule-change-form-desktop.png", full_page=True)
+    page.get_by_role("button", name="Save changes").click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    expect(page.locator("#series-summary")).to_contain_text(
+        f"Every 2 weeks on {weeks[1]:%A}, 3 times, occurrence 1 of 3"
+    )
+
+    for n, when in enumerate(weeks):
+        page.goto(f"{server.url}/calendar?view=week&date={when.isoformat()}")
+        held = page.locator(
+            f'.tg-day[data-date="{when.isoformat()}"] a.ev:not(.ev-cancelled)', has_text=title
+        )
+        expect(held).to_have_count(1 if n in (0, 1, 3, 5) else 0)
+        if n == 2:  # the old third week: cancelled, made again by no rule
+            cancelled = page.locator(
+                f'.tg-day[data-date="{when.isoformat()}"] a.ev.ev-cancelled', has_text=title
+            )
+            expect(cancelled).to_have_count(1)
+            page.screenshot(path=screenshots / "recurring-rule-change-week.png", full_page=True)
